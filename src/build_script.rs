@@ -1,0 +1,73 @@
+//! The `build.rs` helper: checks `[package.metadata.s2i]` at compile time with the same teaching
+//! errors as `cargo xtask image`, and tells the program its runtime image reference.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     xtask_s2i::build_script::check();
+//! }
+//! ```
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+/// The environment variable the program sees at compile time: `env!("S2I_RUNTIME_IMAGE")`.
+pub const RUNTIME_IMAGE_VAR: &str = "S2I_RUNTIME_IMAGE";
+
+/// Validates the configuration of the package being built. On an invalid configuration the
+/// build fails with the error; otherwise it exports `S2I_RUNTIME_IMAGE` (`name:tag`) and asks
+/// Cargo to re-run only when the manifests change.
+pub fn check() {
+    match runtime_image() {
+        Ok((image, manifests)) => {
+            for m in manifests {
+                println!("cargo::rerun-if-changed={}", m.display());
+            }
+            println!(
+                "cargo::rerun-if-env-changed={}",
+                crate::config::BUILDER_BASE_ENV
+            );
+            println!("cargo::rustc-env={RUNTIME_IMAGE_VAR}={image}");
+        }
+        Err(e) => {
+            // `cargo::error=` shows one line per directive.
+            for line in format!("{e:#}").lines() {
+                println!("cargo::error={line}");
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The runtime image reference of the package in `CARGO_MANIFEST_DIR`, and the manifests it
+/// was read from.
+pub fn runtime_image() -> Result<(String, Vec<PathBuf>)> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .context("`CARGO_MANIFEST_DIR` is not set: call `xtask_s2i::build_script::check()` from a build script")?;
+    runtime_image_of(&dir.join("Cargo.toml"))
+}
+
+/// The runtime image reference of the package whose manifest is `manifest`.
+pub fn runtime_image_of(manifest: &std::path::Path) -> Result<(String, Vec<PathBuf>)> {
+    let metadata = crate::config::read_metadata(Some(manifest))?;
+    let manifest = manifest
+        .canonicalize()
+        .unwrap_or_else(|_| manifest.to_path_buf());
+    let package = metadata
+        .workspace_packages()
+        .into_iter()
+        .find(|p| p.manifest_path.as_std_path() == manifest)
+        .with_context(|| format!("`{}` is not a package of its workspace", manifest.display()))?;
+    let base = std::env::var(crate::config::BUILDER_BASE_ENV).ok();
+    let config = crate::config::load(&metadata, package, base.as_deref())?;
+    let files = vec![
+        manifest.clone(),
+        metadata
+            .workspace_root
+            .join("Cargo.toml")
+            .into_std_path_buf(),
+    ];
+    Ok((format!("{}:{}", config.runtime_image, config.tag), files))
+}

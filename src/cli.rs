@@ -1,0 +1,265 @@
+//! `cargo xtask image`: the command-line flags ([`ImageArgs`]) and the pipeline they drive —
+//! read the workspace, validate every selected package's configuration, build the Plans, then
+//! render, emit manifests and run the Docker chain.
+//!
+//! Everything is validated before anything is written, so bad input leaves no file behind.
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use cargo_metadata::{Metadata, Package};
+
+use crate::config::{self, BUILDER_BASE_ENV};
+use crate::files::FileSet;
+use crate::plan::Plan;
+use crate::render::{self, Templates};
+use crate::sink::{self, Event, Sink};
+
+/// How `cargo xtask image` reports progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// Cargo-style status lines on stderr.
+    #[default]
+    Human,
+    /// One JSON object per line on stdout.
+    Json,
+}
+
+/// Build container images the Source-to-Image way and write the OKD manifests that build them
+/// in a cluster.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ImageArgs {
+    /// Package to build (repeatable); default: every package with `[package.metadata.s2i]`
+    #[arg(short = 'p', long = "package", value_name = "NAME")]
+    pub packages: Vec<String>,
+    /// Do everything that needs no container engine: render the builder context and write the manifests
+    #[arg(long, visible_alias = "manifests-only")]
+    pub no_build: bool,
+    /// Write nothing; exit 1 with a diff when the committed manifests differ from what would be generated
+    #[arg(long)]
+    pub check: bool,
+    /// Write the default templates to `.s2i/templates/` to customize them
+    #[arg(long)]
+    pub eject: bool,
+    /// Override `builder-base` (also `XTASK_S2I_BUILDER_BASE`)
+    #[arg(long, value_name = "IMAGE", env = BUILDER_BASE_ENV)]
+    pub builder_base: Option<String>,
+    /// Rebuild every stage even when its inputs did not change
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Push the three images after building them (credentials from `~/.docker/config.json`)
+    #[arg(long)]
+    pub push: bool,
+    /// Path to the workspace's Cargo.toml (default: found from the current directory)
+    #[arg(long, value_name = "PATH")]
+    pub manifest_path: Option<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = MessageFormat::Human, value_name = "FMT")]
+    pub message_format: MessageFormat,
+    /// Show build output
+    #[arg(short, long, conflicts_with = "quiet")]
+    pub verbose: bool,
+    /// Show only warnings and errors
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// What one run did, per package.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub plans: Vec<Plan>,
+    pub stages: Vec<sink::StageReport>,
+}
+
+impl ImageArgs {
+    /// Runs the command with the progress sink its flags ask for.
+    pub fn run(self) -> Result<()> {
+        let sink: Box<dyn Sink> = match self.message_format {
+            MessageFormat::Json => Box::new(sink::Json::new()),
+            MessageFormat::Human => Box::new(sink::Human::new(if self.quiet {
+                sink::Verbosity::Quiet
+            } else if self.verbose {
+                sink::Verbosity::Verbose
+            } else {
+                sink::Verbosity::Normal
+            })),
+        };
+        self.execute(sink.as_ref()).map(|_| ())
+    }
+
+    /// Runs the command, reporting to `sink`; returns what was done.
+    pub fn execute(&self, sink: &dyn Sink) -> Result<Summary> {
+        let metadata = read_metadata(self.manifest_path.as_deref())?;
+        let root = metadata.workspace_root.clone().into_std_path_buf();
+
+        if self.eject {
+            let (written, skipped) = render::eject(&root)?;
+            for p in &written {
+                sink.event(Event::status("Ejected", p.display().to_string()));
+            }
+            for p in &skipped {
+                sink.event(Event::status("Kept", format!("{} (exists)", p.display())));
+            }
+            return Ok(Summary::default());
+        }
+
+        let plans = plans(&metadata, &self.packages, self.builder_base.as_deref())?;
+
+        // The local build context lives under target/; it is not committed and never checked.
+        if !self.check {
+            for plan in &plans {
+                let mut set = FileSet::new(&plan.out_dir);
+                for f in &plan.builder_context {
+                    set.add(format!("builder/{}", f.path), f.contents.clone(), f.mode);
+                }
+                set.add("runtime.Dockerfile", plan.runtime_dockerfile.clone(), 0o644);
+                set.apply(false)?;
+                sink.event(Event::status(
+                    "Rendered",
+                    format!(
+                        "{} builder context in `{}`",
+                        plan.package(),
+                        plan.out_dir.display()
+                    ),
+                ));
+            }
+        }
+
+        write_manifests(&plans, self.check, sink)?;
+
+        let mut summary = Summary {
+            plans,
+            stages: Vec::new(),
+        };
+        if self.no_build || self.check {
+            return Ok(summary);
+        }
+        let opts = crate::engine::Options {
+            no_cache: self.no_cache,
+            push: self.push,
+        };
+        for plan in &summary.plans {
+            let source = crate::source::Closure::scan(plan, &metadata)?;
+            let stages = crate::engine::build(plan, &source, &opts, sink)?;
+            summary.stages.extend(stages);
+        }
+        Ok(summary)
+    }
+}
+
+/// Emits (or, with `check`, compares) the manifests of every plan, grouped by directory.
+fn write_manifests(plans: &[Plan], check: bool, sink: &dyn Sink) -> Result<()> {
+    let mut drifted = Vec::new();
+    for set in crate::okd::file_sets(plans)? {
+        let outcome = set.apply(check)?;
+        let dir = set.root.display();
+        if check {
+            if outcome.drifted.is_empty() {
+                sink.event(Event::status("Checked", format!("`{dir}` is up to date")));
+            }
+            drifted.extend(
+                outcome
+                    .drifted
+                    .into_iter()
+                    .map(|(rel, diff)| (set.root.join(rel), diff)),
+            );
+        } else {
+            for rel in &outcome.written {
+                sink.event(Event::status(
+                    "Writing",
+                    format!("`{}`", set.root.join(rel).display()),
+                ));
+            }
+            for rel in &outcome.removed {
+                sink.event(Event::status(
+                    "Removed",
+                    format!("stale `{}`", set.root.join(rel).display()),
+                ));
+            }
+            sink.event(Event::status(
+                "Generated",
+                format!(
+                    "`{dir}` ({} written, {} unchanged)",
+                    outcome.written.len(),
+                    outcome.unchanged.len()
+                ),
+            ));
+        }
+    }
+    if !drifted.is_empty() {
+        let mut msg = String::new();
+        for (path, diff) in &drifted {
+            msg.push_str(&format!(
+                "`{}` differs from what would be generated:\n{diff}\n",
+                path.display()
+            ));
+        }
+        let files: Vec<String> = drifted
+            .iter()
+            .map(|(p, _)| format!("`{}`", p.display()))
+            .collect();
+        bail!(
+            "{msg}the generated files are out of date: {}\nnote: run `cargo xtask image --no-build` to regenerate them, then commit",
+            files.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub use crate::config::read_metadata;
+
+/// The workspace members with `[package.metadata.s2i]`, or those named (which must be members).
+pub fn select<'m>(metadata: &'m Metadata, names: &[String]) -> Result<Vec<&'m Package>> {
+    let members = metadata.workspace_packages();
+    let candidates: Vec<&Package> = members
+        .iter()
+        .copied()
+        .filter(|p| p.metadata.get("s2i").is_some())
+        .collect();
+    let root = metadata.workspace_root.join("Cargo.toml");
+    if names.is_empty() {
+        if candidates.is_empty() {
+            bail!(
+                "no package in the workspace `{root}` has `[package.metadata.s2i]`\nnote: add it to the Cargo.toml of the package to build, e.g.\n\n    [package.metadata.s2i]\n    port = 8080\n"
+            );
+        }
+        return Ok(candidates);
+    }
+    let mut selected = Vec::new();
+    for name in names {
+        match members.iter().find(|p| p.name.as_str() == name) {
+            Some(p) => selected.push(*p),
+            None => {
+                let list: Vec<String> =
+                    candidates.iter().map(|p| format!("`{}`", p.name)).collect();
+                let note = if list.is_empty() {
+                    "no member of this workspace has `[package.metadata.s2i]` yet".to_string()
+                } else {
+                    format!(
+                        "the packages with `[package.metadata.s2i]` are {}",
+                        list.join(", ")
+                    )
+                };
+                bail!("package `{name}` is not a member of the workspace `{root}`\nnote: {note}");
+            }
+        }
+    }
+    Ok(selected)
+}
+
+/// Validates the configuration of every selected package and builds their Plans.
+pub fn plans(
+    metadata: &Metadata,
+    names: &[String],
+    builder_base: Option<&str>,
+) -> Result<Vec<Plan>> {
+    let root = metadata.workspace_root.clone().into_std_path_buf();
+    let templates = Templates::load(&root)?;
+    let target_dir = metadata.target_directory.clone().into_std_path_buf();
+    let mut plans = Vec::new();
+    for package in select(metadata, names)? {
+        let config = config::load(metadata, package, builder_base)?;
+        plans.push(Plan::new(config, &templates, target_dir.clone())?);
+    }
+    Ok(plans)
+}

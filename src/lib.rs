@@ -1,0 +1,96 @@
+//! xtask-s2i: build a Rust package's container images the Source-to-Image way — a builder image,
+//! an app image made by running the builder's `assemble` over the source, and a `FROM scratch`
+//! runtime image holding only the static binary — and write the OKD/OpenShift manifests that run
+//! the same chain in a cluster.
+//!
+//! A user's `xtask` can be one line:
+//!
+//! ```no_run
+//! fn main() -> xtask_s2i::anyhow::Result<()> {
+//!     xtask_s2i::main()
+//! }
+//! ```
+//!
+//! or embed [`ImageArgs`] in its own `clap` command enum and call [`ImageArgs::run`]. `clap` and
+//! `anyhow` are re-exported so the versions cannot skew.
+
+//!
+//! With `default-features = false` only the configuration and [`build_script`] are compiled, which
+//! is what a package's `build.rs` needs (no Docker client, no async runtime).
+
+pub mod build_script;
+pub mod config;
+pub mod names;
+
+#[cfg(feature = "cli")]
+pub mod cli;
+#[cfg(feature = "cli")]
+pub mod engine;
+#[cfg(feature = "cli")]
+pub mod files;
+#[cfg(feature = "cli")]
+pub mod okd;
+#[cfg(feature = "cli")]
+pub mod plan;
+#[cfg(feature = "cli")]
+pub mod render;
+#[cfg(feature = "cli")]
+pub mod sink;
+#[cfg(feature = "cli")]
+pub mod source;
+
+pub use anyhow;
+#[cfg(feature = "cli")]
+pub use clap;
+#[cfg(feature = "cli")]
+pub use cli::{ImageArgs, MessageFormat, Summary};
+pub use config::{Config, ConfigError};
+#[cfg(feature = "cli")]
+pub use plan::Plan;
+
+#[cfg(feature = "cli")]
+use clap::{Parser, Subcommand};
+
+#[cfg(feature = "cli")]
+/// The commands of a user's xtask when it is just `xtask_s2i::main()`.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[cfg(feature = "cli")]
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build the builder, app and runtime images and write the OKD manifests
+    Image(ImageArgs),
+}
+
+#[cfg(feature = "cli")]
+/// The entry point of a one-line xtask: parses the arguments, runs the command, and on failure
+/// prints `error: ...` to stderr and exits with the error's exit code.
+pub fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Image(args) => args.run(),
+    };
+    if let Err(e) = result {
+        exit_with(&e);
+    }
+    Ok(())
+}
+
+#[cfg(feature = "cli")]
+/// Prints an error the way cargo does and exits: 130 or 143 after Ctrl-C or SIGTERM, 1 otherwise.
+pub fn exit_with(e: &anyhow::Error) -> ! {
+    use std::io::IsTerminal;
+    let code = engine::interrupted_exit_code(e).unwrap_or(1);
+    let prefix = if std::io::stderr().is_terminal() {
+        "\x1b[1;31merror\x1b[0m"
+    } else {
+        "error"
+    };
+    eprintln!("{prefix}: {e:#}");
+    std::process::exit(code)
+}

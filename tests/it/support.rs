@@ -1,0 +1,106 @@
+//! Shared test helpers: the example's location, copies of it to mutate, and the gates for tests
+//! that need Docker or the OpenShift schemas.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `examples/hello-world`.
+pub fn example_dir() -> PathBuf {
+    repo_root().join("examples/hello-world")
+}
+
+/// The local Rust base image that `cargo xtask rust-base` makes; tests build FROM it.
+pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
+
+/// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
+/// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
+pub fn docker_available(test: &str) -> bool {
+    let ok = std::process::Command::new("docker")
+        .args(["version", "--format", "{{.Server.Version}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("XTASK_S2I_REQUIRE_DOCKER").as_deref() == Ok("1") {
+            panic!("{test}: no Docker daemon answers and XTASK_S2I_REQUIRE_DOCKER=1");
+        }
+        eprintln!(
+            "skipping {test}: no Docker daemon answers (set XTASK_S2I_REQUIRE_DOCKER=1 to fail instead)"
+        );
+    }
+    ok
+}
+
+/// The folder of OpenShift 4.19 JSON schemas beside the repository, or `None` (with a printed
+/// reason) when it is missing; panics then if `XTASK_S2I_REQUIRE_SCHEMAS=1`.
+pub fn schemas_dir(test: &str) -> Option<PathBuf> {
+    let dir = repo_root().join("../shared/schemas/openshift-v4.19");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("XTASK_S2I_REQUIRE_SCHEMAS").as_deref() == Ok("1") {
+        panic!(
+            "{test}: `{}` is missing and XTASK_S2I_REQUIRE_SCHEMAS=1",
+            dir.display()
+        );
+    }
+    eprintln!("skipping {test}: `{}` is missing", dir.display());
+    None
+}
+
+/// Copies the example (without `target/`) into `dest`, rewriting its path dependencies on
+/// xtask-s2i to absolute paths so the copy builds anywhere. Returns the copy's root.
+pub fn copy_example(dest: &Path) -> PathBuf {
+    let root = dest.join("hello-world");
+    copy_dir(&example_dir(), &root);
+    let repo = repo_root();
+    for manifest in ["Cargo.toml", "xtask/Cargo.toml"] {
+        let path = root.join(manifest);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text = text
+            .replace(
+                "path = \"../../..\"",
+                &format!("path = {:?}", repo.display().to_string()),
+            )
+            .replace(
+                "path = \"../..\"",
+                &format!("path = {:?}", repo.display().to_string()),
+            );
+        std::fs::write(&path, text).unwrap();
+    }
+    root
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).unwrap();
+        }
+    }
+}
+
+/// Replaces `from` with `to` in a file of a copied example.
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "`{}` does not contain {from:?}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}

@@ -1,0 +1,34 @@
+//! This repository's own xtask: `image` (the library's command, for this workspace) and the
+//! repository-only tasks. `main` only dispatches; each task is a module with `run`.
+
+mod rust_base;
+
+use xtask_s2i::anyhow::Result;
+use xtask_s2i::clap::{self, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build images and write manifests (the library's command)
+    Image(xtask_s2i::ImageArgs),
+    /// Make the local Rust base image `localhost/xtask-s2i/rust:trixie` if it is missing
+    RustBase(rust_base::RustBase),
+}
+
+fn main() -> Result<()> {
+    let sh = xshell::Shell::new()?;
+    let result = match Cli::parse().command {
+        Command::Image(args) => args.run(),
+        Command::RustBase(cmd) => cmd.run(&sh),
+    };
+    if let Err(e) = result {
+        xtask_s2i::exit_with(&e);
+    }
+    Ok(())
+}
