@@ -1,0 +1,294 @@
+//! What cargo must compute for the tar, done in a staging copy under the plan's `out_dir` (never
+//! in the user's tree): the `Cargo.lock` pruned to the closure, and the vendored crates with the
+//! source replacement that goes into the tar's `.cargo/config.toml`.
+//!
+//! The staging workspace holds the tar's manifests, the user's lock and cargo config, and an
+//! empty file for every `.rs` file of the closure (cargo needs the targets to exist to load the
+//! manifests, not their contents). `cargo metadata` there rewrites the lock without the packages
+//! that only other members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
+//! in `out_dir/source/vendor/<hash>`, so a source change does not vendor again.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use sha2::{Digest, Sha256};
+use toml_edit::{DocumentMut, Item, Table};
+
+use crate::plan::hex;
+use crate::sink::{Event, Sink};
+
+/// A cargo command's output.
+struct Run {
+    ok: bool,
+    stdout: Vec<u8>,
+    stderr: String,
+}
+
+fn cargo_program() -> OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}
+
+fn run(dir: &Path, args: &[&str]) -> Result<Run> {
+    let program = cargo_program();
+    let out = duct::cmd(&program, args)
+        .dir(dir)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .with_context(|| {
+            format!(
+                "failed to run `{} {}`\nnote: cargo must be on PATH (or set `CARGO`)",
+                program.to_string_lossy(),
+                args.join(" ")
+            )
+        })?;
+    Ok(Run {
+        ok: out.status.success(),
+        stdout: out.stdout,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// The last lines of cargo's error output.
+fn tail(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let start = lines.len().saturating_sub(20);
+    lines[start..].join("\n")
+}
+
+/// Runs cargo offline first (fast, needs the local registry cache), then online.
+fn offline_then_online(dir: &Path, args: &[&str], what: &str, sink: &dyn Sink) -> Result<Run> {
+    let mut offline = args.to_vec();
+    offline.insert(1, "--offline");
+    let first = run(dir, &offline)?;
+    if first.ok {
+        return Ok(first);
+    }
+    sink.event(Event::warning(format!(
+        "{what} offline failed; retrying with network access"
+    )));
+    let second = run(dir, args)?;
+    if second.ok {
+        return Ok(second);
+    }
+    Ok(Run {
+        stderr: format!("{}\n(offline: {})", second.stderr, tail(&first.stderr)),
+        ..second
+    })
+}
+
+/// A file of the staging workspace.
+pub enum Staged<'a> {
+    /// Written with these contents.
+    Bytes(&'a str, &'a [u8]),
+    /// Copied from disk.
+    Copy(&'a str, &'a Path),
+    /// An empty file (a target cargo must see).
+    Empty(&'a str),
+}
+
+/// A fresh staging workspace at `dir`.
+pub fn stage(dir: &Path, files: &[Staged<'_>]) -> Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("failed to remove `{}`", dir.display()))?;
+    }
+    for f in files {
+        let (rel, bytes) = match f {
+            Staged::Bytes(rel, b) => (*rel, b.to_vec()),
+            Staged::Copy(rel, src) => (
+                *rel,
+                std::fs::read(src).with_context(|| format!("failed to read `{}`", src.display()))?,
+            ),
+            Staged::Empty(rel) => (*rel, Vec::new()),
+        };
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("failed to create `{}`", parent.display()))?;
+        }
+        std::fs::write(&path, bytes)
+            .with_context(|| format!("failed to write `{}`", path.display()))?;
+    }
+    Ok(())
+}
+
+/// Lets cargo drop from the staged `Cargo.lock` what the closure does not need; returns the
+/// pruned lock.
+pub fn prune_lock(staging: &Path, package: &str, sink: &dyn Sink) -> Result<Vec<u8>> {
+    let r = offline_then_online(
+        staging,
+        &["metadata", "--format-version", "1"],
+        "pruning `Cargo.lock`",
+        sink,
+    )?;
+    if !r.ok {
+        bail!(
+            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in `{}`):\n{}\nnote: check that the workspace resolves with `cargo metadata`; without network access, run `cargo fetch` once while online",
+            staging.display(),
+            tail(&r.stderr)
+        );
+    }
+    let lock = staging.join("Cargo.lock");
+    std::fs::read(&lock).with_context(|| format!("failed to read `{}`", lock.display()))
+}
+
+/// Vendored crates for one pruned lock: the directory and the `[source]` tables to add to the
+/// tar's cargo config (empty when nothing needs vendoring).
+pub struct Vendored {
+    pub dir: PathBuf,
+    pub sources: Table,
+}
+
+/// Vendors the staged workspace's crates, or reuses the cache for the same lock.
+pub fn vendor(
+    staging: &Path,
+    cache_root: &Path,
+    lock: &[u8],
+    package: &str,
+    sink: &dyn Sink,
+) -> Result<Vendored> {
+    let key = hex(&Sha256::digest(lock))[..16].to_string();
+    let cache = cache_root.join(&key);
+    let config = cache.join("config.toml");
+    if !config.is_file() {
+        sink.event(Event::status(
+            "Vendoring",
+            format!("crates of `{package}` for the offline container build"),
+        ));
+        let tmp = cache_root.join(format!(".{key}.{}", std::process::id()));
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp)
+                .with_context(|| format!("failed to remove `{}`", tmp.display()))?;
+        }
+        std::fs::create_dir_all(&tmp)
+            .with_context(|| format!("failed to create `{}`", tmp.display()))?;
+        let dest = tmp.join("vendor");
+        let dest_s = dest.to_string_lossy().into_owned();
+        let r = offline_then_online(
+            staging,
+            &["vendor", "--locked", &dest_s],
+            "vendoring",
+            sink,
+        )?;
+        if !r.ok {
+            let _ = std::fs::remove_dir_all(&tmp);
+            bail!(
+                "failed to vendor the crates of `{package}`:\n{}\nnote: `cargo vendor` needs the crates in the local registry cache or network access; run `cargo fetch` in the workspace while online, or set `vendor = false` in `[package.metadata.s2i]` if the builder can reach the registry",
+                tail(&r.stderr)
+            );
+        }
+        crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
+        if cache.exists() {
+            std::fs::remove_dir_all(&cache)
+                .with_context(|| format!("failed to remove `{}`", cache.display()))?;
+        }
+        std::fs::rename(&tmp, &cache).with_context(|| {
+            format!(
+                "failed to move `{}` to `{}`",
+                tmp.display(),
+                cache.display()
+            )
+        })?;
+        // Only the current lock's crates are kept.
+        if let Ok(dir) = std::fs::read_dir(cache_root) {
+            for e in dir.flatten() {
+                if e.file_name() != key.as_str() && !e.file_name().to_string_lossy().starts_with('.')
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+    }
+    let text = std::fs::read_to_string(&config)
+        .with_context(|| format!("failed to read `{}`", config.display()))?;
+    let doc: DocumentMut = text
+        .parse()
+        .with_context(|| format!("failed to parse `{}` (output of cargo vendor)", config.display()))?;
+    let mut sources = doc
+        .get("source")
+        .and_then(|s| s.as_table())
+        .cloned()
+        .unwrap_or_default();
+    if let Some(v) = sources
+        .get_mut("vendored-sources")
+        .and_then(|v| v.as_table_like_mut())
+    {
+        v.insert("directory", toml_edit::value("vendor"));
+    }
+    Ok(Vendored {
+        dir: cache.join("vendor"),
+        sources,
+    })
+}
+
+/// The user's cargo config (if any) with the vendored sources replacing crates.io (and any
+/// vendored git sources).
+pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<String> {
+    let mut doc: DocumentMut = match user {
+        Some((path, text)) => text.parse().map_err(|e| {
+            anyhow!(
+                "failed to parse `{}`: {e}\nnote: the source tar's cargo config is this file plus the vendored sources",
+                path.display()
+            )
+        })?,
+        None => DocumentMut::new(),
+    };
+    let source = doc
+        .entry("source")
+        .or_insert_with(|| {
+            let mut t = Table::new();
+            t.set_implicit(true);
+            Item::Table(t)
+        })
+        .as_table_mut()
+        .ok_or_else(|| anyhow!("`source` in the cargo config is not a table"))?;
+    for (name, table) in sources.iter() {
+        let mut table = table.clone();
+        if let Some(t) = table.as_table_mut() {
+            t.decor_mut().clear();
+            t.decor_mut()
+                .set_prefix("\n# Added to the source tar by `cargo xtask image` (vendored crates).\n");
+        }
+        source.insert(name, table);
+    }
+    Ok(doc.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merges_vendored_sources_into_the_users_config() {
+        let snippet: DocumentMut = r#"
+[source.crates-io]
+replace-with = "vendored-sources"
+
+[source.vendored-sources]
+directory = "/abs/vendor"
+"#
+        .parse()
+        .unwrap();
+        let mut sources = snippet["source"].as_table().unwrap().clone();
+        sources["vendored-sources"]["directory"] = toml_edit::value("vendor");
+        let user = "[alias]\nxtask = \"run --package xtask --\"\n";
+        let merged = merge_config(Some((Path::new(".cargo/config.toml"), user)), &sources).unwrap();
+        let v: toml::Value = toml::from_str(&merged).unwrap();
+        assert_eq!(v["alias"]["xtask"].as_str(), Some("run --package xtask --"));
+        assert_eq!(
+            v["source"]["crates-io"]["replace-with"].as_str(),
+            Some("vendored-sources")
+        );
+        assert_eq!(
+            v["source"]["vendored-sources"]["directory"].as_str(),
+            Some("vendor")
+        );
+        assert!(merged.starts_with(user), "{merged}");
+
+        let bad = merge_config(Some((Path::new("c.toml"), "[x")), &sources).unwrap_err();
+        assert!(format!("{bad:#}").contains("failed to parse `c.toml`"));
+    }
+}
