@@ -1,0 +1,562 @@
+//! The source closure the app stage uploads: what is in it, what is not, its digest, and — the
+//! proof that matters — that the tar builds on its own, offline, from the vendored crates.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use xtask_s2i::Plan;
+use xtask_s2i::engine::SourceTree;
+use xtask_s2i::sink::{Buffer, Event};
+use xtask_s2i::source::Closure;
+
+use crate::support;
+
+/// The plan of `package` in the workspace of `dir` and its scanned closure.
+fn scan(dir: &Path, package: &str) -> (Plan, cargo_metadata::Metadata, Closure) {
+    let metadata = xtask_s2i::cli::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::cli::plans(&metadata, &[package.to_string()], None)
+        .unwrap()
+        .remove(0);
+    let closure = Closure::scan(&plan, &metadata).unwrap();
+    (plan, metadata, closure)
+}
+
+fn files(c: &Closure) -> Vec<String> {
+    c.files().map(str::to_string).collect()
+}
+
+/// The tar's entries: path -> (header, contents).
+struct Tar {
+    bytes: Vec<u8>,
+    entries: BTreeMap<String, (tar::Header, Vec<u8>)>,
+}
+
+impl Tar {
+    fn text(&self, path: &str) -> String {
+        let (_, body) = self
+            .entries
+            .get(path)
+            .unwrap_or_else(|| panic!("`{path}` is not in the tar"));
+        String::from_utf8(body.clone()).unwrap()
+    }
+}
+
+fn tar_of(c: &Closure, sink: &Buffer) -> Tar {
+    let mut bytes = Vec::new();
+    c.write_tar(&mut bytes, 1001, 0, sink).unwrap();
+    let mut entries = BTreeMap::new();
+    let mut ar = tar::Archive::new(bytes.as_slice());
+    for e in ar.entries().unwrap() {
+        let mut e = e.unwrap();
+        let path = e.path().unwrap().display().to_string();
+        let header = e.header().clone();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut body).unwrap();
+        let path = path.trim_end_matches('/').to_string();
+        assert!(
+            entries.insert(path.clone(), (header, body)).is_none(),
+            "`{path}` twice"
+        );
+    }
+    Tar { bytes, entries }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn append(path: &Path, text: &str) {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    std::fs::write(path, old + text).unwrap();
+}
+
+/// Every file of a tree (outside `target/`, where the plan's `out_dir` is) with its size, mtime
+/// and mode.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (u64, SystemTime, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let m = e.metadata().unwrap();
+            if e.file_name() == "target" {
+                continue;
+            }
+            if m.is_dir() {
+                stack.push(e.path());
+                out.insert(e.path(), (0, SystemTime::UNIX_EPOCH, 0));
+            } else {
+                out.insert(
+                    e.path(),
+                    (m.len(), m.modified().unwrap(), m.permissions().mode()),
+                );
+            }
+        }
+    }
+    out
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+#[test]
+fn the_example_closure_is_the_app_and_its_path_dependency() {
+    let (plan, _, c) = scan(&support::example_dir(), "hello-world");
+    let files = files(&c);
+    for want in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "src/main.rs",
+        ".cargo/config.toml",
+        ".s2i/path-deps/xtask-s2i/Cargo.toml",
+        ".s2i/path-deps/xtask-s2i/src/lib.rs",
+        ".s2i/path-deps/xtask-s2i/src/build_script.rs",
+        ".s2i/path-deps/xtask-s2i/templates/s2i/bin/assemble",
+    ] {
+        assert!(files.iter().any(|f| f == want), "`{want}` missing: {files:#?}");
+    }
+    for f in &files {
+        let bad = f.starts_with("xtask/")
+            || f.starts_with("target/")
+            || f.starts_with("deploy/")
+            || f == "README.md"
+            || f.contains(".git/")
+            || f.split('/').any(|c| c == ".env" || c == "target")
+            || f.starts_with(".s2i/path-deps/xtask-s2i/examples/")
+            || f.starts_with(".s2i/path-deps/xtask-s2i/xtask/")
+            || f.starts_with(".s2i/path-deps/xtask-s2i/tests/")
+            || f == ".s2i/path-deps/xtask-s2i/Cargo.lock";
+        assert!(!bad, "`{f}` must not be in the closure");
+    }
+    assert_eq!(c.digest().len(), 64);
+    // The example lives in this repository's git checkout.
+    let commit = c.commit().expect("a git commit");
+    assert_eq!(commit.len(), 40, "{commit}");
+    assert!(!c.location().is_empty());
+    // Scanning wrote nothing.
+    assert!(!plan.out_dir.join("source/staging").exists());
+}
+
+#[test]
+fn ignored_secret_and_foreign_files_stay_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    write(&root.join(".env"), "TOKEN=secret\n");
+    write(&root.join("config/.env.production"), "TOKEN=secret\n");
+    write(&root.join("deploy/okd/app.yaml"), "kind: Service\n");
+    write(&root.join("notes.secret"), "secret\n");
+    append(&root.join(".s2iignore"), "*.secret\n");
+    write(&root.join("scratch.log"), "log\n");
+    append(&root.join(".gitignore"), "*.log\n");
+    write(&root.join(".git/config"), "[core]\n");
+    write(&root.join("target/debug/junk"), "junk\n");
+    write(
+        &root.join("tools/helper/Cargo.toml"),
+        "[package]\nname = \"helper\"\nversion = \"0.1.0\"\n",
+    );
+    write(&root.join("tools/helper/src/lib.rs"), "\n");
+    write(&root.join("assets/greeting.txt"), "hi\n");
+
+    let (_, _, c) = scan(&root, "hello-world");
+    let files = files(&c);
+    assert!(files.contains(&"assets/greeting.txt".to_string()), "{files:#?}");
+    assert!(files.contains(&"src/main.rs".to_string()));
+    for f in &files {
+        for bad in [
+            ".env",
+            "config/.env.production",
+            "deploy/okd/app.yaml",
+            "notes.secret",
+            "scratch.log",
+            ".git/config",
+            "target/debug/junk",
+            "tools/helper/Cargo.toml",
+            "tools/helper/src/lib.rs",
+            "xtask/Cargo.toml",
+            "xtask/src/main.rs",
+        ] {
+            assert_ne!(f, bad, "`{bad}` must not be in the closure");
+        }
+    }
+    // Not a git repository: no commit, the location is the path.
+    assert_eq!(c.commit(), None);
+    assert_eq!(c.location(), c.root().display().to_string());
+}
+
+#[test]
+fn the_digest_follows_contents_and_modes_not_mtimes() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let main = root.join("src/main.rs");
+
+    let t = Instant::now();
+    let (mut plan, metadata, c) = scan(&root, "hello-world");
+    let first = c.digest().to_string();
+    let took = t.elapsed();
+    eprintln!("metadata + plan + scan: {took:?}");
+    let t = Instant::now();
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+    let rescan = t.elapsed();
+    eprintln!("scan alone: {rescan:?}");
+    assert!(rescan < Duration::from_secs(2), "scan took {rescan:?}");
+
+    // A touch is not a change.
+    let f = std::fs::File::options().write(true).open(&main).unwrap();
+    f.set_modified(SystemTime::now() + Duration::from_secs(120))
+        .unwrap();
+    drop(f);
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+
+    // An uncommitted edit is, and undoing it restores the digest.
+    support::edit(&main, "Hello {name}!", "Howdy {name}!");
+    let edited = Closure::scan(&plan, &metadata).unwrap().digest().to_string();
+    assert_ne!(edited, first);
+    support::edit(&main, "Howdy {name}!", "Hello {name}!");
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+
+    // So is the executable bit.
+    let build_rs = root.join("build.rs");
+    std::fs::set_permissions(&build_rs, std::fs::Permissions::from_mode(0o755)).unwrap();
+    assert_ne!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+    std::fs::set_permissions(&build_rs, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+
+    // A file in an ignored or foreign place is not.
+    write(&root.join("xtask/src/other.rs"), "\n");
+    write(&root.join("deploy/x.yaml"), "\n");
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+
+    // The vendor setting shapes the tar.
+    plan.config.vendor = false;
+    assert_ne!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+}
+
+#[test]
+fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let (mut plan, metadata, _) = scan(&root, "hello-world");
+    plan.config.vendor = false;
+    let c = Closure::scan(&plan, &metadata).unwrap();
+    let sink = Buffer::new();
+    let tar = tar_of(&c, &sink);
+    assert!(!tar.entries.keys().any(|p| p.starts_with("vendor")));
+    assert_eq!(
+        tar.text(".cargo/config.toml"),
+        std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap()
+    );
+    let lock = tar.text("Cargo.lock");
+    assert!(lock.contains("name = \"clap\""), "{lock}");
+    assert!(!lock.contains("bollard") && !lock.contains("tokio"), "{lock}");
+    assert!(
+        !sink
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Vendoring"))
+    );
+}
+
+/// The end-to-end proof: the tar, extracted anywhere, builds offline with an empty cargo home.
+#[test]
+fn the_tar_builds_offline_from_its_vendored_crates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let main = root.join("src/main.rs");
+    support::edit(&main, "Hello {name}!", "Howdy {name}!");
+    let before = snapshot(&root);
+
+    let (_, _, c) = scan(&root, "hello-world");
+    let sink = Buffer::new();
+    let tar = tar_of(&c, &sink);
+    assert_eq!(snapshot(&root), before, "the user's tree was modified");
+
+    // Owners, modes, real mtimes.
+    for (path, (h, _)) in &tar.entries {
+        assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (1001, 0), "{path}");
+        let mode = h.mode().unwrap();
+        if h.entry_type().is_dir() {
+            assert_eq!(mode, 0o775, "{path}");
+        } else if h.entry_type().is_file() {
+            assert!(mode == 0o664 || mode == 0o775, "{path}: {mode:o}");
+        }
+    }
+    let main_mtime = std::fs::metadata(&main)
+        .unwrap()
+        .modified()
+        .unwrap()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert_eq!(tar.entries["src/main.rs"].0.mtime().unwrap(), main_mtime);
+    assert!(tar.text("src/main.rs").contains("Howdy"), "the edit is in the tar");
+
+    // The rewritten manifest and the pruned lock keep bollard and tokio out.
+    let manifest = tar.text("Cargo.toml");
+    let m: toml::Value = toml::from_str(&manifest).unwrap();
+    assert_eq!(
+        m["build-dependencies"]["xtask-s2i"]["path"].as_str(),
+        Some(".s2i/path-deps/xtask-s2i"),
+        "{manifest}"
+    );
+    assert_eq!(
+        m["workspace"]["members"].as_array().map(Vec::len),
+        Some(0),
+        "{manifest}"
+    );
+    assert!(
+        m["workspace"]["exclude"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v.as_str() == Some(".s2i/path-deps")),
+        "{manifest}"
+    );
+    assert!(manifest.contains("[package.metadata.s2i]"), "comments and metadata kept");
+    let lock = tar.text("Cargo.lock");
+    for crate_ in ["bollard", "tokio", "insta", "jsonschema"] {
+        assert!(!lock.contains(&format!("name = \"{crate_}\"")), "{crate_} in {lock}");
+    }
+    assert!(lock.contains("name = \"xtask-s2i\""));
+    assert!(lock.contains("name = \"clap\""));
+
+    // Vendored crates and the source replacement, merged with the user's config.
+    assert!(
+        tar.entries.keys().any(|p| p.starts_with("vendor/clap-")
+            || p.starts_with("vendor/clap/")),
+        "no vendored clap"
+    );
+    assert!(!tar.entries.keys().any(|p| p.starts_with("vendor/tokio")));
+    let config = tar.text(".cargo/config.toml");
+    assert!(config.contains("replace-with = \"vendored-sources\""), "{config}");
+    assert!(config.contains("directory = \"vendor\""), "{config}");
+    assert!(config.contains("xtask = \"run --package xtask --\""), "{config}");
+    assert!(
+        sink.events()
+            .iter()
+            .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Packed"))
+    );
+
+    // A second tar reuses the vendored crates and is the same, byte for byte.
+    let sink2 = Buffer::new();
+    let again = tar_of(&c, &sink2);
+    assert!(
+        !sink2
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Vendoring")),
+        "vendored again: {:?}",
+        sink2.events()
+    );
+    assert!(again.bytes == tar.bytes, "the tar is not deterministic");
+
+    // Extract and build it offline, with an empty cargo home: only the tar's contents count.
+    let src = tmp.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    tar::Archive::new(tar.bytes.as_slice()).unpack(&src).unwrap();
+    let home = tmp.path().join("cargo-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let target = support::repo_root().join("target/it-source-build");
+    let t = Instant::now();
+    let out = std::process::Command::new(cargo())
+        .args([
+            "build",
+            "--offline",
+            "--locked",
+            "--package",
+            "hello-world",
+        ])
+        .current_dir(&src)
+        .env("CARGO_HOME", &home)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    eprintln!("offline build of the extracted tar: {:?}", t.elapsed());
+    assert!(
+        out.status.success(),
+        "the tar does not build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = std::process::Command::new(target.join("debug/hello-world"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "Howdy World!\n");
+}
+
+/// A virtual workspace with several members, workspace-inherited path dependencies, and a path
+/// dependency outside the root that inherits from its own workspace.
+#[test]
+fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let ws = t.join("repo");
+    write(
+        &ws.join("Cargo.toml"),
+        r#"# the workspace
+[workspace]
+members = ["crates/*"]
+default-members = ["crates/app"]
+resolver = "2"
+
+[workspace.package]
+version = "0.3.0"
+edition = "2021"
+
+[workspace.dependencies]
+lib = { path = "crates/lib" }
+tool-only = { path = "crates/tool-only" }
+ext = { path = "../outside/ext" }
+"#,
+    );
+    write(
+        &ws.join("crates/app/Cargo.toml"),
+        r#"[package]
+name = "app"
+version.workspace = true
+edition.workspace = true
+
+[dependencies]
+lib.workspace = true
+ext = { workspace = true }
+
+[package.metadata.s2i]
+vendor = false
+"#,
+    );
+    write(
+        &ws.join("crates/app/src/main.rs"),
+        "fn main() { println!(\"{} {}\", lib::NAME, ext::NAME); }\n",
+    );
+    write(
+        &ws.join("crates/lib/Cargo.toml"),
+        "[package]\nname = \"lib\"\nversion.workspace = true\nedition.workspace = true\n",
+    );
+    write(&ws.join("crates/lib/src/lib.rs"), "pub const NAME: &str = \"lib\";\n");
+    write(
+        &ws.join("crates/tool/Cargo.toml"),
+        "[package]\nname = \"tool\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ntool-only.workspace = true\n",
+    );
+    write(&ws.join("crates/tool/src/main.rs"), "fn main() {}\n");
+    write(
+        &ws.join("crates/tool-only/Cargo.toml"),
+        "[package]\nname = \"tool-only\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    );
+    write(&ws.join("crates/tool-only/src/lib.rs"), "\n");
+    write(&ws.join("README.md"), "# repo\n");
+
+    let outside = t.join("outside");
+    write(
+        &outside.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"ext\"]\n\n[workspace.package]\nversion = \"2.0.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        &outside.join("ext/Cargo.toml"),
+        "[package]\nname = \"ext\"\nversion.workspace = true\nedition.workspace = true\n",
+    );
+    write(&outside.join("ext/src/lib.rs"), "pub const NAME: &str = \"ext\";\n");
+    write(&outside.join("ext/tests/t.rs"), "\n");
+    write(&outside.join("ext/target/CACHEDIR.TAG"), "\n");
+
+    let out = std::process::Command::new(cargo())
+        .args(["generate-lockfile", "--offline"])
+        .current_dir(&ws)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let before = snapshot(&ws);
+
+    let (_, _, c) = scan(&ws, "app");
+    let files = files(&c);
+    assert_eq!(
+        files,
+        [
+            ".s2i/path-deps/ext/Cargo.toml",
+            ".s2i/path-deps/ext/src/lib.rs",
+            ".s2i/path-deps/ext/tests/t.rs",
+            "Cargo.lock",
+            "Cargo.toml",
+            "README.md",
+            "crates/app/Cargo.toml",
+            "crates/app/src/main.rs",
+            "crates/lib/Cargo.toml",
+            "crates/lib/src/lib.rs",
+        ]
+    );
+    let sink = Buffer::new();
+    let tar = tar_of(&c, &sink);
+    assert_eq!(snapshot(&ws), before, "the user's tree was modified");
+
+    let root: toml::Value = toml::from_str(&tar.text("Cargo.toml")).unwrap();
+    let w = &root["workspace"];
+    assert_eq!(
+        w["members"].as_array().unwrap(),
+        &vec![
+            toml::Value::from("crates/app"),
+            toml::Value::from("crates/lib")
+        ]
+    );
+    assert!(w.get("default-members").is_none());
+    assert_eq!(
+        w["dependencies"]["ext"]["path"].as_str(),
+        Some(".s2i/path-deps/ext")
+    );
+    assert!(w["dependencies"].get("tool-only").is_none());
+    assert!(tar.text("Cargo.toml").starts_with("# the workspace\n"));
+    let ext = tar.text(".s2i/path-deps/ext/Cargo.toml");
+    assert!(ext.contains("version = \"2.0.0\""), "{ext}");
+    assert!(!ext.contains("workspace"), "{ext}");
+    let lock = tar.text("Cargo.lock");
+    assert!(!lock.contains("tool"), "{lock}");
+
+    let src = t.join("extracted");
+    tar::Archive::new(tar.bytes.as_slice()).unpack(&src).unwrap();
+    let target = t.join("target");
+    let out = std::process::Command::new(cargo())
+        .args(["build", "--offline", "--locked", "--package", "app"])
+        .current_dir(&src)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the tar does not build:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = std::process::Command::new(target.join("debug/app"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&run.stdout), "lib ext\n");
+}
+
+#[test]
+fn a_missing_path_dependency_names_the_manifest_and_the_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let ext = tmp.path().join("ext");
+    write(
+        &ext.join("Cargo.toml"),
+        "[package]\nname = \"ext\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ngone = { path = \"../gone\" }\n",
+    );
+    write(&ext.join("src/lib.rs"), "\n");
+    support::edit(
+        &root.join("Cargo.toml"),
+        "[dependencies]\n",
+        "[dependencies]\next = { path = \"../ext\" }\n",
+    );
+    let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::cli::plans(&metadata, &[], None).unwrap().remove(0);
+    let err = Closure::scan(&plan, &metadata)
+        .err()
+        .expect("a missing path dependency is an error");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("dependency `gone`"), "{msg}");
+    assert!(msg.contains(&ext.join("Cargo.toml").display().to_string()), "{msg}");
+    assert!(msg.contains("gone/Cargo.toml` does not exist"), "{msg}");
+    assert!(msg.contains("note:"), "{msg}");
+}
