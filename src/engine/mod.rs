@@ -1,0 +1,373 @@
+//! The Docker executor of the chain: builder image → app image (the S2I step) → `FROM scratch`
+//! runtime image, through the Docker Engine API (bollard).
+//!
+//! It reads a [`Plan`] and a [`SourceTree`] and knows nothing of Cargo. Every stage has an input
+//! digest stored as [`DIGEST_LABEL`] on its image, so a stage whose inputs did not change is
+//! skipped without creating a container or sending a build context; the app stage is
+//! incremental (the previous app image's `save-artifacts` feeds the next `assemble`). Every
+//! container it creates carries [`TOOL_LABEL`] and is removed on success, on failure and on
+//! Ctrl-C/SIGTERM.
+//!
+//! [`DIGEST_LABEL`]: crate::plan::DIGEST_LABEL
+//! [`TOOL_LABEL`]: crate::plan::TOOL_LABEL
+
+mod archive;
+mod client;
+mod elf;
+mod push;
+mod stages;
+
+use std::fmt;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use crate::plan::Plan;
+use crate::sink::{Event, Sink, StageReport};
+
+pub use elf::{Linkage, linkage};
+
+/// Flags of the engine.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Rebuild every stage even when its input digest matches the tagged image's.
+    pub no_cache: bool,
+    /// Push the three tags after building.
+    pub push: bool,
+}
+
+/// The source the app stage feeds to `assemble`. Implemented by `source::Closure`; the engine
+/// knows nothing of Cargo.
+pub trait SourceTree: Sync {
+    /// sha256 (hex) over everything that goes into the source tar: relative paths, modes and
+    /// contents of the files (not their mtimes), so an unchanged tree gives the same digest
+    /// without the tar ever being built.
+    fn digest(&self) -> &str;
+    /// Where the source came from, for the `io.openshift.s2i.build.source-location` label.
+    fn location(&self) -> String;
+    /// The git commit the working tree is based on, if any (`io.openshift.s2i.build.commit.id`).
+    fn commit(&self) -> Option<String>;
+    /// Writes the source tar to `out`. Entries are relative to the source root (the tar is
+    /// extracted at `/tmp/src`), owned by `uid`:`gid`, with their modes and real mtimes
+    /// (cargo's incremental rebuild compares mtimes).
+    fn write_tar(
+        &self,
+        out: &mut dyn std::io::Write,
+        uid: u64,
+        gid: u64,
+        sink: &dyn Sink,
+    ) -> Result<()>;
+}
+
+/// The error a run ends with when it was stopped by Ctrl-C or SIGTERM (after cleaning up).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interrupted {
+    /// `SIGINT` or `SIGTERM`.
+    pub signal: &'static str,
+    /// 130 or 143.
+    pub exit_code: i32,
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interrupted by {}; the containers of this run were removed and no tag was moved",
+            self.signal
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Runs the chain of one plan: builds (or reuses) the builder, app and runtime images, tags them,
+/// and pushes them with `opts.push`. Blocks until done; Ctrl-C and SIGTERM stop it cleanly.
+pub fn build(
+    plan: &Plan,
+    source: &dyn SourceTree,
+    opts: &Options,
+    sink: &dyn Sink,
+) -> Result<Vec<StageReport>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime of the Docker client")?;
+    // Scoped threads write tar streams (the source, the artifacts) while the runtime uploads them.
+    std::thread::scope(|scope| {
+        rt.block_on(async {
+            let signals = signals::Signals::install()?;
+            let docker = client::Client::connect(sink).await?;
+            let chain = stages::Chain::new(&docker, plan, source, opts, sink, scope);
+            let result = tokio::select! {
+                r = chain.run() => r,
+                signal = signals.recv() => Err(anyhow::Error::new(signal)),
+            };
+            // Whatever happened, remove what this run created and did not finish.
+            docker.janitor().clean(&docker).await;
+            result
+        })
+    })
+}
+
+/// The exit code for an error caused by Ctrl-C (130) or SIGTERM (143).
+pub fn interrupted_exit_code(e: &anyhow::Error) -> Option<i32> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<Interrupted>())
+        .map(|i| i.exit_code)
+}
+
+/// Reports a finished stage and returns its report.
+fn report(
+    sink: &dyn Sink,
+    plan: &Plan,
+    stage: &str,
+    image: String,
+    image_info: &client::ImageInfo,
+    started: Instant,
+    cached: bool,
+) -> StageReport {
+    let report = StageReport {
+        package: plan.package().to_string(),
+        stage: stage.to_string(),
+        image,
+        id: image_info.id.clone(),
+        size: image_info.size,
+        seconds: started.elapsed().as_secs_f64(),
+        cached,
+    };
+    sink.event(Event::Stage(report.clone()));
+    report
+}
+
+mod signals {
+    //! Ctrl-C and SIGTERM as a future, so a run can stop, clean up, and exit 130/143.
+
+    use anyhow::{Context as _, Result};
+
+    use super::Interrupted;
+
+    pub struct Signals {
+        #[cfg(unix)]
+        int: tokio::signal::unix::Signal,
+        #[cfg(unix)]
+        term: tokio::signal::unix::Signal,
+    }
+
+    impl Signals {
+        /// Installs the handlers; from now on Ctrl-C no longer kills the process outright.
+        pub fn install() -> Result<Signals> {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                Ok(Signals {
+                    int: signal(SignalKind::interrupt())
+                        .context("failed to install the Ctrl-C handler")?,
+                    term: signal(SignalKind::terminate())
+                        .context("failed to install the SIGTERM handler")?,
+                })
+            }
+            #[cfg(not(unix))]
+            {
+                Ok(Signals {})
+            }
+        }
+
+        /// Resolves when the first signal arrives.
+        pub async fn recv(mut self) -> Interrupted {
+            #[cfg(unix)]
+            {
+                tokio::select! {
+                    _ = self.int.recv() => Interrupted { signal: "SIGINT", exit_code: 130 },
+                    _ = self.term.recv() => Interrupted { signal: "SIGTERM", exit_code: 143 },
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = &mut self;
+                let _ = tokio::signal::ctrl_c().await;
+                Interrupted {
+                    signal: "Ctrl-C",
+                    exit_code: 130,
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The chain on a tiny dependency-free crate through a [`SourceTree`] of the test's own, so
+    //! the engine is exercised without the source closure. Needs the Docker daemon and the local
+    //! Rust base image; skips otherwise (fails with `XTASK_S2I_REQUIRE_DOCKER=1`).
+
+    use std::io::Write;
+
+    use super::*;
+    use crate::sink::Buffer;
+
+    const BASE: &str = "localhost/xtask-s2i/rust:trixie";
+
+    struct Tiny {
+        main: String,
+        digest: String,
+        mtime: u64,
+    }
+
+    impl Tiny {
+        fn new(main: &str) -> Tiny {
+            use sha2::Digest;
+            Tiny {
+                main: main.to_string(),
+                digest: crate::plan::hex(&sha2::Sha256::digest(main.as_bytes())),
+                mtime: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs(),
+            }
+        }
+    }
+
+    impl SourceTree for Tiny {
+        fn digest(&self) -> &str {
+            &self.digest
+        }
+        fn location(&self) -> String {
+            "memory://tiny".into()
+        }
+        fn commit(&self) -> Option<String> {
+            None
+        }
+        fn write_tar(&self, out: &mut dyn Write, uid: u64, gid: u64, _: &dyn Sink) -> Result<()> {
+            let mut tar = tar::Builder::new(out);
+            let files = [
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"hello-world\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+                ),
+                (
+                    "Cargo.lock",
+                    "version = 3\n\n[[package]]\nname = \"hello-world\"\nversion = \"0.1.0\"\n",
+                ),
+                ("src/main.rs", self.main.as_str()),
+            ];
+            for (path, contents) in files {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(contents.len() as u64);
+                h.set_mode(0o644);
+                h.set_uid(uid);
+                h.set_gid(gid);
+                // Real mtimes, as cargo's incremental rebuild compares them.
+                h.set_mtime(self.mtime);
+                tar.append_data(&mut h, path, contents.as_bytes())?;
+            }
+            tar.finish()?;
+            Ok(())
+        }
+    }
+
+    fn docker(test: &str) -> bool {
+        let ok = std::process::Command::new("docker")
+            .args(["image", "inspect", BASE])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if !ok {
+            assert_ne!(
+                std::env::var("XTASK_S2I_REQUIRE_DOCKER").as_deref(),
+                Ok("1"),
+                "{test}: no Docker daemon with `{BASE}`"
+            );
+            eprintln!("skipping {test}: no Docker daemon with `{BASE}`");
+        }
+        ok
+    }
+
+    fn plan(tag: &str) -> Plan {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let metadata =
+            crate::config::read_metadata(Some(&root.join("examples/hello-world/Cargo.toml")))
+                .unwrap();
+        let mut plan = crate::cli::plans(&metadata, &[], Some(BASE))
+            .unwrap()
+            .remove(0);
+        for image in [&mut plan.builder, &mut plan.app, &mut plan.runtime] {
+            image.name = format!("xtask-s2i-unit/{}", image.stream());
+            image.tag = tag.to_string();
+        }
+        plan
+    }
+
+    fn docker_out(args: &[&str]) -> String {
+        let out = std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    fn remove_images(plan: &Plan) {
+        for image in [&plan.runtime, &plan.app, &plan.builder] {
+            let _ = std::process::Command::new("docker")
+                .args(["rmi", "-f", &image.reference()])
+                .output();
+        }
+    }
+
+    #[test]
+    fn chain_on_a_tiny_crate() {
+        if !docker("chain_on_a_tiny_crate") {
+            return;
+        }
+        let plan = plan("tiny");
+        remove_images(&plan);
+        let sink = Buffer::new();
+        let opts = Options::default();
+        let source = Tiny::new("fn main() { println!(\"tiny 1\"); }\n");
+        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        assert_eq!(stages.len(), 3);
+        let run = |plan: &Plan| docker_out(&["run", "--rm", &plan.runtime.reference()]);
+        assert_eq!(run(&plan), "tiny 1");
+
+        // Nothing changed: every stage is fresh.
+        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        assert!(stages.iter().all(|s| s.cached), "{stages:#?}");
+
+        // A source change: app and runtime rebuilt, incrementally.
+        let source = Tiny::new("fn main() { println!(\"tiny 2\"); }\n");
+        let sink = Buffer::new();
+        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        let cached: Vec<bool> = stages.iter().map(|s| s.cached).collect();
+        assert_eq!(cached, [true, false, false]);
+        assert_eq!(run(&plan), "tiny 2");
+        let logs: Vec<String> = sink
+            .events()
+            .into_iter()
+            .filter_map(|e| match e {
+                Event::Log { line, .. } => Some(line),
+                _ => None,
+            })
+            .collect();
+        assert!(
+            logs.iter().any(|l| l.contains("Restoring build artifacts")),
+            "{logs:#?}"
+        );
+
+        // A compile error: the message is in the error, no tag moved.
+        let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.app.reference()]);
+        let source = Tiny::new("fn main() { let x: u32 = \"no\"; }\n");
+        let err = build(&plan, &source, &opts, &Buffer::new()).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("mismatched types"), "{msg}");
+        assert!(msg.contains("exit code 101"), "{msg}");
+        let after = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.app.reference()]);
+        assert_eq!(before, after);
+        let left = docker_out(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label={}={}", crate::plan::TOOL_LABEL, plan.package()),
+        ]);
+        assert_eq!(left, "");
+        remove_images(&plan);
+    }
+}

@@ -1,0 +1,632 @@
+//! The three stages of the chain and their input digests.
+//!
+//! - **builder**: `docker build` of the rendered builder context `FROM` the base; digest over the
+//!   rendered context and the base image's ID.
+//! - **app** (S2I): a container from the builder image as the builder's user gets the source tar at
+//!   `/tmp/src` (and the previous app image's `save-artifacts` tar at `/tmp/artifacts`), runs
+//!   `assemble`, and is committed with `CMD` the `run` script; digest over the builder image's ID,
+//!   the source closure's digest and the build settings.
+//! - **runtime**: the binary read out of the app image through a never-started container, checked
+//!   to be static, built `FROM scratch`; digest over the app image's ID and the runtime Dockerfile.
+//!
+//! A stage whose tagged image already carries its digest is skipped. A tag moves only after its
+//! stage succeeded; the image it moved away from is removed when nothing else references it.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::thread::Scope;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use bollard::errors::Error as DockerError;
+use bollard::models::{ContainerConfig, ContainerCreateBody};
+use bollard::query_parameters::CommitContainerOptionsBuilder;
+use futures_util::StreamExt;
+use sha2::{Digest as _, Sha256};
+
+use super::client::{BuildError, Client, ImageInfo, Output};
+use super::elf::Linkage;
+use super::{Options, SourceTree, archive, elf, push, report};
+use crate::plan::{self, ARTIFACTS_DIR, DIGEST_LABEL, ImageRef, Plan, SOURCE_DIR, TOOL_LABEL};
+use crate::sink::{Event, Sink, StageReport, human_size};
+
+/// Changes whenever this code builds images differently, so a new version rebuilds.
+const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
+
+/// The label naming the builder image an app image was assembled with.
+const S2I_BUILD_IMAGE: &str = "io.openshift.s2i.build.image";
+const S2I_SOURCE_LOCATION: &str = "io.openshift.s2i.build.source-location";
+const S2I_COMMIT_ID: &str = "io.openshift.s2i.build.commit.id";
+
+/// One run of the chain of one plan.
+pub struct Chain<'a, 's, 'e> {
+    docker: &'a Client,
+    plan: &'a Plan,
+    source: &'s dyn SourceTree,
+    opts: &'a Options,
+    sink: &'s dyn Sink,
+    scope: &'s Scope<'s, 'e>,
+}
+
+/// A finished stage: its report and its image.
+struct Done {
+    report: StageReport,
+    image: ImageInfo,
+}
+
+impl<'a, 's, 'e> Chain<'a, 's, 'e> {
+    pub fn new(
+        docker: &'a Client,
+        plan: &'a Plan,
+        source: &'s dyn SourceTree,
+        opts: &'a Options,
+        sink: &'s dyn Sink,
+        scope: &'s Scope<'s, 'e>,
+    ) -> Self {
+        Chain {
+            docker,
+            plan,
+            source,
+            opts,
+            sink,
+            scope,
+        }
+    }
+
+    fn status(&self, verb: &str, message: impl Into<String>) {
+        self.sink.event(Event::status(verb, message));
+    }
+
+    /// Builds the three stages, removes the images their tags moved away from, and pushes.
+    pub async fn run(&self) -> Result<Vec<StageReport>> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let base = self
+            .docker
+            .ensure_base(&plan.base, plan.config.pull_policy, self.sink)
+            .await?;
+        let mut replaced = Vec::new();
+        let builder = self.builder(&base, &mut replaced).await?;
+        let app = self.app(&builder.image, &mut replaced).await?;
+        let runtime = self.runtime(&app.image, &mut replaced).await?;
+        // Children first: an old app image is a child of an old builder image.
+        for old in replaced.iter().rev() {
+            self.docker
+                .remove_if_untagged(old, Some(plan.package()))
+                .await;
+        }
+        if self.opts.push {
+            for image in [&plan.builder, &plan.app, &plan.runtime] {
+                self.status("Pushing", image.reference());
+                push::push(self.docker, &image.name, &image.tag, self.sink).await?;
+            }
+        }
+        let stages = vec![builder.report, app.report, runtime.report];
+        let fresh = stages.iter().filter(|s| s.cached).count();
+        self.status(
+            "Finished",
+            format!(
+                "{} in {:.1}s: runtime image {} ({}){}",
+                plan.package(),
+                started.elapsed().as_secs_f64(),
+                plan.runtime.reference(),
+                human_size(stages[2].size),
+                match fresh {
+                    0 => String::new(),
+                    3 => ", nothing changed".to_string(),
+                    n => format!(", {n} of 3 stages fresh"),
+                }
+            ),
+        );
+        Ok(stages)
+    }
+
+    /// The tagged image when it already has this stage's input digest.
+    async fn fresh(&self, image: &ImageRef, digest: &str) -> Result<Option<ImageInfo>> {
+        let existing = self.docker.image(&image.reference()).await?;
+        Ok(existing.filter(|i| !self.opts.no_cache && i.label(DIGEST_LABEL) == Some(digest)))
+    }
+
+    /// Tags a freshly built image and notes the image the tag moved away from.
+    async fn finish(
+        &self,
+        id: &str,
+        image: &ImageRef,
+        replaced: &mut Vec<String>,
+    ) -> Result<ImageInfo> {
+        let previous = self.docker.image(&image.reference()).await?;
+        self.docker.tag(id, &image.name, &image.tag).await?;
+        self.docker.janitor().forget_image(id);
+        if let Some(previous) = previous
+            && previous.id != id
+        {
+            replaced.push(previous.id);
+        }
+        self.docker.existing_image(id).await
+    }
+
+    fn labels(&self, digest: &str) -> HashMap<String, String> {
+        HashMap::from([
+            (TOOL_LABEL.to_string(), self.plan.package().to_string()),
+            (DIGEST_LABEL.to_string(), digest.to_string()),
+        ])
+    }
+
+    async fn builder(&self, base: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let reference = plan.builder.reference();
+        let digest = digest(&[
+            "builder",
+            ENGINE_VERSION,
+            &plan.builder_context_digest(),
+            &base.id,
+        ]);
+        if let Some(image) = self.fresh(&plan.builder, &digest).await? {
+            let report = self.report("builder", &image, started, true);
+            return Ok(Done { report, image });
+        }
+        self.status("Building", format!("builder {reference}"));
+        let context = archive::context_tar(
+            plan.builder_context
+                .iter()
+                .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode)),
+        )?;
+        let id = self
+            .docker
+            .build(
+                "builder",
+                context,
+                &self.labels(&digest),
+                self.opts.no_cache,
+                self.sink,
+            )
+            .await
+            .map_err(|BuildError { cause, tail }| {
+                anyhow!(
+                    "failed to build the builder image `{reference}` from `{}`: {cause}\n{tail}\
+                     note: the builder context is in `{}`; `docker build` it there to reproduce\n\
+                     note: no tag moved: `{reference}` is unchanged",
+                    plan.base,
+                    plan.out_dir.join("builder").display()
+                )
+            })?;
+        let image = self.finish(&id, &plan.builder, replaced).await?;
+        let report = self.report("builder", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// The labels of the app image besides the digest.
+    fn app_labels(&self) -> std::collections::BTreeMap<String, String> {
+        let plan = self.plan;
+        let mut labels = plan.image_labels.clone();
+        labels.insert(S2I_BUILD_IMAGE.into(), plan.builder.reference());
+        labels.insert(S2I_SOURCE_LOCATION.into(), self.source.location());
+        if let Some(commit) = self.source.commit() {
+            labels.insert(S2I_COMMIT_ID.into(), commit);
+        }
+        labels.insert(TOOL_LABEL.into(), plan.package().into());
+        labels
+    }
+
+    async fn app(&self, builder: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let config = &plan.config;
+        let reference = plan.app.reference();
+        let labels = self.app_labels();
+        let settings = serde_json::json!({
+            "env": config.env,
+            "features": config.features,
+            "no-default-features": config.no_default_features,
+            "profile": config.profile,
+            "vendor": config.vendor,
+            "bin": config.bin,
+            "bin-path": plan.bin_path,
+            "user": config.builder_user,
+            "assemble": plan.assemble_script,
+            "run": plan.run_script,
+            "labels": labels,
+        });
+        let digest = digest(&[
+            "app",
+            ENGINE_VERSION,
+            &builder.id,
+            self.source.digest(),
+            &settings.to_string(),
+        ]);
+        if let Some(image) = self.fresh(&plan.app, &digest).await? {
+            let report = self.report("app", &image, started, true);
+            return Ok(Done { report, image });
+        }
+
+        let previous = if self.opts.no_cache {
+            None
+        } else {
+            self.docker.image(&reference).await?
+        };
+        let artifacts = match &previous {
+            Some(previous) => self.save_artifacts(previous).await,
+            None => None,
+        };
+        self.status(
+            "Assembling",
+            format!(
+                "app {reference} ({}{})",
+                plan.builder.reference(),
+                if artifacts.is_some() {
+                    ", incremental"
+                } else {
+                    ""
+                }
+            ),
+        );
+        let container = self.assemble_container(builder, artifacts).await?;
+        let mut output = Output::new("app");
+        let code = self
+            .docker
+            .run(&container, &mut output, None, self.sink)
+            .await?;
+        if code != 0 {
+            self.docker.remove_container(&container).await?;
+            bail!(
+                "`{}` failed with exit code {code} in the app stage of `{}`:\n{}\
+                 note: no tag moved: `{reference}` is unchanged\n\
+                 note: `cargo xtask image -v` shows the whole output",
+                plan.assemble_script,
+                plan.package(),
+                output.tail(),
+            );
+        }
+
+        let mut labels: HashMap<String, String> = labels.into_iter().collect();
+        labels.insert(DIGEST_LABEL.into(), digest);
+        let commit = ContainerConfig {
+            cmd: Some(vec![plan.run_script.clone()]),
+            user: Some(config.builder_user.to_string()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let options = CommitContainerOptionsBuilder::default()
+            .container(&container)
+            .comment(&format!(
+                "{} assembled by xtask-s2i from {}",
+                plan.package(),
+                plan.builder.reference()
+            ))
+            .pause(false)
+            .build();
+        let id = self
+            .docker
+            .api()
+            .commit_container(options, commit)
+            .await
+            .with_context(|| format!("failed to commit the app image `{reference}`"))?
+            .id;
+        self.docker.janitor().image(&id);
+        self.docker.remove_container(&container).await?;
+        let image = self.finish(&id, &plan.app, replaced).await?;
+        let report = self.report("app", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// A created (not started) `assemble` container holding the source and, when they could be
+    /// handed over, the artifacts. A failed artifacts upload starts over without them.
+    async fn assemble_container(
+        &self,
+        builder: &ImageInfo,
+        mut artifacts: Option<std::fs::File>,
+    ) -> Result<String> {
+        let plan = self.plan;
+        let uid = plan.config.builder_user;
+        loop {
+            let env = plan
+                .config
+                .env
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            let container = self
+                .docker
+                .create_container(ContainerCreateBody {
+                    image: Some(builder.id.clone()),
+                    user: Some(uid.to_string()),
+                    env: Some(env),
+                    cmd: Some(vec![plan.assemble_script.clone()]),
+                    labels: Some(HashMap::from([(
+                        TOOL_LABEL.to_string(),
+                        plan.package().to_string(),
+                    )])),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                })
+                .await?;
+
+            let (source, sink) = (self.source, self.sink);
+            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
+                source.write_tar(out, uid.into(), 0, sink)
+            });
+            let uploaded = self.docker.upload(&container, SOURCE_DIR, body).await;
+            let written = written
+                .await
+                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
+            written.context("failed to write the source tar")?;
+            uploaded.with_context(|| format!("failed to copy the source to `{SOURCE_DIR}`"))?;
+
+            let Some(mut file) = artifacts.take() else {
+                return Ok(container);
+            };
+            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
+                std::io::copy(&mut file, out)?;
+                Ok(())
+            });
+            let uploaded = self.docker.upload(&container, ARTIFACTS_DIR, body).await;
+            let written = written
+                .await
+                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
+            match written.and(uploaded) {
+                Ok(()) => return Ok(container),
+                Err(e) => {
+                    self.sink.event(Event::warning(format!(
+                        "could not hand the previous build's artifacts to `assemble` ({e:#}); \
+                         building from scratch"
+                    )));
+                    self.docker.remove_container(&container).await?;
+                }
+            }
+        }
+    }
+
+    /// Runs the previous app image's `save-artifacts` and keeps its tar stream in a temporary
+    /// file. Any failure is a warning: the build is then clean.
+    async fn save_artifacts(&self, previous: &ImageInfo) -> Option<std::fs::File> {
+        match self.try_save_artifacts(previous).await {
+            Ok(file) => file,
+            Err(e) => {
+                self.sink.event(Event::warning(format!(
+                    "`{}` of the previous app image `{}` failed, so this build starts from \
+                     scratch: {e:#}",
+                    self.plan.save_artifacts_script,
+                    self.plan.app.reference()
+                )));
+                None
+            }
+        }
+    }
+
+    async fn try_save_artifacts(&self, previous: &ImageInfo) -> Result<Option<std::fs::File>> {
+        let plan = self.plan;
+        self.status(
+            "Saving",
+            format!(
+                "build artifacts of the previous {} ({})",
+                plan.app.reference(),
+                short(&previous.id)
+            ),
+        );
+        let container = self
+            .docker
+            .create_container(ContainerCreateBody {
+                image: Some(previous.id.clone()),
+                user: Some(plan.config.builder_user.to_string()),
+                cmd: Some(vec![plan.save_artifacts_script.clone()]),
+                labels: Some(HashMap::from([(
+                    TOOL_LABEL.to_string(),
+                    plan.package().to_string(),
+                )])),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            })
+            .await?;
+        let mut file = tempfile::tempfile().context("failed to create a temporary file")?;
+        let mut size = 0u64;
+        let mut output = Output::new("save-artifacts");
+        let code = {
+            let mut write = |chunk: &[u8]| -> Result<()> {
+                size += chunk.len() as u64;
+                file.write_all(chunk)
+                    .context("failed to write the artifacts to a temporary file")
+            };
+            self.docker
+                .run(&container, &mut output, Some(&mut write), self.sink)
+                .await
+        };
+        self.docker.remove_container(&container).await?;
+        let code = code?;
+        if code != 0 {
+            bail!("it exited with code {code}:\n{}", output.tail());
+        }
+        let entries = archive::validate(&mut file).map_err(|e| {
+            anyhow!(
+                "its output ({}) is not a valid tar stream: {e}",
+                human_size(size)
+            )
+        })?;
+        if entries == 0 {
+            return Ok(None);
+        }
+        self.sink.event(Event::Log {
+            stage: "save-artifacts".into(),
+            line: format!("{entries} entries, {}", human_size(size)),
+        });
+        Ok(Some(file))
+    }
+
+    async fn runtime(&self, app: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let reference = plan.runtime.reference();
+        let digest = digest(&[
+            "runtime",
+            ENGINE_VERSION,
+            &app.id,
+            &plan.runtime_dockerfile,
+            plan.bin(),
+        ]);
+        if let Some(image) = self.fresh(&plan.runtime, &digest).await? {
+            let report = self.report("runtime", &image, started, true);
+            return Ok(Done { report, image });
+        }
+        self.status("Building", format!("runtime {reference}"));
+        let binary = self.read_binary(app).await?;
+        let what = format!(
+            "`{}` in the app image `{}`",
+            plan.bin_path,
+            plan.app.reference()
+        );
+        match elf::linkage(&binary) {
+            Linkage::Static => {}
+            Linkage::Dynamic { interpreter } => bail!(
+                "the binary `{}` ({what}) is dynamically linked (it needs the loader \
+                 `{interpreter}`), so it cannot run on the `FROM scratch` runtime image\n\
+                 note: link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
+                 and an explicit `--target` (e.g. `cargo build --release --target \
+                 x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
+                 `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same\n\
+                 note: the runtime image was not built: `{reference}` is unchanged",
+                plan.bin()
+            ),
+            Linkage::NotElf(why) => bail!(
+                "{what} is not a Linux executable: {why}\n\
+                 note: `assemble` must install the compiled binary `{}` at `{}`\n\
+                 note: the runtime image was not built: `{reference}` is unchanged",
+                plan.bin(),
+                plan.bin_path
+            ),
+        }
+        let context = archive::context_tar([
+            ("Dockerfile", plan.runtime_dockerfile.as_bytes(), 0o644),
+            (plan.bin(), binary.as_slice(), 0o755),
+        ])?;
+        let id = self
+            .docker
+            .build(
+                "runtime",
+                context,
+                &self.labels(&digest),
+                self.opts.no_cache,
+                self.sink,
+            )
+            .await
+            .map_err(|BuildError { cause, tail }| {
+                anyhow!(
+                    "failed to build the runtime image `{reference}`: {cause}\n{tail}\
+                     note: its Dockerfile is `{}`\n\
+                     note: no tag moved: `{reference}` is unchanged",
+                    plan.out_dir.join("runtime.Dockerfile").display()
+                )
+            })?;
+        let image = self.finish(&id, &plan.runtime, replaced).await?;
+        let report = self.report("runtime", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// The binary, read out of the app image through a created, never-started container.
+    async fn read_binary(&self, app: &ImageInfo) -> Result<Vec<u8>> {
+        let plan = self.plan;
+        let container = self
+            .docker
+            .create_container(ContainerCreateBody {
+                image: Some(app.id.clone()),
+                labels: Some(HashMap::from([(
+                    TOOL_LABEL.to_string(),
+                    plan.package().to_string(),
+                )])),
+                ..Default::default()
+            })
+            .await?;
+        let mut tar = Vec::new();
+        let mut stream = self.docker.download(&container, &plan.bin_path);
+        let mut result = Ok(());
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(c) => tar.extend_from_slice(&c),
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        drop(stream);
+        self.docker.remove_container(&container).await?;
+        match result {
+            Ok(()) => {}
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => bail!(
+                "the app image `{}` has no `{}`\n\
+                 note: `assemble` must install the binary `{}` there; the default script does",
+                plan.app.reference(),
+                plan.bin_path,
+                plan.bin()
+            ),
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "failed to read `{}` out of `{}`",
+                        plan.bin_path,
+                        plan.app.reference()
+                    )
+                });
+            }
+        }
+        archive::single_file(
+            &tar,
+            &format!("`{}` in `{}`", plan.bin_path, plan.app.reference()),
+        )
+    }
+
+    fn report(
+        &self,
+        stage: &str,
+        image: &ImageInfo,
+        started: Instant,
+        cached: bool,
+    ) -> StageReport {
+        let reference = match stage {
+            "builder" => &self.plan.builder,
+            "app" => &self.plan.app,
+            _ => &self.plan.runtime,
+        }
+        .reference();
+        report(
+            self.sink, self.plan, stage, reference, image, started, cached,
+        )
+    }
+}
+
+/// sha256 over length-prefixed parts.
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p.as_bytes());
+    }
+    plan::hex(&h.finalize())
+}
+
+/// The first 12 hex digits of an image ID.
+fn short(id: &str) -> &str {
+    let id = id.trim_start_matches("sha256:");
+    &id[..id.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_separate_their_parts() {
+        assert_ne!(digest(&["ab", "c"]), digest(&["a", "bc"]));
+        assert_eq!(digest(&["a", "b"]), digest(&["a", "b"]));
+        assert_eq!(digest(&[]).len(), 64);
+    }
+
+    #[test]
+    fn short_ids() {
+        assert_eq!(short("sha256:0123456789abcdef"), "0123456789ab");
+        assert_eq!(short("abc"), "abc");
+    }
+}
