@@ -8,6 +8,9 @@
 //! }
 //! ```
 
+// A build script needs its `fn main`, so the example above keeps it.
+#![allow(clippy::needless_doctest_main)]
+
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};

@@ -623,11 +623,44 @@ impl Source {
         ConfigError {
             file: self.file.clone(),
             line: locate(&self.text, &full),
-            key: full.join("."),
+            key: dotted_key(&full),
             message,
             note,
         }
     }
+}
+
+/// A key path as TOML writes it: `labels."com.example.team"`, with quotes and escapes wherever a
+/// segment is not a bare key, so the path is unambiguous and a hostile key cannot forge a message.
+pub fn dotted_key(path: &[&str]) -> String {
+    path.iter()
+        .map(|seg| {
+            let bare = !seg.is_empty()
+                && seg
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if bare {
+                return seg.to_string();
+            }
+            let mut out = String::from("\"");
+            for c in seg.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\t' => out.push_str("\\t"),
+                    '\r' => out.push_str("\\r"),
+                    c if c.is_control() || names::is_bidi_control(c) => {
+                        out.push_str(&format!("\\u{:04X}", u32::from(c)))
+                    }
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Reads, merges and validates the configuration of `package`.
@@ -706,6 +739,20 @@ fn parse_raw(src: &Source) -> Result<RawConfig, ConfigError> {
     if let Some(user) = src.value.get("user").filter(|v| v.is_object()) {
         check_keys(src, &["user"], user, USER_KEYS)?;
     }
+    // TOML has no null: cargo writes `nan` and `inf` as null, which would silently read as unset.
+    let mut path = Vec::new();
+    if find_null(&src.value, &mut path) {
+        let path_refs: Vec<&str> = path.iter().map(String::as_str).collect();
+        let note = path_refs
+            .first()
+            .and_then(|k| key_doc(&path_refs, k))
+            .map(|d| format!("`{}` takes {}, e.g. `{}`", d.key, a_or_an(d.ty), d.example));
+        return Err(src.error(
+            &path_refs,
+            "found `nan` or `inf`, which no key takes".into(),
+            note,
+        ));
+    }
     serde_path_to_error::deserialize::<_, RawConfig>(&src.value).map_err(|e| {
         let path: Vec<String> = e
             .path()
@@ -720,15 +767,110 @@ fn parse_raw(src: &Source) -> Result<RawConfig, ConfigError> {
         let doc = path_refs.first().and_then(|k| key_doc(&path_refs, k));
         let note =
             doc.map(|d| format!("`{}` takes {}, e.g. `{}`", d.key, a_or_an(d.ty), d.example));
-        src.error(&path_refs, format!("wrong type: {}", e.inner()), note)
+        // The type the key itself documents, when the error is about the key's own value.
+        let own = doc
+            .filter(|d| path_refs.last() == Some(&d.key))
+            .map(|d| a_or_an(d.ty));
+        let found = value_at(&src.value, &path_refs)
+            .map(describe)
+            .unwrap_or_else(|| "something else".into());
+        let inner = e.inner().to_string();
+        let expected = || {
+            own.clone().unwrap_or_else(|| {
+                inner
+                    .rsplit_once(", expected ")
+                    .map(|(_, exp)| serde_expected(exp))
+                    .unwrap_or_else(|| "another type".into())
+            })
+        };
+        let message = if inner.starts_with("invalid type: ") || inner.starts_with("invalid length ")
+        {
+            format!("wrong type: expected {}, found {found}", expected())
+        } else if inner.starts_with("invalid value: ") {
+            let exp = inner
+                .rsplit_once(", expected ")
+                .map(|(_, exp)| serde_expected(exp))
+                .unwrap_or_else(expected);
+            format!("{found} is out of range: expected {exp}")
+        } else if let Some(rest) = inner.strip_prefix("unknown variant ") {
+            format!("unknown value {rest}")
+        } else {
+            inner.clone()
+        };
+        src.error(&path_refs, message, note)
     })
 }
 
-fn key_doc(path: &[&str], first: &str) -> Option<&'static KeyDoc> {
-    if first == "okd" {
-        if let Some(k) = path.get(1) {
-            return OKD_KEYS.iter().find(|d| d.key == *k);
+/// Finds the first null (a TOML `nan` or `inf` after cargo's JSON) and its path.
+fn find_null(v: &Value, path: &mut Vec<String>) -> bool {
+    match v {
+        Value::Null => true,
+        Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
+            path.push(i.to_string());
+            find_null(item, path) || {
+                path.pop();
+                false
+            }
+        }),
+        Value::Object(map) => map.iter().any(|(k, item)| {
+            path.push(k.clone());
+            find_null(item, path) || {
+                path.pop();
+                false
+            }
+        }),
+        _ => false,
+    }
+}
+
+fn value_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+    path.iter().try_fold(v, |v, seg| match v {
+        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => v.get(seg),
+    })
+}
+
+/// What a value is, in the words of TOML.
+fn describe(v: &Value) -> String {
+    const SHOWN: usize = 40;
+    match v {
+        Value::String(s) => {
+            let shown: String = s.chars().take(SHOWN).collect();
+            let more = if s.chars().count() > SHOWN { "…" } else { "" };
+            format!("the string `\"{}{more}\"`", names::printable(&shown))
         }
+        Value::Number(n) => format!("the number `{n}`"),
+        Value::Bool(b) => format!("the boolean `{b}`"),
+        Value::Array(_) => "an array".into(),
+        Value::Object(m) if m.len() == 1 && m.contains_key("$__toml_private_datetime") => {
+            "a date-time".into()
+        }
+        Value::Object(_) => "a table".into(),
+        Value::Null => "`nan` or `inf`".into(),
+    }
+}
+
+/// serde's name of an expected type, in the words of TOML.
+fn serde_expected(exp: &str) -> String {
+    match exp {
+        "i8" | "i16" | "i32" | "i64" | "i128" => "an integer".into(),
+        "u8" => "an integer from 0 to 255".into(),
+        "u16" => "an integer from 0 to 65535".into(),
+        "u32" => "an integer from 0 to 4294967295".into(),
+        "u64" | "u128" | "usize" => "a non-negative integer".into(),
+        "f32" | "f64" => "a number".into(),
+        "a sequence" => "an array".into(),
+        "a map" => "a table".into(),
+        e if e.starts_with("struct ") => "a table".into(),
+        e => e.into(),
+    }
+}
+
+fn key_doc(path: &[&str], first: &str) -> Option<&'static KeyDoc> {
+    if first == "okd"
+        && let Some(k) = path.get(1)
+    {
+        return OKD_KEYS.iter().find(|d| d.key == *k);
     }
     KEYS.iter().find(|d| d.key == first)
 }
@@ -778,16 +920,14 @@ fn check_keys(src: &Source, at: &[&str], table: &Value, valid: &[&str]) -> Resul
             Some(s) => format!("did you mean `{s}`? the keys of `[{table_name}]` are {list}"),
             None => format!("the keys of `[{table_name}]` are {list}"),
         };
-        let mut err = src.error(
+        return Err(src.error(
             &path,
             format!(
                 "unknown key `{}` in `[{table_name}]`",
                 names::printable(key)
             ),
             Some(note),
-        );
-        err.key = format!("{table_name}.{}", names::printable(key));
-        return Err(err);
+        ));
     }
     Ok(())
 }
@@ -894,11 +1034,12 @@ impl Validator<'_> {
             let note = || {
                 if explicit {
                     format!(
-                        r#"give a repository name without tag, e.g. `{key} = "quay.io/acme/{name}""#
+                        r#"give a repository name without tag, e.g. `{key} = "quay.io/acme/{name}"`"#
                     )
                 } else {
+                    let suggestion = default_image_suggestion(&name, key);
                     format!(
-                        "the default comes from the package name `{name}`; set `{key}` to a valid image name"
+                        r#"the image names default to the package name `{name}`, which is not a valid image name; set `builder-image`, `app-image` and `runtime-image`, e.g. `{key} = "{suggestion}"`"#
                     )
                 }
             };
@@ -1233,6 +1374,29 @@ impl Validator<'_> {
             build_limits,
             build_requests,
         })
+    }
+}
+
+/// A valid image name for `key` made from a package name that is not one (`Hello_World` →
+/// `hello-world-builder`).
+fn default_image_suggestion(package: &str, key: &str) -> String {
+    let mut base = String::new();
+    for c in package.chars() {
+        match c.to_ascii_lowercase() {
+            c if c.is_ascii_lowercase() || c.is_ascii_digit() => base.push(c),
+            _ if !base.ends_with('-') && !base.is_empty() => base.push('-'),
+            _ => {}
+        }
+    }
+    let mut base = base.trim_end_matches('-').to_string();
+    if base.is_empty() {
+        base = "app".into();
+    }
+    base.truncate(50);
+    match key {
+        "builder-image" => format!("{base}-builder"),
+        "app-image" => format!("{base}-app"),
+        _ => base,
     }
 }
 

@@ -35,6 +35,15 @@ pub fn image_name(s: &str) -> Result<(), String> {
 
 /// Checks a full reference `name[:tag][@digest]`, as used for `builder-base`.
 pub fn image_reference(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("the image reference is empty".into());
+    }
+    if let Some(c) = s.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!(
+            "the image reference `{}` contains the character {c:?}",
+            printable(s)
+        ));
+    }
     let (rest, digest) = match s.split_once('@') {
         Some((r, d)) => (r, Some(d)),
         None => (s, None),
@@ -129,13 +138,13 @@ fn registry_host(host: &str) -> Result<(), String> {
         Some((n, p)) => (n, Some(p)),
         None => (host, None),
     };
-    if let Some(p) = port {
-        if p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()) || p.len() > 5 {
-            return Err(format!(
-                "the registry port in `{}` is not a number",
-                printable(host)
-            ));
-        }
+    if let Some(p) = port
+        && !matches!(p.parse::<u16>(), Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(format!(
+            "the registry port in `{}` is not a port number (1 to 65535)",
+            printable(host)
+        ));
     }
     if name.is_empty()
         || name.split('.').any(|label| {
@@ -273,6 +282,9 @@ pub fn env_name(s: &str) -> Result<(), String> {
         }
         _ => false,
     };
+    if s.is_empty() {
+        return Err("the environment variable name is empty".into());
+    }
     if !ok {
         return Err(format!(
             "`{}` is not a valid environment variable name (letters, digits and `_`, not starting with a digit)",
@@ -382,17 +394,24 @@ pub fn quantity(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Shows a value with control characters escaped, so an error message cannot be forged by it.
+/// Shows a value with control characters and bidirectional-text controls escaped, so an error
+/// message cannot be forged or visually reordered by it.
 pub fn printable(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
-            if c.is_control() {
+            if c.is_control() || is_bidi_control(c) {
                 c.escape_default().collect::<Vec<_>>()
             } else {
                 vec![c]
             }
         })
         .collect()
+}
+
+/// The Unicode characters that reorder how text is displayed ("Trojan Source"): they are not
+/// control characters, but a message must not print them raw.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]

@@ -2,5 +2,6 @@
 //! schemas skip with a printed reason unless `XTASK_S2I_REQUIRE_DOCKER=1` /
 //! `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets both), in which case they fail loudly.
 
+mod config;
 mod source;
 mod support;

