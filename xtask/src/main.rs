@@ -1,6 +1,7 @@
 //! This repository's own xtask: `image` (the library's command, for this workspace) and the
 //! repository-only tasks. `main` only dispatches; each task is a module with `run`.
 
+mod bench;
 mod rust_base;
 
 use xtask_s2i::anyhow::Result;
@@ -17,6 +18,8 @@ struct Cli {
 enum Command {
     /// Build images and write manifests (the library's command)
     Image(xtask_s2i::ImageArgs),
+    /// Measure `image` against a plain multi-stage `docker build`; writes `target/bench/report.json`
+    Bench(bench::Bench),
     /// Make the local Rust base image `localhost/xtask-s2i/rust:trixie` if it is missing
     RustBase(rust_base::RustBase),
 }
@@ -26,6 +29,7 @@ fn main() -> Result<()> {
     let result = match Cli::parse().command {
         Command::Image(args) => args.run(),
         Command::RustBase(cmd) => cmd.run(&sh),
+        Command::Bench(cmd) => cmd.run(&sh),
     };
     if let Err(e) = result {
         xtask_s2i::exit_with(&e);

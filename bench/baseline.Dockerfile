@@ -1,0 +1,16 @@
+# The baseline of `cargo xtask bench`: the plain multi-stage Dockerfile of examples/hello-world,
+# the way most Rust services are containerized. Its build context is prepared by the bench (the
+# app, the xtask-s2i package its build.rs uses, `cargo vendor` output and the source replacement
+# in `.cargo/config.toml`), because containers here cannot reach crates.io.
+ARG BASE=docker.io/library/rust:1-slim
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY . .
+ENV RUSTFLAGS="-C target-feature=+crt-static"
+RUN cargo build --release --offline --locked --target x86_64-unknown-linux-gnu --bin hello-world
+
+FROM scratch
+COPY --from=build /src/target/x86_64-unknown-linux-gnu/release/hello-world /hello-world
+USER 65532
+ENTRYPOINT ["/hello-world"]
