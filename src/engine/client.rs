@@ -406,7 +406,7 @@ impl Client {
         &self,
         container: &str,
         output: &mut Output,
-        mut stdout: Option<&mut dyn FnMut(&[u8]) -> Result<()>>,
+        mut stdout: Option<StdoutSink<'_>>,
         sink: &dyn Sink,
     ) -> Result<i64> {
         let options = AttachContainerOptionsBuilder::default()
@@ -495,6 +495,9 @@ impl Client {
         let _ = self.docker.remove_image(id, Some(options), None).await;
     }
 }
+
+/// Where a container's stdout goes when it is data (a tar stream), not output to show.
+pub type StdoutSink<'a> = &'a mut dyn FnMut(&[u8]) -> Result<()>;
 
 /// A failed image build: the engine's message and the last lines of output.
 #[derive(Debug)]

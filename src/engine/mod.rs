@@ -265,6 +265,23 @@ mod tests {
         }
     }
 
+    /// A buffer that also prints status lines with their time (visible with `--nocapture`).
+    struct Trace(Buffer, std::time::Instant);
+
+    impl Sink for Trace {
+        fn event(&self, event: Event) {
+            match &event {
+                Event::Log { .. } => {}
+                e => eprintln!("{:>6.1}s {e:?}", self.1.elapsed().as_secs_f64()),
+            }
+            self.0.event(event);
+        }
+    }
+
+    fn trace() -> Trace {
+        Trace(Buffer::new(), std::time::Instant::now())
+    }
+
     fn docker(test: &str) -> bool {
         let ok = std::process::Command::new("docker")
             .args(["image", "inspect", BASE])
@@ -320,7 +337,7 @@ mod tests {
         }
         let plan = plan("tiny");
         remove_images(&plan);
-        let sink = Buffer::new();
+        let sink = trace();
         let opts = Options::default();
         let source = Tiny::new("fn main() { println!(\"tiny 1\"); }\n");
         let stages = build(&plan, &source, &opts, &sink).unwrap();
@@ -334,12 +351,13 @@ mod tests {
 
         // A source change: app and runtime rebuilt, incrementally.
         let source = Tiny::new("fn main() { println!(\"tiny 2\"); }\n");
-        let sink = Buffer::new();
+        let sink = trace();
         let stages = build(&plan, &source, &opts, &sink).unwrap();
         let cached: Vec<bool> = stages.iter().map(|s| s.cached).collect();
         assert_eq!(cached, [true, false, false]);
         assert_eq!(run(&plan), "tiny 2");
         let logs: Vec<String> = sink
+            .0
             .events()
             .into_iter()
             .filter_map(|e| match e {
@@ -355,7 +373,7 @@ mod tests {
         // A compile error: the message is in the error, no tag moved.
         let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.app.reference()]);
         let source = Tiny::new("fn main() { let x: u32 = \"no\"; }\n");
-        let err = build(&plan, &source, &opts, &Buffer::new()).unwrap_err();
+        let err = build(&plan, &source, &opts, &trace()).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("mismatched types"), "{msg}");
         assert!(msg.contains("exit code 101"), "{msg}");
