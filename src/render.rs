@@ -90,9 +90,10 @@ impl Templates {
             };
             env.add_template_owned(t.name.to_string(), text)
                 .with_context(|| match overrides.last() {
-                    Some(p) if p == &path => {
-                        format!("the template override `{}` does not parse", path.display())
-                    }
+                    Some(p) if p == &path => format!(
+                        "the template override `{}` does not parse (delete it to use the default, or `--eject` into an empty `{OVERRIDE_DIR}` for a fresh copy)",
+                        path.display()
+                    ),
                     _ => format!("the built-in template `{}` does not parse", t.name),
                 })?;
         }
@@ -110,7 +111,25 @@ impl Templates {
                     .find(|p| p.ends_with(name))
                     .map(|p| format!("the template override `{}`", p.display()))
                     .unwrap_or_else(|| format!("the built-in template `{name}`"));
-                anyhow::anyhow!("failed to render {origin}: {e:#}")
+                let note = match e.kind() {
+                    minijinja::ErrorKind::UndefinedError => {
+                        let vars = serde_json::to_value(ctx)
+                            .ok()
+                            .and_then(|v| {
+                                v.as_object().map(|m| {
+                                    m.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>()
+                                })
+                            })
+                            .unwrap_or_default();
+                        format!(
+                            "\nnote: templates render with strict undefined variables; the variables are {}\nnote: `cargo xtask image --eject` writes the default templates to start from",
+                            vars.join(", ")
+                        )
+                    }
+                    minijinja::ErrorKind::UnknownFilter => "\nnote: besides minijinja's built-in filters, templates have `dq` (a Dockerfile double-quoted string), `sh` (a single-quoted shell word) and `json` (a JSON string)".to_string(),
+                    _ => String::new(),
+                };
+                anyhow::anyhow!("failed to render {origin}: {e:#}{note}")
             })
     }
 }
