@@ -13,6 +13,8 @@ ENV APP_ROOT={{ app_root | dq }} \
     CARGO_HOME={{ cargo_home | dq }} \
     CARGO_TARGET_DIR={{ target_dir | dq }}
 
+# Root for the setup only, whatever user the base image ends with; the image runs as USER below.
+USER 0
 COPY s2i/bin/ {{ scripts_dir }}/
 RUN chmod 0755 {{ scripts_dir }}/* \
  && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} {{ source_dir }} {{ artifacts_dir }} \

@@ -3,5 +3,6 @@
 //! `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets both), in which case they fail loudly.
 
 mod config;
+mod render;
 mod source;
 mod support;
