@@ -1,0 +1,888 @@
+//! The OKD manifests: every generated object validated against the OpenShift 4.19 JSON schemas
+//! (for the example, for a configuration using every key, and for two packages sharing a
+//! directory); the chain's invariants checked on the YAML read back; the whole output pinned by
+//! snapshots; and `--check` exercised through the real command on copies of the example, plus
+//! once on the example itself so committed manifests cannot drift.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use xtask_s2i::ImageArgs;
+use xtask_s2i::config::{KEYS, OKD_KEYS};
+use xtask_s2i::files::{FileSet, GENERATED_MARKER};
+use xtask_s2i::sink::Buffer;
+
+use crate::support;
+
+/// The regenerate command every `--check` failure must print.
+const REGENERATE: &str = "cargo xtask image --no-build";
+
+/// The manifests of the workspace of `manifest`, as the command would write them.
+fn sets(manifest: &Path) -> Vec<FileSet> {
+    let metadata = xtask_s2i::cli::read_metadata(Some(manifest)).expect("cargo metadata");
+    let plans = xtask_s2i::cli::plans(&metadata, &[], None).expect("plans");
+    xtask_s2i::okd::file_sets(&plans).expect("manifests")
+}
+
+fn one_set(manifest: &Path) -> FileSet {
+    let mut sets = sets(manifest);
+    assert_eq!(sets.len(), 1, "expected one manifests directory");
+    sets.remove(0)
+}
+
+fn example_set() -> FileSet {
+    one_set(&support::example_dir().join("Cargo.toml"))
+}
+
+/// The objects of a set: relative path → the YAML read back as JSON.
+fn objects(set: &FileSet) -> BTreeMap<String, Value> {
+    set.files
+        .iter()
+        .filter(|(rel, _)| rel.ends_with(".yaml") && !rel.ends_with("kustomization.yaml"))
+        .map(|(rel, (text, _))| {
+            let value: Value = serde_norway::from_str(text)
+                .unwrap_or_else(|e| panic!("`{rel}` does not parse: {e}\n{text}"));
+            (rel.clone(), value)
+        })
+        .collect()
+}
+
+/// Replaces the `[package.metadata.s2i]` tables of a copied example with `s2i`.
+fn set_s2i(manifest: &Path, s2i: &str) {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    let start = text.find("[package.metadata.s2i]").expect("an s2i table");
+    let end = text.find("[workspace]").expect("a workspace table");
+    assert!(start < end);
+    let text = format!("{}{s2i}\n{}", &text[..start], &text[end..]);
+    std::fs::write(manifest, text).unwrap();
+}
+
+/// A configuration that sets every key of `[package.metadata.s2i]` and its `okd` table, with
+/// values that YAML 1.1 would misread unless quoted.
+const EVERY_KEY: &str = r#"[package.metadata.s2i]
+builder-base = "quay.io/acme/rust@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+builder-image = "quay.io/acme/hello-builder"
+app-image = "quay.io/acme/hello-app"
+runtime-image = "quay.io/acme/hello"
+tag = "1.0"
+pull-policy = "never"
+bin = "hello-world"
+features = ["extra"]
+no-default-features = true
+profile = "release"
+vendor = false
+user = { builder = 1001, runtime = 1000 }
+env = { RUST_LOG = "info", FLAG = "no", MODE = "on", PERM = "0755", VERSION = "1.0", TILDE = "~", NOTHING = "null", TRUTH = "true" }
+labels = { "com.example.team" = "platform", "com.example.enabled" = "yes" }
+port = 8443
+
+[package.metadata.s2i.okd]
+namespace = "demo"
+git-uri = "ssh://git@example.com/acme/hello.git"
+git-ref = "release/1.0"
+context-dir = "./services//hello/"
+manifests-dir = "k8s/okd"
+webhooks = { generic = "hello-generic", github = "hello-github", gitlab = "hello-gitlab", bitbucket = "hello-bitbucket" }
+replicas = 3
+tls = "reencrypt"
+build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi", ephemeral-storage = "10Gi" } }
+"#;
+
+/// A copy of the example configured with [`EVERY_KEY`]; returns (tempdir guard, manifest).
+fn every_key_workspace() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let manifest = root.join("Cargo.toml");
+    support::edit(
+        &manifest,
+        "[dependencies]",
+        "[features]\ndefault = []\nextra = []\n\n[dependencies]",
+    );
+    set_s2i(&manifest, EVERY_KEY);
+    (tmp, manifest)
+}
+
+/// A copy of the example with a second package `second` in the same workspace, whose s2i
+/// table is `s2i`.
+fn two_package_workspace(s2i: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let manifest = root.join("Cargo.toml");
+    support::edit(
+        &manifest,
+        "members = [\"xtask\"]",
+        "members = [\"xtask\", \"second\"]",
+    );
+    std::fs::create_dir_all(root.join("second/src")).unwrap();
+    std::fs::write(root.join("second/src/main.rs"), "fn main() {}\n").unwrap();
+    std::fs::write(
+        root.join("second/Cargo.toml"),
+        format!(
+            "[package]\nname = \"second\"\nversion = \"0.2.0\"\nedition = \"2024\"\nrepository = \"https://github.com/acme/second\"\n\n[package.metadata.s2i]\n{s2i}\n"
+        ),
+    )
+    .unwrap();
+    (tmp, manifest)
+}
+
+#[test]
+fn every_key_of_the_configuration_is_used() {
+    let table: toml::Table = EVERY_KEY.parse().unwrap();
+    let s2i = &table["package"]["metadata"]["s2i"];
+    for key in KEYS {
+        assert!(
+            s2i.get(key.key).is_some(),
+            "EVERY_KEY does not set `{}`",
+            key.key
+        );
+    }
+    for key in OKD_KEYS {
+        assert!(
+            s2i["okd"].get(key.key).is_some(),
+            "EVERY_KEY does not set `okd.{}`",
+            key.key
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+/// Draft 4 validators of the OpenShift 4.19 schemas, by kind.
+struct Schemas(BTreeMap<&'static str, jsonschema::Validator>);
+
+impl Schemas {
+    fn load(test: &str) -> Option<Schemas> {
+        let dir = support::schemas_dir(test)?;
+        let files = [
+            ("BuildConfig", "buildconfig-build-v1.json"),
+            ("ImageStream", "imagestream-image-v1.json"),
+            ("Deployment", "deployment-apps-v1.json"),
+            ("Service", "service-v1.json"),
+            ("Route", "route-route-v1.json"),
+        ];
+        let mut out = BTreeMap::new();
+        for (kind, file) in files {
+            let path = dir.join(file);
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("read `{}`: {e}", path.display()));
+            let schema: Value = serde_json::from_str(&text).unwrap();
+            let validator = jsonschema::draft4::new(&schema)
+                .unwrap_or_else(|e| panic!("compile `{}`: {e}", path.display()));
+            out.insert(kind, validator);
+        }
+        Some(Schemas(out))
+    }
+
+    /// Every schema error of one object, as `path: message` lines.
+    fn errors(&self, object: &Value) -> Vec<String> {
+        let kind = object["kind"].as_str().expect("a kind");
+        let validator = self
+            .0
+            .get(kind)
+            .unwrap_or_else(|| panic!("no schema for kind `{kind}`"));
+        validator
+            .iter_errors(object)
+            .map(|e| format!("{}: {e}", e.instance_path()))
+            .collect()
+    }
+
+    fn assert_valid(&self, set: &FileSet) {
+        let objects = objects(set);
+        assert!(!objects.is_empty());
+        for (rel, object) in &objects {
+            let errors = self.errors(object);
+            assert!(
+                errors.is_empty(),
+                "`{rel}` does not match the OpenShift 4.19 schema:\n{}",
+                errors.join("\n")
+            );
+        }
+    }
+}
+
+#[test]
+fn example_objects_match_the_openshift_schemas() {
+    let Some(schemas) = Schemas::load("example_objects_match_the_openshift_schemas") else {
+        return;
+    };
+    let set = example_set();
+    let kinds: Vec<String> = objects(&set)
+        .values()
+        .map(|o| o["kind"].as_str().unwrap().to_string())
+        .collect();
+    for kind in [
+        "BuildConfig",
+        "ImageStream",
+        "Deployment",
+        "Service",
+        "Route",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "no {kind} in {kinds:?}");
+    }
+    schemas.assert_valid(&set);
+}
+
+#[test]
+fn every_key_objects_match_the_openshift_schemas() {
+    let Some(schemas) = Schemas::load("every_key_objects_match_the_openshift_schemas") else {
+        return;
+    };
+    let (_tmp, manifest) = every_key_workspace();
+    schemas.assert_valid(&one_set(&manifest));
+}
+
+#[test]
+fn shared_directory_objects_match_the_openshift_schemas() {
+    let Some(schemas) = Schemas::load("shared_directory_objects_match_the_openshift_schemas")
+    else {
+        return;
+    };
+    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    schemas.assert_valid(&one_set(&manifest));
+}
+
+/// The validation is not vacuous: the trigger the tutorial writes, and an unknown field, fail.
+#[test]
+fn schemas_reject_the_tutorials_trigger_and_unknown_fields() {
+    let Some(schemas) = Schemas::load("schemas_reject_the_tutorials_trigger_and_unknown_fields")
+    else {
+        return;
+    };
+    let tutorial: Value = serde_norway::from_str(
+        r#"
+apiVersion: build.openshift.io/v1
+kind: BuildConfig
+metadata:
+  name: rust-runtime
+spec:
+  source:
+    dockerfile: |
+      FROM scratch
+      COPY app /app
+  strategy:
+    type: Docker
+    dockerStrategy: {}
+  triggers:
+  - type: ConfigChange
+  - imageChange: {type: ImageChange}
+"#,
+    )
+    .unwrap();
+    let errors = schemas.errors(&tutorial);
+    assert!(
+        errors.iter().any(
+            |e| e.contains("/spec/triggers/1") && e.contains("\"type\" is a required property")
+        ),
+        "the tutorial's trigger item was not rejected for its missing `type`: {errors:?}"
+    );
+
+    // The same item in the example's generated builder BuildConfig.
+    let set = example_set();
+    let mut builder = objects(&set)["buildconfig-hello-world-builder.yaml"].clone();
+    assert!(schemas.errors(&builder).is_empty());
+    builder["spec"]["triggers"][1] = serde_json::json!({"imageChange": {"type": "ImageChange"}});
+    assert!(!schemas.errors(&builder).is_empty());
+
+    let mut deployment = objects(&set)["deployment-hello-world.yaml"].clone();
+    deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsNonroot"] =
+        Value::Bool(true);
+    let errors = schemas.errors(&deployment);
+    assert!(
+        errors.iter().any(|e| e.contains("runAsNonroot")),
+        "an unknown field passed: {errors:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The chain's invariants, read back from the YAML
+
+/// `kind/name` → object, for the objects of a set.
+fn by_kind_name(set: &FileSet) -> BTreeMap<String, Value> {
+    objects(set)
+        .into_values()
+        .map(|o| {
+            let key = format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap()
+            );
+            (key, o)
+        })
+        .collect()
+}
+
+/// Every ImageStreamTag an object references (in any `{kind, name}`, and in the Deployment's
+/// trigger annotation).
+fn image_stream_tags(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if map.get("kind").and_then(Value::as_str) == Some("ImageStreamTag") {
+                out.push(map["name"].as_str().unwrap().to_string());
+            }
+            if let Some(triggers) = map
+                .get("annotations")
+                .and_then(|a| a.get("image.openshift.io/triggers"))
+            {
+                let parsed: Value = serde_json::from_str(triggers.as_str().unwrap()).unwrap();
+                image_stream_tags(&parsed, out);
+            }
+            map.values().for_each(|v| image_stream_tags(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| image_stream_tags(v, out)),
+        _ => {}
+    }
+}
+
+fn build_config_to<'a>(objects: &'a BTreeMap<String, Value>, tag: &str) -> &'a Value {
+    objects
+        .values()
+        .find(|o| o["kind"] == "BuildConfig" && o["spec"]["output"]["to"]["name"] == tag)
+        .unwrap_or_else(|| panic!("no BuildConfig outputs `{tag}`"))
+}
+
+/// The ImageStreamTags the ImageChange triggers of a BuildConfig watch (a trigger without
+/// `from` watches the strategy's `from`).
+fn watched(bc: &Value) -> Vec<String> {
+    let strategy_from = ["dockerStrategy", "sourceStrategy"]
+        .iter()
+        .find_map(|s| bc["spec"]["strategy"][s]["from"]["name"].as_str());
+    bc["spec"]["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["type"] == "ImageChange")
+        .map(|t| match t["imageChange"]["from"]["name"].as_str() {
+            Some(name) => name.to_string(),
+            None => strategy_from
+                .expect("an ImageChange trigger without `from` on a strategy without `from` watches nothing")
+                .to_string(),
+        })
+        .collect()
+}
+
+/// The value of `NAME=` in a shell script (unquoting a single-quoted word).
+fn shell_var(script: &str, name: &str) -> String {
+    let line = script
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no `{name}=` in the script"));
+    line.trim_matches('\'').to_string()
+}
+
+/// Checks every chain of a set.
+fn assert_chain(set: &FileSet) {
+    let objects = by_kind_name(set);
+    let deployments: Vec<&Value> = objects
+        .values()
+        .filter(|o| o["kind"] == "Deployment")
+        .collect();
+    assert!(!deployments.is_empty());
+
+    // Every referenced ImageStreamTag has its ImageStream.
+    for (key, object) in &objects {
+        let mut tags = Vec::new();
+        image_stream_tags(object, &mut tags);
+        for tag in tags {
+            let (stream, _) = tag.split_once(':').expect("stream:tag");
+            assert!(
+                objects.contains_key(&format!("ImageStream/{stream}")),
+                "{key} references `{tag}` but there is no ImageStream `{stream}`"
+            );
+        }
+        // Every trigger item has its type.
+        if let Some(triggers) = object["spec"]["triggers"].as_array() {
+            for t in triggers {
+                assert!(t["type"].is_string(), "{key}: trigger without `type`: {t}");
+            }
+        }
+    }
+
+    for deployment in deployments {
+        // The Deployment's trigger names the runtime tag and one of its containers.
+        let annotation = deployment["metadata"]["annotations"]["image.openshift.io/triggers"]
+            .as_str()
+            .expect("the image trigger annotation");
+        let triggers: Value = serde_json::from_str(annotation).unwrap();
+        let trigger = &triggers[0];
+        assert_eq!(trigger["from"]["kind"], "ImageStreamTag");
+        let runtime_tag = trigger["from"]["name"].as_str().unwrap();
+        let field_path = trigger["fieldPath"].as_str().unwrap();
+        let containers = deployment["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap();
+        assert!(
+            containers.iter().any(|c| field_path
+                == format!(
+                    "spec.template.spec.containers[?(@.name==\"{}\")].image",
+                    c["name"].as_str().unwrap()
+                )),
+            "the trigger's fieldPath `{field_path}` names no container"
+        );
+        let (runtime_stream, _) = runtime_tag.split_once(':').unwrap();
+        assert_eq!(
+            objects[&format!("ImageStream/{runtime_stream}")]["spec"]["lookupPolicy"]["local"],
+            true
+        );
+
+        // Runtime: FROM scratch (no strategy `from`), the binary copied out of the app image,
+        // triggered by the app tag.
+        let runtime = build_config_to(&objects, runtime_tag);
+        assert_eq!(runtime["spec"]["strategy"]["type"], "Docker");
+        assert!(runtime["spec"]["strategy"]["dockerStrategy"]["from"].is_null());
+        let image = &runtime["spec"]["source"]["images"][0];
+        assert_eq!(image["from"]["kind"], "ImageStreamTag");
+        let app_tag = image["from"]["name"].as_str().unwrap();
+        assert_eq!(watched(runtime), [app_tag]);
+        let source_path = image["paths"][0]["sourcePath"].as_str().unwrap();
+        assert_eq!(image["paths"][0]["destinationDir"], ".");
+        let dockerfile = runtime["spec"]["source"]["dockerfile"].as_str().unwrap();
+        assert!(dockerfile.contains("\nFROM scratch\n"), "{dockerfile}");
+        let copied = dockerfile
+            .lines()
+            .find_map(|l| l.strip_prefix("COPY "))
+            .and_then(|l| l.split_whitespace().next())
+            .unwrap();
+        assert_eq!(
+            Some(copied),
+            source_path.rsplit('/').next(),
+            "the Dockerfile copies `{copied}`, the image source provides `{source_path}`"
+        );
+
+        // App: S2I from the builder tag, incremental, triggered by the builder tag.
+        let app = build_config_to(&objects, app_tag);
+        assert_eq!(app["spec"]["strategy"]["type"], "Source");
+        assert_eq!(
+            app["spec"]["strategy"]["sourceStrategy"]["incremental"],
+            true
+        );
+        let builder_tag = app["spec"]["strategy"]["sourceStrategy"]["from"]["name"]
+            .as_str()
+            .unwrap();
+        assert_eq!(watched(app), [builder_tag]);
+        assert_eq!(app["spec"]["source"]["type"], "Git");
+
+        // Builder: Docker from the upstream-base tag, triggered by it, from the committed context.
+        let builder = build_config_to(&objects, builder_tag);
+        assert_eq!(builder["spec"]["strategy"]["type"], "Docker");
+        let base_tag = builder["spec"]["strategy"]["dockerStrategy"]["from"]["name"]
+            .as_str()
+            .unwrap();
+        assert_eq!(watched(builder), [base_tag]);
+        let (base_stream, base_tag_name) = base_tag.split_once(':').unwrap();
+        let base = &objects[&format!("ImageStream/{base_stream}")];
+        let tag = base["spec"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == base_tag_name)
+            .expect("the base stream has the tag the builder builds from");
+        assert_eq!(tag["from"]["kind"], "DockerImage");
+        assert_eq!(tag["importPolicy"]["scheduled"], true);
+        // The builder's contextDir ends with the directory of a builder context in the set.
+        let context_dir = builder["spec"]["source"]["contextDir"].as_str().unwrap();
+        let builder_dir = set
+            .files
+            .keys()
+            .filter_map(|rel| rel.strip_suffix("/Dockerfile"))
+            .find(|dir| context_dir == *dir || context_dir.ends_with(&format!("/{dir}")))
+            .unwrap_or_else(|| {
+                panic!("contextDir `{context_dir}` is no builder context of the set")
+            });
+
+        // The path the runtime copies from is where assemble installs the binary.
+        let (assemble, mode) = &set.files[&format!("{builder_dir}/s2i/bin/assemble")];
+        assert_eq!(mode & 0o777, 0o755);
+        assert_eq!(shell_var(assemble, "BIN_PATH"), source_path);
+    }
+
+    // The kustomization lists exactly the object files.
+    let kustomization: Value = serde_norway::from_str(&set.files["kustomization.yaml"].0).unwrap();
+    let mut listed: Vec<&str> = kustomization["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    listed.sort();
+    let files: Vec<String> = objects_files(set);
+    assert_eq!(listed, files);
+}
+
+fn objects_files(set: &FileSet) -> Vec<String> {
+    objects(set).into_keys().collect()
+}
+
+#[test]
+fn example_chain_holds_together() {
+    let set = example_set();
+    assert_chain(&set);
+    let objects = by_kind_name(&set);
+    assert_eq!(
+        objects["BuildConfig/hello-world-builder"]["spec"]["source"]["contextDir"],
+        "examples/hello-world/deploy/okd/builder"
+    );
+    assert_eq!(
+        objects["BuildConfig/hello-world-app"]["spec"]["source"]["contextDir"],
+        "examples/hello-world"
+    );
+}
+
+#[test]
+fn every_key_chain_holds_together() {
+    let (_tmp, manifest) = every_key_workspace();
+    let set = one_set(&manifest);
+    assert_chain(&set);
+    let objects = by_kind_name(&set);
+    assert_eq!(
+        objects["BuildConfig/hello-builder"]["spec"]["source"]["contextDir"],
+        "services/hello/k8s/okd/builder"
+    );
+    let app = &objects["BuildConfig/hello-app"];
+    let types: Vec<&str> = app["spec"]["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ConfigChange",
+            "ImageChange",
+            "Generic",
+            "GitHub",
+            "GitLab",
+            "Bitbucket"
+        ]
+    );
+    assert_eq!(app["spec"]["source"]["contextDir"], "services/hello");
+    assert_eq!(app["spec"]["source"]["git"]["ref"], "release/1.0");
+    assert_eq!(app["spec"]["resources"]["limits"]["cpu"], "2");
+    assert_eq!(objects["Deployment/hello"]["spec"]["replicas"], 3);
+    assert_eq!(
+        objects["Route/hello"]["spec"]["tls"]["termination"],
+        "reencrypt"
+    );
+    assert_eq!(
+        objects["ImageStream/hello-builder-base"]["spec"]["tags"][0]["name"],
+        "pinned"
+    );
+    for object in objects.values() {
+        assert_eq!(object["metadata"]["namespace"], "demo");
+    }
+}
+
+#[test]
+fn shared_directory_keeps_each_builder_context_apart() {
+    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let set = one_set(&manifest);
+    assert!(set.root.ends_with("deploy/okd"));
+    for package in ["hello-world", "second"] {
+        assert!(
+            set.files
+                .contains_key(&format!("{package}/builder/Dockerfile")),
+            "{:?}",
+            set.files.keys()
+        );
+    }
+    assert!(!set.files.contains_key("builder/Dockerfile"));
+    // The example sets its context-dir; `second` has none and its workspace is no git checkout.
+    let objects = by_kind_name(&set);
+    assert_eq!(
+        objects["BuildConfig/hello-world-builder"]["spec"]["source"]["contextDir"],
+        "examples/hello-world/deploy/okd/hello-world/builder"
+    );
+    assert_eq!(
+        objects["BuildConfig/second-builder"]["spec"]["source"]["contextDir"],
+        "deploy/okd/second/builder"
+    );
+    let objects_by_file = objects_files(&set);
+    assert!(objects_by_file.contains(&"deployment-second.yaml".to_string()));
+    assert!(objects_by_file.contains(&"deployment-hello-world.yaml".to_string()));
+    assert_chain(&set);
+}
+
+#[test]
+fn packages_writing_the_same_object_are_refused() {
+    let (_tmp, manifest) = two_package_workspace("runtime-image = \"hello-world\"");
+    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::cli::plans(&metadata, &[], None).unwrap();
+    let err = match xtask_s2i::okd::file_sets(&plans) {
+        Ok(_) => panic!("two packages wrote the ImageStream `hello-world`"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains(
+            "packages `hello-world` and `second` both generate the ImageStream `hello-world`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("okd.manifests-dir"), "{err}");
+}
+
+#[test]
+fn packages_with_their_own_directories_get_their_own_sets() {
+    let (_tmp, manifest) =
+        two_package_workspace("port = 9000\nokd = { manifests-dir = \"deploy/second\" }");
+    let sets = sets(&manifest);
+    let roots: Vec<String> = sets.iter().map(|s| s.root.display().to_string()).collect();
+    assert_eq!(sets.len(), 2, "{roots:?}");
+    for set in &sets {
+        assert!(set.files.contains_key("builder/Dockerfile"));
+        assert_chain(set);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output rules and snapshots
+
+/// The whole output of a set as one text: every YAML file with its mode and contents; the
+/// builder context files (rendered templates, pinned byte for byte by the committed example and
+/// `committed_example_manifests_are_up_to_date`, and by the render tests) with their paths and
+/// modes only, so a template edit does not churn these snapshots.
+fn dump(set: &FileSet) -> String {
+    let mut out = String::new();
+    for (rel, (text, mode)) in &set.files {
+        if rel.ends_with(".yaml") {
+            out.push_str(&format!("=== {rel} ({mode:o})\n{text}"));
+        } else {
+            out.push_str(&format!("=== {rel} ({mode:o})\n"));
+        }
+    }
+    out
+}
+
+fn assert_output_rules(set: &FileSet) {
+    for (rel, (text, _)) in &set.files {
+        assert!(!text.contains('\r'), "`{rel}` has CR line endings");
+        assert!(text.ends_with('\n'), "`{rel}` does not end with a newline");
+        let head: Vec<&str> = text.lines().take(2).collect();
+        assert!(
+            head.iter().any(|l| l.contains(GENERATED_MARKER)),
+            "`{rel}` does not say it is generated"
+        );
+        if rel.ends_with(".yaml") {
+            assert!(
+                text.starts_with(
+                    "# Generated by `cargo xtask image` from `[package.metadata.s2i]`; do not edit.\n"
+                ),
+                "`{rel}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn example_output_snapshot() {
+    let set = example_set();
+    assert_output_rules(&set);
+    insta::assert_snapshot!("example", dump(&set));
+}
+
+#[test]
+fn every_key_output_snapshot() {
+    let (_tmp, manifest) = every_key_workspace();
+    let set = one_set(&manifest);
+    assert_output_rules(&set);
+    // The same input gives the same bytes.
+    assert_eq!(dump(&set), dump(&one_set(&manifest)));
+    insta::assert_snapshot!("every_key", dump(&set));
+}
+
+#[test]
+fn shared_directory_output_snapshot() {
+    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let set = one_set(&manifest);
+    assert_output_rules(&set);
+    insta::assert_snapshot!("shared_directory", dump(&set));
+}
+
+#[test]
+fn yaml_1_1_ambiguous_strings_are_quoted() {
+    let (_tmp, manifest) = every_key_workspace();
+    let set = one_set(&manifest);
+    let deployment = &set.files["deployment-hello.yaml"].0;
+    for (name, value) in [
+        ("FLAG", "no"),
+        ("MODE", "on"),
+        ("PERM", "0755"),
+        ("VERSION", "1.0"),
+        ("TILDE", "~"),
+        ("NOTHING", "null"),
+        ("TRUTH", "true"),
+    ] {
+        let item = format!("- name: {name}\n          value: '{value}'\n");
+        assert!(
+            deployment.contains(&item),
+            "{name}={value} is not quoted:\n{deployment}"
+        );
+    }
+    let app = &set.files["buildconfig-hello-app.yaml"].0;
+    assert!(
+        app.contains("- name: com.example.enabled\n      value: 'yes'\n"),
+        "{app}"
+    );
+    assert!(app.contains("name: hello-app:1.0\n"), "{app}");
+    assert!(app.contains("cpu: '2'\n"), "{app}");
+    // Read back, the values are the strings that were configured.
+    let value: Value = serde_norway::from_str(deployment).unwrap();
+    let env = &value["spec"]["template"]["spec"]["containers"][0]["env"];
+    assert!(
+        env.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["value"].is_string())
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command: --check, and errors
+
+fn check(manifest: &Path) -> Result<(), String> {
+    ImageArgs {
+        check: true,
+        manifest_path: Some(manifest.to_path_buf()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .map_err(|e| format!("{e:#}"))
+}
+
+fn generate(manifest: &Path) {
+    ImageArgs {
+        no_build: true,
+        manifest_path: Some(manifest.to_path_buf()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .unwrap_or_else(|e| panic!("{e:#}"));
+}
+
+/// A copy of the example (with its committed manifests); returns (guard, manifest, okd dir).
+fn example_copy() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    let okd = root.join("deploy/okd");
+    (tmp, root.join("Cargo.toml"), okd)
+}
+
+/// The committed example manifests are what the generator writes. On failure, regenerate them
+/// with `cargo xtask image --no-build` in `examples/hello-world` and commit.
+#[test]
+fn committed_example_manifests_are_up_to_date() {
+    let manifest = support::example_dir().join("Cargo.toml");
+    if let Err(e) = check(&manifest) {
+        panic!("{e}\n(run `{REGENERATE}` in examples/hello-world)");
+    }
+}
+
+#[test]
+fn check_passes_on_a_clean_copy() {
+    let (_tmp, manifest, okd) = example_copy();
+    assert!(okd.join("kustomization.yaml").is_file());
+    check(&manifest).unwrap();
+}
+
+#[test]
+fn check_reports_a_drifted_file_and_writes_nothing() {
+    let (_tmp, manifest, okd) = example_copy();
+    let path = okd.join("deployment-hello-world.yaml");
+    support::edit(&path, "replicas: 1", "replicas: 4");
+    let err = check(&manifest).unwrap_err();
+    assert!(err.contains("deployment-hello-world.yaml"), "{err}");
+    assert!(err.contains("-  replicas: 4\n+  replicas: 1\n"), "{err}");
+    assert!(err.contains(REGENERATE), "{err}");
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("replicas: 4")
+    );
+
+    generate(&manifest);
+    check(&manifest).unwrap();
+}
+
+#[test]
+fn check_reports_a_missing_file() {
+    let (_tmp, manifest, okd) = example_copy();
+    std::fs::remove_file(okd.join("route-hello-world.yaml")).unwrap();
+    std::fs::remove_file(okd.join("builder/s2i/bin/assemble")).unwrap();
+    let err = check(&manifest).unwrap_err();
+    assert!(err.contains("route-hello-world.yaml"), "{err}");
+    assert!(err.contains("+kind: Route\n"), "{err}");
+    assert!(err.contains("builder/s2i/bin/assemble"), "{err}");
+    assert!(err.contains(REGENERATE), "{err}");
+    assert!(!okd.join("route-hello-world.yaml").exists());
+
+    generate(&manifest);
+    check(&manifest).unwrap();
+    assert!(okd.join("route-hello-world.yaml").is_file());
+}
+
+#[test]
+fn check_reports_a_stray_generated_file_and_generate_removes_it() {
+    let (_tmp, manifest, okd) = example_copy();
+    let stray = okd.join("deploymentconfig-hello-world.yaml");
+    std::fs::write(
+        &stray,
+        "# Generated by `cargo xtask image` from `[package.metadata.s2i]`; do not edit.\nkind: DeploymentConfig\n",
+    )
+    .unwrap();
+    let err = check(&manifest).unwrap_err();
+    assert!(err.contains("deploymentconfig-hello-world.yaml"), "{err}");
+    assert!(err.contains("-kind: DeploymentConfig\n"), "{err}");
+    assert!(err.contains(REGENERATE), "{err}");
+    assert!(stray.exists());
+
+    generate(&manifest);
+    assert!(!stray.exists());
+    check(&manifest).unwrap();
+}
+
+#[test]
+fn a_users_own_files_are_never_touched() {
+    let (_tmp, manifest, okd) = example_copy();
+    let mine = okd.join("secret-webhooks.yaml");
+    let notes = okd.join("builder/NOTES.md");
+    std::fs::write(&mine, "kind: Secret\n").unwrap();
+    std::fs::write(&notes, "my notes\n").unwrap();
+    check(&manifest).unwrap();
+    generate(&manifest);
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "kind: Secret\n");
+    assert_eq!(std::fs::read_to_string(&notes).unwrap(), "my notes\n");
+    check(&manifest).unwrap();
+}
+
+#[test]
+fn a_missing_git_uri_is_an_error_that_names_both_keys() {
+    let (_tmp, manifest, okd) = example_copy();
+    support::edit(
+        &manifest,
+        "repository = \"https://github.com/xtask-s2i/xtask-s2i\"\n",
+        "",
+    );
+    let before = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
+    let err = ImageArgs {
+        no_build: true,
+        manifest_path: Some(manifest.clone()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .unwrap_err();
+    let err = format!("{err:#}");
+    for needle in [
+        "package `hello-world` has no git repository",
+        "`okd.git-uri` in `[package.metadata.s2i]`",
+        "`package.repository`",
+        &manifest.display().to_string(),
+        "[package.metadata.s2i.okd]\n    git-uri = \"https://github.com/acme/hello-world.git\"",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
+    assert_eq!(before, after, "a failed run changed the manifests");
+}
