@@ -6,7 +6,8 @@
 //! empty file for every `.rs` file of the closure (cargo needs the targets to exist to load the
 //! manifests, not their contents). `cargo metadata` there rewrites the lock without the packages
 //! that only other members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
-//! in `out_dir/source/vendor/<hash>`, so a source change does not vendor again.
+//! in `out_dir/source/vendor/<hash>`, so a source change does not vendor again; crates that no
+//! Linux target needs (`windows-sys`, ...) are cut down to their manifest.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -100,7 +101,8 @@ pub fn stage(dir: &Path, files: &[Staged<'_>]) -> Result<()> {
             Staged::Bytes(rel, b) => (*rel, b.to_vec()),
             Staged::Copy(rel, src) => (
                 *rel,
-                std::fs::read(src).with_context(|| format!("failed to read `{}`", src.display()))?,
+                std::fs::read(src)
+                    .with_context(|| format!("failed to read `{}`", src.display()))?,
             ),
             Staged::Empty(rel) => (*rel, Vec::new()),
         };
@@ -135,6 +137,9 @@ pub fn prune_lock(staging: &Path, package: &str, sink: &dyn Sink) -> Result<Vec<
     std::fs::read(&lock).with_context(|| format!("failed to read `{}`", lock.display()))
 }
 
+/// Changes when what goes into the vendor cache changes (e.g. which crates are cut down).
+const VENDOR_FORMAT: &str = "vendor v1\0";
+
 /// Vendored crates for one pruned lock: the directory and the `[source]` tables to add to the
 /// tar's cargo config (empty when nothing needs vendoring).
 pub struct Vendored {
@@ -150,7 +155,10 @@ pub fn vendor(
     package: &str,
     sink: &dyn Sink,
 ) -> Result<Vendored> {
-    let key = hex(&Sha256::digest(lock))[..16].to_string();
+    let mut h = Sha256::new();
+    h.update(VENDOR_FORMAT.as_bytes());
+    h.update(lock);
+    let key = hex(&h.finalize())[..16].to_string();
     let cache = cache_root.join(&key);
     let config = cache.join("config.toml");
     if !config.is_file() {
@@ -167,12 +175,7 @@ pub fn vendor(
             .with_context(|| format!("failed to create `{}`", tmp.display()))?;
         let dest = tmp.join("vendor");
         let dest_s = dest.to_string_lossy().into_owned();
-        let r = offline_then_online(
-            staging,
-            &["vendor", "--locked", &dest_s],
-            "vendoring",
-            sink,
-        )?;
+        let r = offline_then_online(staging, &["vendor", "--locked", &dest_s], "vendoring", sink)?;
         if !r.ok {
             let _ = std::fs::remove_dir_all(&tmp);
             bail!(
@@ -180,6 +183,7 @@ pub fn vendor(
                 tail(&r.stderr)
             );
         }
+        stub_foreign_crates(staging, &dest);
         crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
         if cache.exists() {
             std::fs::remove_dir_all(&cache)
@@ -195,7 +199,8 @@ pub fn vendor(
         // Only the current lock's crates are kept.
         if let Ok(dir) = std::fs::read_dir(cache_root) {
             for e in dir.flatten() {
-                if e.file_name() != key.as_str() && !e.file_name().to_string_lossy().starts_with('.')
+                if e.file_name() != key.as_str()
+                    && !e.file_name().to_string_lossy().starts_with('.')
                 {
                     let _ = std::fs::remove_dir_all(e.path());
                 }
@@ -204,9 +209,12 @@ pub fn vendor(
     }
     let text = std::fs::read_to_string(&config)
         .with_context(|| format!("failed to read `{}`", config.display()))?;
-    let doc: DocumentMut = text
-        .parse()
-        .with_context(|| format!("failed to parse `{}` (output of cargo vendor)", config.display()))?;
+    let doc: DocumentMut = text.parse().with_context(|| {
+        format!(
+            "failed to parse `{}` (output of cargo vendor)",
+            config.display()
+        )
+    })?;
     let mut sources = doc
         .get("source")
         .and_then(|s| s.as_table())
@@ -222,6 +230,119 @@ pub fn vendor(
         dir: cache.join("vendor"),
         sources,
     })
+}
+
+/// The Linux targets a builder image may run on: a crate none of them needs is never compiled in
+/// the container.
+const LINUX_TARGETS: [&str; 7] = [
+    "x86_64-unknown-linux-gnu",
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-gnu",
+    "aarch64-unknown-linux-musl",
+    "powerpc64le-unknown-linux-gnu",
+    "s390x-unknown-linux-gnu",
+    "riscv64gc-unknown-linux-gnu",
+];
+
+/// Shrinks the vendored crates that no Linux target needs (`windows-sys` alone is ~20 MB) to
+/// their `Cargo.toml`: cargo still reads their manifests to check the lock, but never their
+/// sources. Their checksum file keeps the package checksum and lists only `Cargo.toml`. Best
+/// effort: if `cargo tree` fails, every crate stays whole.
+fn stub_foreign_crates(staging: &Path, vendor: &Path) {
+    let mut args = vec![
+        "tree",
+        "--offline",
+        "--locked",
+        "--edges",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ];
+    for t in LINUX_TARGETS {
+        args.extend(["--target", t]);
+    }
+    let program = cargo_program();
+    let Ok(out) = duct::cmd(&program, &args)
+        .dir(staging)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+    else {
+        return;
+    };
+    if !out.status.success() {
+        return;
+    }
+    let used: std::collections::HashSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next()?;
+            let version = parts.next()?.strip_prefix('v')?;
+            Some((name.to_string(), version.to_string()))
+        })
+        .collect();
+    if used.is_empty() {
+        return;
+    }
+    let Ok(dirs) = std::fs::read_dir(vendor) else {
+        return;
+    };
+    for dir in dirs.flatten().map(|e| e.path()) {
+        let Ok(text) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let Ok(doc) = text.parse::<DocumentMut>() else {
+            continue;
+        };
+        let field = |k: &str| {
+            doc.get("package")
+                .and_then(|p| p.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
+        let (Some(name), Some(version)) = (field("name"), field("version")) else {
+            continue;
+        };
+        if used.contains(&(name, version)) {
+            continue;
+        }
+        let _ = stub(&dir);
+    }
+}
+
+/// Leaves only `Cargo.toml` and a checksum file that lists only it.
+fn stub(dir: &Path) -> Result<()> {
+    let sums = dir.join(".cargo-checksum.json");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&sums)?)?;
+    let manifest_sum = json
+        .get("files")
+        .and_then(|f| f.get("Cargo.toml"))
+        .cloned()
+        .context("no checksum of Cargo.toml")?;
+    let stubbed = serde_json::json!({
+        "files": { "Cargo.toml": manifest_sum },
+        "package": json.get("package").cloned().unwrap_or(serde_json::Value::Null),
+    });
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name();
+        if name == "Cargo.toml" || name == ".cargo-checksum.json" {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            std::fs::remove_dir_all(e.path())?;
+        } else {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    std::fs::write(&sums, serde_json::to_vec(&stubbed)?)?;
+    Ok(())
 }
 
 /// The user's cargo config (if any) with the vendored sources replacing crates.io (and any
@@ -249,8 +370,9 @@ pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<Stri
         let mut table = table.clone();
         if let Some(t) = table.as_table_mut() {
             t.decor_mut().clear();
-            t.decor_mut()
-                .set_prefix("\n# Added to the source tar by `cargo xtask image` (vendored crates).\n");
+            t.decor_mut().set_prefix(
+                "\n# Added to the source tar by `cargo xtask image` (vendored crates).\n",
+            );
         }
         source.insert(name, table);
     }

@@ -99,7 +99,11 @@ pub fn discover(root: &Path, package_dir: &Path, metadata: &Metadata) -> Result<
 
     let mut members = HashMap::new();
     for p in metadata.workspace_packages() {
-        let dir = p.manifest_path.parent().map(|d| d.as_std_path()).unwrap_or(root);
+        let dir = p
+            .manifest_path
+            .parent()
+            .map(|d| d.as_std_path())
+            .unwrap_or(root);
         if let Ok(dir) = std::fs::canonicalize(dir) {
             members.insert(dir, p);
         }
@@ -292,7 +296,11 @@ fn string_list(doc: &DocumentMut, key: &str) -> Vec<String> {
     doc.get("package")
         .and_then(|p| p.get(key))
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -496,7 +504,11 @@ fn inline_inheritance(doc: &mut DocumentMut, dir: &Path) -> Result<Option<PathBu
             let mut features: Vec<String> = merged
                 .get("features")
                 .and_then(|f| f.as_array())
-                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(more) = spec.get("features").and_then(|f| f.as_array()) {
                 for f in more.iter().filter_map(|v| v.as_str()) {
@@ -593,9 +605,12 @@ impl Packages {
         let relocated_any = self.list.iter().any(|p| p.relocated);
         if let Some(ws) = doc.get_mut("workspace").and_then(|w| w.as_table_like_mut()) {
             let members = self.member_dirs();
-            let current: Option<Vec<String>> = ws.get("members").and_then(|m| m.as_array()).map(|a| {
-                a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()
-            });
+            let current: Option<Vec<String>> =
+                ws.get("members").and_then(|m| m.as_array()).map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                });
             if current.as_ref() != Some(&members) {
                 let mut array: Array = members.iter().collect();
                 if let Some(old) = ws.get("members").and_then(|m| m.as_value()) {
@@ -614,7 +629,10 @@ impl Packages {
                     a.push(PATH_DEPS);
                 }
             }
-            if let Some(deps) = ws.get_mut("dependencies").and_then(|d| d.as_table_like_mut()) {
+            if let Some(deps) = ws
+                .get_mut("dependencies")
+                .and_then(|d| d.as_table_like_mut())
+            {
                 let mut unused = Vec::new();
                 for (name, spec) in deps.iter_mut() {
                     let Some(spec) = spec.as_table_like_mut() else {
@@ -746,7 +764,10 @@ mod tests {
     fn relative_paths_between_tar_dirs() {
         assert_eq!(relative("", ".s2i/path-deps/a"), ".s2i/path-deps/a");
         assert_eq!(relative(".s2i/path-deps/a", ".s2i/path-deps/b"), "../b");
-        assert_eq!(relative(".s2i/path-deps/a", "crates/x"), "../../../crates/x");
+        assert_eq!(
+            relative(".s2i/path-deps/a", "crates/x"),
+            "../../../crates/x"
+        );
         assert_eq!(relative("crates/x", ""), "../..");
         assert_eq!(relative("a", "a"), ".");
     }

@@ -65,7 +65,8 @@ pub struct Closure {
 }
 
 fn canonical(path: &Path, what: &str) -> Result<PathBuf> {
-    std::fs::canonicalize(path).with_context(|| format!("failed to find {what} `{}`", path.display()))
+    std::fs::canonicalize(path)
+        .with_context(|| format!("failed to find {what} `{}`", path.display()))
 }
 
 fn mtime(path: &Path) -> u64 {
@@ -286,10 +287,14 @@ impl Closure {
         cargo::stage(&staging, &files)?;
         let pruned = cargo::prune_lock(&staging, &self.package, sink);
         let vendored = match (&pruned, self.vendor) {
-            (Ok(lock), true) => {
-                cargo::vendor(&staging, &source_dir.join("vendor"), lock, &self.package, sink)
-                    .map(Some)
-            }
+            (Ok(lock), true) => cargo::vendor(
+                &staging,
+                &source_dir.join("vendor"),
+                lock,
+                &self.package,
+                sink,
+            )
+            .map(Some),
             _ => Ok(None),
         };
         let _ = std::fs::remove_dir_all(&staging);
@@ -334,7 +339,8 @@ impl Closure {
                 )),
                 None => None,
             };
-            let merged = cargo::merge_config(user.as_ref().map(|(p, t)| (*p, t.as_str())), &v.sources)?;
+            let merged =
+                cargo::merge_config(user.as_ref().map(|(p, t)| (*p, t.as_str())), &v.sources)?;
             out.push(TarEntry {
                 path: ".cargo/config.toml".into(),
                 data: Data::Bytes(merged.into_bytes()),
@@ -350,7 +356,8 @@ impl Closure {
 /// Adds every file, link and directory under `dir` as `vendor/...` (no ignore rules: cargo checks
 /// the vendored files against their checksums).
 fn vendor_entries(base: &Path, dir: &Path, out: &mut Vec<TarEntry>) -> Result<()> {
-    let read = std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", dir.display()))?;
+    let read =
+        std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", dir.display()))?;
     for e in read {
         let e = e.with_context(|| format!("failed to read `{}`", dir.display()))?;
         let path = e.path();
@@ -393,12 +400,16 @@ fn digest(entries: &[TarEntry], vendor: bool) -> Result<String> {
             ),
             Data::Bytes(b) => (b'F', Sha256::digest(b).into()),
             Data::File(src) => {
-                let mut f = std::fs::File::open(src)
-                    .with_context(|| format!("failed to read `{}`", src.display()))?;
+                let unreadable = || {
+                    format!(
+                        "failed to read `{}`\nnote: make it readable, or add it to `{IGNORE_FILE}` if the build does not need it",
+                        src.display()
+                    )
+                };
+                let mut f = std::fs::File::open(src).with_context(unreadable)?;
                 let mut fh = Sha256::new();
                 loop {
-                    let n = std::io::Read::read(&mut f, &mut buf)
-                        .with_context(|| format!("failed to read `{}`", src.display()))?;
+                    let n = std::io::Read::read(&mut f, &mut buf).with_context(unreadable)?;
                     if n == 0 {
                         break;
                     }

@@ -133,7 +133,9 @@ impl Walk<'_> {
                 }
                 if name == "target"
                     && (path.join("CACHEDIR.TAG").is_file()
-                        || path.parent().is_some_and(|p| p.join("Cargo.toml").is_file()))
+                        || path
+                            .parent()
+                            .is_some_and(|p| p.join("Cargo.toml").is_file()))
                 {
                     return false;
                 }
@@ -180,7 +182,16 @@ impl Walk<'_> {
                 // Sockets, fifos, devices: nothing a build reads.
                 continue;
             };
-            if kind != Kind::Dir {
+            if kind == Kind::Dir {
+                // With `include`, directories come from the files they hold.
+                if include.is_some()
+                    || exclude
+                        .as_ref()
+                        .is_some_and(|m| m.matched_path_or_any_parents(&abs, true).is_ignore())
+                {
+                    continue;
+                }
+            } else {
                 if let Some(m) = &include
                     && !m.matched_path_or_any_parents(&abs, false).is_ignore()
                 {

@@ -118,7 +118,10 @@ fn the_example_closure_is_the_app_and_its_path_dependency() {
         ".s2i/path-deps/xtask-s2i/src/build_script.rs",
         ".s2i/path-deps/xtask-s2i/templates/s2i/bin/assemble",
     ] {
-        assert!(files.iter().any(|f| f == want), "`{want}` missing: {files:#?}");
+        assert!(
+            files.iter().any(|f| f == want),
+            "`{want}` missing: {files:#?}"
+        );
     }
     for f in &files {
         let bad = f.starts_with("xtask/")
@@ -164,7 +167,10 @@ fn ignored_secret_and_foreign_files_stay_out() {
 
     let (_, _, c) = scan(&root, "hello-world");
     let files = files(&c);
-    assert!(files.contains(&"assets/greeting.txt".to_string()), "{files:#?}");
+    assert!(
+        files.contains(&"assets/greeting.txt".to_string()),
+        "{files:#?}"
+    );
     assert!(files.contains(&"src/main.rs".to_string()));
     for f in &files {
         for bad in [
@@ -215,7 +221,10 @@ fn the_digest_follows_contents_and_modes_not_mtimes() {
 
     // An uncommitted edit is, and undoing it restores the digest.
     support::edit(&main, "Hello {name}!", "Howdy {name}!");
-    let edited = Closure::scan(&plan, &metadata).unwrap().digest().to_string();
+    let edited = Closure::scan(&plan, &metadata)
+        .unwrap()
+        .digest()
+        .to_string();
     assert_ne!(edited, first);
     support::edit(&main, "Howdy {name}!", "Hello {name}!");
     assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
@@ -253,7 +262,10 @@ fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
     );
     let lock = tar.text("Cargo.lock");
     assert!(lock.contains("name = \"clap\""), "{lock}");
-    assert!(!lock.contains("bollard") && !lock.contains("tokio"), "{lock}");
+    assert!(
+        !lock.contains("bollard") && !lock.contains("tokio"),
+        "{lock}"
+    );
     assert!(
         !sink
             .events()
@@ -294,7 +306,10 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
         .unwrap()
         .as_secs();
     assert_eq!(tar.entries["src/main.rs"].0.mtime().unwrap(), main_mtime);
-    assert!(tar.text("src/main.rs").contains("Howdy"), "the edit is in the tar");
+    assert!(
+        tar.text("src/main.rs").contains("Howdy"),
+        "the edit is in the tar"
+    );
 
     // The rewritten manifest and the pruned lock keep bollard and tokio out.
     let manifest = tar.text("Cargo.toml");
@@ -317,25 +332,38 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
             .any(|v| v.as_str() == Some(".s2i/path-deps")),
         "{manifest}"
     );
-    assert!(manifest.contains("[package.metadata.s2i]"), "comments and metadata kept");
+    assert!(
+        manifest.contains("[package.metadata.s2i]"),
+        "comments and metadata kept"
+    );
     let lock = tar.text("Cargo.lock");
     for crate_ in ["bollard", "tokio", "insta", "jsonschema"] {
-        assert!(!lock.contains(&format!("name = \"{crate_}\"")), "{crate_} in {lock}");
+        assert!(
+            !lock.contains(&format!("name = \"{crate_}\"")),
+            "{crate_} in {lock}"
+        );
     }
     assert!(lock.contains("name = \"xtask-s2i\""));
     assert!(lock.contains("name = \"clap\""));
 
     // Vendored crates and the source replacement, merged with the user's config.
     assert!(
-        tar.entries.keys().any(|p| p.starts_with("vendor/clap-")
-            || p.starts_with("vendor/clap/")),
+        tar.entries
+            .keys()
+            .any(|p| p.starts_with("vendor/clap-") || p.starts_with("vendor/clap/")),
         "no vendored clap"
     );
     assert!(!tar.entries.keys().any(|p| p.starts_with("vendor/tokio")));
     let config = tar.text(".cargo/config.toml");
-    assert!(config.contains("replace-with = \"vendored-sources\""), "{config}");
+    assert!(
+        config.contains("replace-with = \"vendored-sources\""),
+        "{config}"
+    );
     assert!(config.contains("directory = \"vendor\""), "{config}");
-    assert!(config.contains("xtask = \"run --package xtask --\""), "{config}");
+    assert!(
+        config.contains("xtask = \"run --package xtask --\""),
+        "{config}"
+    );
     assert!(
         sink.events()
             .iter()
@@ -356,21 +384,22 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
     assert!(again.bytes == tar.bytes, "the tar is not deterministic");
 
     // Extract and build it offline, with an empty cargo home: only the tar's contents count.
-    let src = tmp.path().join("src");
+    // Always at the same place (as `/tmp/src` in the container): cargo's fingerprints of the
+    // vendored crates hold their absolute paths, so a rerun only recompiles what changed.
+    let build = support::repo_root().join("target/it-source-build");
+    let (src, target) = (build.join("src"), build.join("target"));
+    if src.exists() {
+        std::fs::remove_dir_all(&src).unwrap();
+    }
     std::fs::create_dir_all(&src).unwrap();
-    tar::Archive::new(tar.bytes.as_slice()).unpack(&src).unwrap();
+    tar::Archive::new(tar.bytes.as_slice())
+        .unpack(&src)
+        .unwrap();
     let home = tmp.path().join("cargo-home");
     std::fs::create_dir_all(&home).unwrap();
-    let target = support::repo_root().join("target/it-source-build");
     let t = Instant::now();
     let out = std::process::Command::new(cargo())
-        .args([
-            "build",
-            "--offline",
-            "--locked",
-            "--package",
-            "hello-world",
-        ])
+        .args(["build", "--offline", "--locked", "--package", "hello-world"])
         .current_dir(&src)
         .env("CARGO_HOME", &home)
         .env("CARGO_TARGET_DIR", &target)
@@ -437,7 +466,10 @@ vendor = false
         &ws.join("crates/lib/Cargo.toml"),
         "[package]\nname = \"lib\"\nversion.workspace = true\nedition.workspace = true\n",
     );
-    write(&ws.join("crates/lib/src/lib.rs"), "pub const NAME: &str = \"lib\";\n");
+    write(
+        &ws.join("crates/lib/src/lib.rs"),
+        "pub const NAME: &str = \"lib\";\n",
+    );
     write(
         &ws.join("crates/tool/Cargo.toml"),
         "[package]\nname = \"tool\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\ntool-only.workspace = true\n",
@@ -459,7 +491,10 @@ vendor = false
         &outside.join("ext/Cargo.toml"),
         "[package]\nname = \"ext\"\nversion.workspace = true\nedition.workspace = true\n",
     );
-    write(&outside.join("ext/src/lib.rs"), "pub const NAME: &str = \"ext\";\n");
+    write(
+        &outside.join("ext/src/lib.rs"),
+        "pub const NAME: &str = \"ext\";\n",
+    );
     write(&outside.join("ext/tests/t.rs"), "\n");
     write(&outside.join("ext/target/CACHEDIR.TAG"), "\n");
 
@@ -468,7 +503,11 @@ vendor = false
         .current_dir(&ws)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let before = snapshot(&ws);
 
     let (_, _, c) = scan(&ws, "app");
@@ -515,7 +554,9 @@ vendor = false
     assert!(!lock.contains("tool"), "{lock}");
 
     let src = t.join("extracted");
-    tar::Archive::new(tar.bytes.as_slice()).unpack(&src).unwrap();
+    tar::Archive::new(tar.bytes.as_slice())
+        .unpack(&src)
+        .unwrap();
     let target = t.join("target");
     let out = std::process::Command::new(cargo())
         .args(["build", "--offline", "--locked", "--package", "app"])
@@ -550,13 +591,18 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         "[dependencies]\next = { path = \"../ext\" }\n",
     );
     let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::cli::plans(&metadata, &[], None).unwrap().remove(0);
+    let plan = xtask_s2i::cli::plans(&metadata, &[], None)
+        .unwrap()
+        .remove(0);
     let err = Closure::scan(&plan, &metadata)
         .err()
         .expect("a missing path dependency is an error");
     let msg = format!("{err:#}");
     assert!(msg.contains("dependency `gone`"), "{msg}");
-    assert!(msg.contains(&ext.join("Cargo.toml").display().to_string()), "{msg}");
+    assert!(
+        msg.contains(&ext.join("Cargo.toml").display().to_string()),
+        "{msg}"
+    );
     assert!(msg.contains("gone/Cargo.toml` does not exist"), "{msg}");
     assert!(msg.contains("note:"), "{msg}");
 }
