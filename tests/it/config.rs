@@ -12,6 +12,8 @@ use xtask_s2i::ImageArgs;
 use xtask_s2i::config::{KEYS, OKD_KEYS};
 use xtask_s2i::sink::Buffer;
 
+use crate::support;
+
 /// A throwaway Cargo workspace in a temporary directory.
 pub struct Ws {
     dir: tempfile::TempDir,
@@ -119,7 +121,7 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, u64>) {
 /// The manifest of a package `name` (its own workspace) with `s2i` as `[package.metadata.s2i]`.
 pub fn package(name: &str, s2i: &str) -> String {
     format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n\n[package.metadata.s2i]\n{s2i}\n"
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\nrepository = \"https://example.com/acme/{name}.git\"\n\n[workspace]\n\n[package.metadata.s2i]\n{s2i}\n"
     )
 }
 
@@ -405,8 +407,8 @@ fn bad_configurations() -> Vec<Case> {
         .files(vec![(
             "Cargo.toml",
             package("demo", "port = 8080").replace(
-                "edition = \"2021\"\n",
-                "edition = \"2021\"\nrepository = \"not a url\"\n",
+                "https://example.com/acme/demo.git",
+                "not a url",
             ),
         )])
         .at("repository")
@@ -782,7 +784,7 @@ inherits = "release"
 
 fn member(name: &str, s2i: &str) -> String {
     format!(
-        "[package]\nname = \"{name}\"\nversion = \"1.2.3\"\nedition = \"2021\"\n\n[features]\nfast = []\n\n[package.metadata.s2i]\n{s2i}\n"
+        "[package]\nname = \"{name}\"\nversion = \"1.2.3\"\nedition = \"2021\"\nrepository = \"https://example.com/acme/shop\"\n\n[features]\nfast = []\n\n[package.metadata.s2i]\n{s2i}\n"
     )
 }
 
@@ -951,7 +953,7 @@ fn dash_p_selects_packages_and_an_unknown_name_lists_the_candidates() {
 fn no_configured_package_is_a_teaching_error_with_toml_to_paste() {
     let ws = Ws::new(&[(
         "Cargo.toml",
-        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[workspace]\n",
+        "[package]\nname = \"demo\"\nversion = \"0.1.0\"\nedition = \"2021\"\nrepository = \"https://example.com/acme/demo.git\"\n\n[workspace]\n",
     )]);
     let before = ws.listing();
     let msg = ws.fail(ws.args(|_| {}));
@@ -972,4 +974,129 @@ fn no_configured_package_is_a_teaching_error_with_toml_to_paste() {
     manifest.push_str(&toml);
     ws.write("Cargo.toml", &manifest);
     ws.run().expect("the pasted TOML works");
+}
+
+#[test]
+fn the_build_script_helper_reads_the_example() {
+    let manifest = support::example_dir().join("Cargo.toml");
+    let (image, files) =
+        xtask_s2i::build_script::runtime_image_of(&manifest).expect("the example is valid");
+    assert_eq!(image, "hello-world:0.1.0");
+    let manifest = manifest.canonicalize().unwrap();
+    assert!(files.contains(&manifest), "{files:?}");
+}
+
+/// A package whose `build.rs` calls `xtask_s2i::build_script::check()`, built by a real `cargo
+/// build` in a target directory of its own under the repository's `target/` (kept between runs).
+struct BuildScriptPackage {
+    ws: Ws,
+}
+
+impl BuildScriptPackage {
+    fn new(s2i: &str) -> BuildScriptPackage {
+        let repo = support::repo_root();
+        let manifest = format!(
+            "[package]\nname = \"checked\"\nversion = \"0.3.0\"\nedition = \"2021\"\nrepository = \"https://example.com/acme/checked.git\"\n\n[workspace]\n\n[build-dependencies]\nxtask-s2i = {{ path = {:?}, default-features = false }}\n\n[package.metadata.s2i]\n{s2i}\n",
+            repo.display().to_string()
+        );
+        let ws = Ws::new(&[
+            ("Cargo.toml", &manifest),
+            (
+                "build.rs",
+                "fn main() {\n    xtask_s2i::build_script::check();\n}\n",
+            ),
+            (
+                "src/main.rs",
+                "fn main() {\n    println!(\"{}\", env!(\"S2I_RUNTIME_IMAGE\"));\n}\n",
+            ),
+        ]);
+        // The repository's lock file pins the same versions it was tested with (cargo drops
+        // what this package does not use), so the build works offline from the local cache.
+        std::fs::copy(repo.join("Cargo.lock"), ws.root().join("Cargo.lock")).unwrap();
+        BuildScriptPackage { ws }
+    }
+
+    fn cargo(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(std::env::var("CARGO").unwrap_or("cargo".into()));
+        cmd.current_dir(self.ws.root())
+            .args(args)
+            .arg("--offline")
+            .args((!args.iter().any(|a| a.starts_with("-v"))).then_some("--quiet"))
+            .env(
+                "CARGO_TARGET_DIR",
+                support::repo_root().join("target/it-build-script"),
+            )
+            .env_remove(xtask_s2i::config::BUILDER_BASE_ENV)
+            .env_remove("RUSTFLAGS");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run cargo")
+    }
+
+    fn run(&self) -> String {
+        let out = self.cargo(&["run"], &[]);
+        assert!(
+            out.status.success(),
+            "cargo run failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+}
+
+#[test]
+fn build_rs_check_exports_the_runtime_image_and_fails_a_bad_configuration() {
+    let good = BuildScriptPackage::new("runtime-image = \"quay.io/acme/checked\"\ntag = \"v7\"");
+    assert_eq!(good.run(), "quay.io/acme/checked:v7");
+
+    // Editing Cargo.toml re-runs the check; editing the source does not.
+    let manifest = good.ws.read("Cargo.toml").replace("\"v7\"", "\"v8\"");
+    good.ws.write("Cargo.toml", &manifest);
+    assert_eq!(good.run(), "quay.io/acme/checked:v8");
+    good.ws.write(
+        "src/main.rs",
+        "fn main() {\n    println!(\"{} again\", env!(\"S2I_RUNTIME_IMAGE\"));\n}\n",
+    );
+    let out = good.cargo(&["build", "-vv"], &[]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(
+        !log.contains("[checked 0.3.0] cargo::rustc-env"),
+        "the build script re-ran for a source change:\n{log}"
+    );
+    assert_eq!(good.run(), "quay.io/acme/checked:v8 again");
+
+    // A bad builder base from the environment fails the build too.
+    let out = good.cargo(
+        &["build"],
+        &[(xtask_s2i::config::BUILDER_BASE_ENV, "Not An Image")],
+    );
+    assert!(
+        !out.status.success(),
+        "a bad XTASK_S2I_BUILDER_BASE must fail the build"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("XTASK_S2I_BUILDER_BASE"), "{stderr}");
+
+    // A bad configuration fails `cargo build` with the teaching error.
+    let bad = BuildScriptPackage::new("port = \"http\"");
+    let out = bad.cargo(&["build"], &[]);
+    assert!(
+        !out.status.success(),
+        "a bad configuration must fail the build"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let manifest = bad.ws.manifest();
+    let line = line_of(&bad.ws.read("Cargo.toml"), "port =");
+    for expected in [
+        format!(
+            "invalid `package.metadata.s2i.port` in `{}:{line}`",
+            manifest.display()
+        ),
+        "expected an integer, found the string `\"http\"`".to_string(),
+        "note: `port` takes an integer, e.g. `port = 8080`".to_string(),
+    ] {
+        assert!(stderr.contains(&expected), "no {expected:?} in:\n{stderr}");
+    }
 }
