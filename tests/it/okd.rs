@@ -886,3 +886,37 @@ fn a_missing_git_uri_is_an_error_that_names_both_keys() {
     let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
     assert_eq!(before, after, "a failed run changed the manifests");
 }
+
+#[test]
+fn without_a_port_there_is_no_service_and_no_route() {
+    let (_tmp, manifest, _) = example_copy();
+    support::edit(&manifest, "port = 8080\n", "");
+    let set = one_set(&manifest);
+    let objects = by_kind_name(&set);
+    let kinds: Vec<&str> = objects
+        .keys()
+        .map(|k| k.split('/').next().unwrap())
+        .collect();
+    assert!(
+        !kinds.contains(&"Service") && !kinds.contains(&"Route"),
+        "{kinds:?}"
+    );
+    let container = &objects["Deployment/hello-world"]["spec"]["template"]["spec"]["containers"][0];
+    assert!(container.get("ports").is_none(), "{container}");
+    assert!(!set.files["kustomization.yaml"].0.contains("route-"));
+    assert_chain(&set);
+}
+
+#[test]
+fn tls_none_means_a_plain_http_route() {
+    let (_tmp, manifest, _) = example_copy();
+    support::edit(
+        &manifest,
+        "git-ref = \"main\"\n",
+        "git-ref = \"main\"\ntls = \"none\"\n",
+    );
+    let objects = by_kind_name(&one_set(&manifest));
+    let route = &objects["Route/hello-world"];
+    assert!(route["spec"].get("tls").is_none(), "{route}");
+    assert_eq!(route["spec"]["port"]["targetPort"], "http");
+}
