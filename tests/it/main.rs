@@ -3,8 +3,8 @@
 //! `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets both), in which case they fail loudly.
 
 mod config;
-mod policy;
 mod okd;
+mod policy;
 mod render;
 mod source;
 mod support;
