@@ -366,13 +366,15 @@ pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<Stri
         })
         .as_table_mut()
         .ok_or_else(|| anyhow!("`source` in the cargo config is not a table"))?;
-    for (name, table) in sources.iter() {
+    for (i, (name, table)) in sources.iter().enumerate() {
         let mut table = table.clone();
         if let Some(t) = table.as_table_mut() {
             t.decor_mut().clear();
-            t.decor_mut().set_prefix(
-                "\n# Added to the source tar by `cargo xtask image` (vendored crates).\n",
-            );
+            if i == 0 {
+                t.decor_mut().set_prefix(
+                    "\n# Added to the source tar by `cargo xtask image`: build from the vendored crates.\n",
+                );
+            }
         }
         source.insert(name, table);
     }

@@ -197,6 +197,27 @@ impl Closure {
             );
         }
 
+        // A closure package whose sources the ignore rules hide would fail in the container.
+        for p in &packages.list {
+            let prefix = format!("{}/", p.tar_dir);
+            let has_sources = entries.iter().any(|e| {
+                e.path.ends_with(".rs") && (p.tar_dir.is_empty() || e.path.starts_with(&prefix))
+            });
+            if !has_sources {
+                bail!(
+                    "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` files would go into the source tar\nnote: check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
+                    p.name,
+                    p.dir.display(),
+                    config.package.name,
+                    if p.include.is_empty() {
+                        ""
+                    } else {
+                        " and its `package.include`"
+                    }
+                );
+            }
+        }
+
         for m in &manifests {
             let meta = std::fs::metadata(&m.source)
                 .with_context(|| format!("failed to read `{}`", m.source.display()))?;

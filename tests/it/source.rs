@@ -419,11 +419,8 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
 }
 
 /// A virtual workspace with several members, workspace-inherited path dependencies, and a path
-/// dependency outside the root that inherits from its own workspace.
-#[test]
-fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
-    let tmp = tempfile::tempdir().unwrap();
-    let t = tmp.path();
+/// dependency outside the root that inherits from its own workspace. Returns the root.
+fn virtual_workspace(t: &Path) -> PathBuf {
     let ws = t.join("repo");
     write(
         &ws.join("Cargo.toml"),
@@ -498,6 +495,15 @@ vendor = false
     write(&outside.join("ext/tests/t.rs"), "\n");
     write(&outside.join("ext/target/CACHEDIR.TAG"), "\n");
 
+    ws
+}
+
+/// Only the closure of `app` goes into the tar, and the tar builds on its own.
+#[test]
+fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let ws = virtual_workspace(t);
     let out = std::process::Command::new(cargo())
         .args(["generate-lockfile", "--offline"])
         .current_dir(&ws)
@@ -605,4 +611,19 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
     );
     assert!(msg.contains("gone/Cargo.toml` does not exist"), "{msg}");
     assert!(msg.contains("note:"), "{msg}");
+}
+
+#[test]
+fn a_closure_package_hidden_by_ignore_rules_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = virtual_workspace(tmp.path());
+    write(&ws.join(".s2iignore"), "/crates/lib/src\n");
+    let metadata = xtask_s2i::cli::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::cli::plans(&metadata, &["app".to_string()], None)
+        .unwrap()
+        .remove(0);
+    let err = Closure::scan(&plan, &metadata).err().expect("an error");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("the package `lib`"), "{msg}");
+    assert!(msg.contains(".s2iignore"), "{msg}");
 }
