@@ -867,9 +867,8 @@ fn serde_expected(exp: &str) -> String {
 }
 
 fn key_doc(path: &[&str], first: &str) -> Option<&'static KeyDoc> {
-    if first == "okd"
-        && let Some(k) = path.get(1)
-    {
+    // No let chains here: a build.rs compiles this module, maybe with rustc 1.85.
+    if let ("okd", Some(k)) = (first, path.get(1)) {
         return OKD_KEYS.iter().find(|d| d.key == *k);
     }
     KEYS.iter().find(|d| d.key == first)
