@@ -4,7 +4,7 @@
 //!
 //! Everything is validated before anything is written, so bad input leaves no file behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use cargo_metadata::{Metadata, Package};
@@ -125,7 +125,30 @@ impl ImageArgs {
             }
         }
 
-        write_manifests(&plans, self.check, sink)?;
+        // A manifests directory is shared by every package that writes into it: with `-p`, the
+        // other packages' objects in the same directory are still generated (not removed as stray).
+        let manifest_plans = if self.packages.is_empty() {
+            plans.clone()
+        } else {
+            let dirs: Vec<&Path> = plans.iter().map(|p| p.manifests_dir.as_path()).collect();
+            let mut all = plans.clone();
+            let any_configured = metadata
+                .workspace_packages()
+                .iter()
+                .any(|p| p.metadata.get("s2i").is_some());
+            let others = match any_configured {
+                true => self::plans(&metadata, &[], self.builder_base.as_deref())?,
+                false => Vec::new(),
+            };
+            for other in others {
+                let selected = all.iter().any(|p| p.package() == other.package());
+                if !selected && dirs.contains(&other.manifests_dir.as_path()) {
+                    all.push(other);
+                }
+            }
+            all
+        };
+        write_manifests(&manifest_plans, self.check, sink)?;
 
         let mut summary = Summary {
             plans,
@@ -259,7 +282,17 @@ pub fn plans(
     let mut plans = Vec::new();
     for package in select(metadata, names)? {
         let config = config::load(metadata, package, builder_base)?;
-        plans.push(Plan::new(config, &templates, target_dir.clone())?);
+        // The committed manifests always build FROM the configured base, whatever the override.
+        let cluster_base = match builder_base {
+            Some(_) => config::load(metadata, package, None)?.builder_base,
+            None => config.builder_base.clone(),
+        };
+        plans.push(Plan::new(
+            config,
+            cluster_base,
+            &templates,
+            target_dir.clone(),
+        )?);
     }
     Ok(plans)
 }

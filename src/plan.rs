@@ -65,9 +65,13 @@ pub struct RenderedFile {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub config: Config,
-    /// The upstream image the builder is `FROM`.
+    /// The image the local builder is `FROM`: `builder-base`, or the `--builder-base` /
+    /// `XTASK_S2I_BUILDER_BASE` override.
     pub base: String,
-    /// The OKD ImageStreamTag that tracks `base` with a scheduled import.
+    /// The image the cluster's builder is `FROM`: always the configured `builder-base`, so a local
+    /// override never leaks into the committed manifests.
+    pub cluster_base: String,
+    /// The OKD ImageStreamTag that tracks `cluster_base` with a scheduled import.
     pub base_stream: ImageRef,
     pub builder: ImageRef,
     pub app: ImageRef,
@@ -79,8 +83,10 @@ pub struct Plan {
     /// Absolute path of `assemble` and `save-artifacts` inside the builder image.
     pub assemble_script: String,
     pub save_artifacts_script: String,
-    /// The builder context: `Dockerfile` and `s2i/bin/*`.
+    /// The local builder context: `Dockerfile` (FROM `base`) and `s2i/bin/*`.
     pub builder_context: Vec<RenderedFile>,
+    /// The committed builder context of the manifests: the same files, FROM `cluster_base`.
+    pub cluster_builder_context: Vec<RenderedFile>,
     /// The runtime image's Dockerfile; its build context is this file plus the binary named `bin`.
     pub runtime_dockerfile: String,
     /// Labels of the app and runtime images: OCI, `io.k8s.*` and the configured ones.
@@ -133,8 +139,15 @@ struct PackageCtx<'a> {
 }
 
 impl Plan {
-    /// Builds the Plan of one configured package. `target_dir` is Cargo's target directory.
-    pub fn new(config: Config, templates: &Templates, target_dir: PathBuf) -> Result<Plan> {
+    /// Builds the Plan of one configured package. `config.builder_base` is the base of the local
+    /// build (override included); `cluster_base` is the configured one, for the manifests.
+    /// `target_dir` is Cargo's target directory.
+    pub fn new(
+        config: Config,
+        cluster_base: String,
+        templates: &Templates,
+        target_dir: PathBuf,
+    ) -> Result<Plan> {
         let tag = config.tag.clone();
         let image = |name: &str| ImageRef {
             name: name.to_string(),
@@ -146,7 +159,7 @@ impl Plan {
         let base = config.builder_base.clone();
         let base_stream = ImageRef {
             name: format!("{}-base", builder.stream()),
-            tag: base_tag(&base),
+            tag: base_tag(&cluster_base),
         };
         let bin_path = format!("{APP_ROOT}/bin/{}", config.bin);
         let image_labels = image_labels(&config);
@@ -157,7 +170,7 @@ impl Plan {
         }
         .to_string();
 
-        let ctx = Context {
+        let mut ctx = Context {
             package: PackageCtx {
                 name: &config.package.name,
                 version: &config.package.version,
@@ -210,10 +223,23 @@ impl Plan {
             }
         }
 
+        let cluster_builder_context = if cluster_base == base {
+            builder_context.clone()
+        } else {
+            ctx.builder_base = &cluster_base;
+            let dockerfile = templates.render("builder.Dockerfile", &ctx)?;
+            let mut files = builder_context.clone();
+            for f in files.iter_mut().filter(|f| f.path == "Dockerfile") {
+                f.contents = dockerfile.clone();
+            }
+            files
+        };
+
         let out_dir = target_dir.join("s2i").join(&config.package.name);
         let manifests_dir = config.workspace_root.join(&config.okd.manifests_dir);
         Ok(Plan {
             base,
+            cluster_base,
             base_stream,
             builder,
             app,
@@ -223,6 +249,7 @@ impl Plan {
             save_artifacts_script: format!("{SCRIPTS_DIR}/save-artifacts"),
             bin_path,
             builder_context,
+            cluster_builder_context,
             runtime_dockerfile,
             image_labels,
             out_dir,

@@ -99,7 +99,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
             resources.push(file.clone());
             set.add(file, manifest.yaml, 0o644);
         }
-        for f in &plan.builder_context {
+        for f in &plan.cluster_builder_context {
             set.add(
                 format!("{builder_dir}/{}", f.path),
                 f.contents.clone(),
@@ -197,7 +197,7 @@ fn objects(plan: &Plan, builder_dir: &str) -> Result<Vec<Manifest>> {
                 name: plan.base_stream.tag.clone(),
                 from: ObjectReference {
                     kind: "DockerImage",
-                    name: plan.base.clone(),
+                    name: plan.cluster_base.clone(),
                 },
                 import_policy: TagImportPolicy { scheduled: true },
                 reference_policy: TagReferencePolicy { type_: "Source" },
