@@ -779,6 +779,27 @@ fn committed_example_manifests_are_up_to_date() {
     }
 }
 
+/// `--builder-base` / `XTASK_S2I_BUILDER_BASE` change the local build only: the committed
+/// manifests keep building FROM the configured `builder-base`.
+#[test]
+fn a_builder_base_override_does_not_reach_the_manifests() {
+    let manifest = support::example_dir().join("Cargo.toml");
+    let result = ImageArgs {
+        check: true,
+        builder_base: Some(support::RUST_BASE.into()),
+        manifest_path: Some(manifest),
+        ..Default::default()
+    }
+    .execute(&Buffer::new());
+    if let Err(e) = result {
+        panic!("the override leaked into the manifests: {e:#}");
+    }
+    let set = example_set();
+    let all: String = set.files.values().map(|(text, _)| text.as_str()).collect();
+    assert!(!all.contains(support::RUST_BASE));
+    assert!(all.contains("docker.io/library/rust:1-slim"));
+}
+
 #[test]
 fn check_passes_on_a_clean_copy() {
     let (_tmp, manifest, okd) = example_copy();
