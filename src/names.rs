@@ -139,9 +139,9 @@ fn registry_host(host: &str) -> Result<(), String> {
         None => (host, None),
     };
     // No let chains in the modules a build.rs compiles: the builder image's rustc may be 1.85.
-    let bad_port = port.is_some_and(|p| {
-        !matches!(p.parse::<u16>(), Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit()))
-    });
+    let bad_port = port.is_some_and(
+        |p| !matches!(p.parse::<u16>(), Ok(n) if n > 0 && p.chars().all(|c| c.is_ascii_digit())),
+    );
     if bad_port {
         return Err(format!(
             "the registry port in `{}` is not a port number (1 to 65535)",
