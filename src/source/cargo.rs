@@ -2,10 +2,10 @@
 //! in the user's tree): the `Cargo.lock` pruned to the closure, and the vendored crates with the
 //! source replacement that goes into the tar's `.cargo/config.toml`.
 //!
-//! The staging workspace holds the tar's manifests, the user's lock and cargo config, and an
-//! empty file for every `.rs` file of the closure (cargo needs the targets to exist to load the
-//! manifests, not their contents). `cargo metadata` there rewrites the lock without the packages
-//! that only other members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
+//! The staging workspace holds the tar's manifests, the user's lock, and an empty file for every
+//! `.rs` file of the closure (cargo needs the targets to exist to load the manifests, not their
+//! contents). `cargo metadata` there rewrites the lock without the packages that only other
+//! members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
 //! in `out_dir/source/vendor/<hash>`, so a source change does not vendor again; crates that no
 //! Linux target needs (`windows-sys`, ...) are cut down to their manifest.
 
@@ -30,26 +30,68 @@ fn cargo_program() -> OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
 
-fn run(dir: &Path, args: &[&str]) -> Result<Run> {
-    let program = cargo_program();
-    let out = duct::cmd(&program, args)
-        .dir(dir)
-        .stdout_capture()
-        .stderr_capture()
-        .unchecked()
-        .run()
-        .with_context(|| {
-            format!(
-                "failed to run `{} {}`\nnote: cargo must be on PATH (or set `CARGO`)",
-                program.to_string_lossy(),
-                args.join(" ")
-            )
-        })?;
-    Ok(Run {
-        ok: out.status.success(),
-        stdout: out.stdout,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    })
+/// The staging workspace, and the user's cargo config to apply there (by `--config`, so its
+/// relative paths keep meaning what they mean in the user's workspace).
+pub struct Workspace<'a> {
+    pub dir: &'a Path,
+    pub config: Option<&'a Path>,
+}
+
+impl Workspace<'_> {
+    fn command(&self, offline: bool, args: &[&str]) -> (OsString, Vec<OsString>) {
+        let mut all: Vec<OsString> = Vec::new();
+        if offline {
+            all.push("--offline".into());
+        }
+        if let Some(c) = self.config {
+            all.push("--config".into());
+            all.push(c.into());
+        }
+        all.extend(args.iter().map(OsString::from));
+        (cargo_program(), all)
+    }
+
+    fn run(&self, offline: bool, args: &[&str]) -> Result<Run> {
+        let (program, all) = self.command(offline, args);
+        let out = duct::cmd(&program, &all)
+            .dir(self.dir)
+            .stdout_capture()
+            .stderr_capture()
+            .stdin_null()
+            .unchecked()
+            .run()
+            .with_context(|| {
+                format!(
+                    "failed to run `{} {}`\nnote: cargo must be on PATH (or set `CARGO`)",
+                    program.to_string_lossy(),
+                    args.join(" ")
+                )
+            })?;
+        Ok(Run {
+            ok: out.status.success(),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
+    /// Runs cargo offline first (fast, needs the local registry cache), then online.
+    fn offline_then_online(&self, args: &[&str], what: &str, sink: &dyn Sink) -> Result<Run> {
+        let first = self.run(true, args)?;
+        if first.ok {
+            return Ok(first);
+        }
+        sink.event(Event::warning(format!(
+            "{what} offline failed; retrying with network access"
+        )));
+        let second = self.run(false, args)?;
+        if second.ok {
+            return Ok(second);
+        }
+        Ok(Run {
+            stderr: format!("{}\n(offline: {})", second.stderr, tail(&first.stderr)),
+            ..second
+        })
+    }
 }
 
 /// The last lines of cargo's error output.
@@ -57,27 +99,6 @@ fn tail(stderr: &str) -> String {
     let lines: Vec<&str> = stderr.lines().collect();
     let start = lines.len().saturating_sub(20);
     lines[start..].join("\n")
-}
-
-/// Runs cargo offline first (fast, needs the local registry cache), then online.
-fn offline_then_online(dir: &Path, args: &[&str], what: &str, sink: &dyn Sink) -> Result<Run> {
-    let mut offline = args.to_vec();
-    offline.insert(1, "--offline");
-    let first = run(dir, &offline)?;
-    if first.ok {
-        return Ok(first);
-    }
-    sink.event(Event::warning(format!(
-        "{what} offline failed; retrying with network access"
-    )));
-    let second = run(dir, args)?;
-    if second.ok {
-        return Ok(second);
-    }
-    Ok(Run {
-        stderr: format!("{}\n(offline: {})", second.stderr, tail(&first.stderr)),
-        ..second
-    })
 }
 
 /// A file of the staging workspace.
@@ -119,9 +140,9 @@ pub fn stage(dir: &Path, files: &[Staged<'_>]) -> Result<()> {
 
 /// Lets cargo drop from the staged `Cargo.lock` what the closure does not need; returns the
 /// pruned lock.
-pub fn prune_lock(staging: &Path, package: &str, sink: &dyn Sink) -> Result<Vec<u8>> {
-    let r = offline_then_online(
-        staging,
+pub fn prune_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<Vec<u8>> {
+    let staging = ws.dir;
+    let r = ws.offline_then_online(
         &["metadata", "--format-version", "1"],
         "pruning `Cargo.lock`",
         sink,
@@ -149,7 +170,7 @@ pub struct Vendored {
 
 /// Vendors the staged workspace's crates, or reuses the cache for the same lock.
 pub fn vendor(
-    staging: &Path,
+    ws: &Workspace<'_>,
     cache_root: &Path,
     lock: &[u8],
     package: &str,
@@ -175,7 +196,7 @@ pub fn vendor(
             .with_context(|| format!("failed to create `{}`", tmp.display()))?;
         let dest = tmp.join("vendor");
         let dest_s = dest.to_string_lossy().into_owned();
-        let r = offline_then_online(staging, &["vendor", "--locked", &dest_s], "vendoring", sink)?;
+        let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
         if !r.ok {
             let _ = std::fs::remove_dir_all(&tmp);
             bail!(
@@ -183,7 +204,7 @@ pub fn vendor(
                 tail(&r.stderr)
             );
         }
-        stub_foreign_crates(staging, &dest);
+        stub_foreign_crates(ws, &dest);
         crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
         if cache.exists() {
             std::fs::remove_dir_all(&cache)
@@ -248,10 +269,9 @@ const LINUX_TARGETS: [&str; 7] = [
 /// their `Cargo.toml`: cargo still reads their manifests to check the lock, but never their
 /// sources. Their checksum file keeps the package checksum and lists only `Cargo.toml`. Best
 /// effort: if `cargo tree` fails, every crate stays whole.
-fn stub_foreign_crates(staging: &Path, vendor: &Path) {
+fn stub_foreign_crates(ws: &Workspace<'_>, vendor: &Path) {
     let mut args = vec![
         "tree",
-        "--offline",
         "--locked",
         "--edges",
         "normal,build",
@@ -263,9 +283,9 @@ fn stub_foreign_crates(staging: &Path, vendor: &Path) {
     for t in LINUX_TARGETS {
         args.extend(["--target", t]);
     }
-    let program = cargo_program();
-    let Ok(out) = duct::cmd(&program, &args)
-        .dir(staging)
+    let (program, all) = ws.command(true, &args);
+    let Ok(out) = duct::cmd(&program, &all)
+        .dir(ws.dir)
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")

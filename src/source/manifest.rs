@@ -232,7 +232,23 @@ pub fn discover(root: &Path, package_dir: &Path, metadata: &Metadata) -> Result<
     })
 }
 
+/// `a/b/../c` -> `a/c`, for messages (the path may not exist, so it cannot be canonicalized).
+fn clean(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn missing_package(manifest: &Path, reason: Option<&Reason>) -> anyhow::Error {
+    let manifest = clean(manifest);
     match reason {
         Some(r) => anyhow!(
             "`{}` needs {}, but `{}` does not exist\nnote: fix the `path` in `{}`, or create the package there",
@@ -770,6 +786,12 @@ mod tests {
         );
         assert_eq!(relative("crates/x", ""), "../..");
         assert_eq!(relative("a", "a"), ".");
+    }
+
+    #[test]
+    fn cleans_paths_for_messages() {
+        assert_eq!(clean(Path::new("/a/b/../c/./d")), Path::new("/a/c/d"));
+        assert_eq!(clean(Path::new("../x")), Path::new("../x"));
     }
 
     #[test]

@@ -285,10 +285,7 @@ impl Closure {
         let mut has_lock = false;
         for e in &self.entries {
             let is_manifest = self.manifests.contains(&e.path);
-            let keep = is_manifest
-                || e.path == "Cargo.lock"
-                || e.path == ".cargo/config.toml"
-                || e.path == ".cargo/config";
+            let keep = is_manifest || e.path == "Cargo.lock";
             has_lock |= e.path == "Cargo.lock";
             match &e.data {
                 Data::Bytes(b) if keep => files.push(cargo::Staged::Bytes(&e.path, b)),
@@ -306,16 +303,27 @@ impl Closure {
             )));
         }
         cargo::stage(&staging, &files)?;
-        let pruned = cargo::prune_lock(&staging, &self.package, sink);
+        // The user's cargo config applies by `--config` (registries, source replacement), so
+        // its relative paths keep meaning what they mean in the user's workspace.
+        // (`--config` takes only `.toml` files: a legacy `.cargo/config` is found by discovery
+        // alone, when `out_dir` is inside the workspace.)
+        let user_config = self
+            .entries
+            .iter()
+            .find(|e| e.path == ".cargo/config.toml")
+            .and_then(|e| match &e.data {
+                Data::File(src) => Some(src.clone()),
+                _ => None,
+            });
+        let ws = cargo::Workspace {
+            dir: &staging,
+            config: user_config.as_deref(),
+        };
+        let pruned = cargo::prune_lock(&ws, &self.package, sink);
         let vendored = match (&pruned, self.vendor) {
-            (Ok(lock), true) => cargo::vendor(
-                &staging,
-                &source_dir.join("vendor"),
-                lock,
-                &self.package,
-                sink,
-            )
-            .map(Some),
+            (Ok(lock), true) => {
+                cargo::vendor(&ws, &source_dir.join("vendor"), lock, &self.package, sink).map(Some)
+            }
             _ => Ok(None),
         };
         let _ = std::fs::remove_dir_all(&staging);
