@@ -280,7 +280,8 @@ impl Closure {
     /// The entries of the tar: staging, lock pruning and vendoring happen here.
     fn tar_entries(&self, sink: &dyn Sink) -> Result<Vec<TarEntry>> {
         let source_dir = self.out_dir.join("source");
-        let staging = source_dir.join("staging");
+        // Per process, so two runs on the same package do not trample each other.
+        let staging = source_dir.join(format!("staging-{}", std::process::id()));
         let mut files = Vec::new();
         let mut has_lock = false;
         for e in &self.entries {
