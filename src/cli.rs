@@ -105,26 +105,6 @@ impl ImageArgs {
 
         let plans = plans(&metadata, &self.packages, self.builder_base.as_deref())?;
 
-        // The local build context lives under target/; it is not committed and never checked.
-        if !self.check {
-            for plan in &plans {
-                let mut set = FileSet::new(&plan.out_dir);
-                for f in &plan.builder_context {
-                    set.add(format!("builder/{}", f.path), f.contents.clone(), f.mode);
-                }
-                set.add("runtime.Dockerfile", plan.runtime_dockerfile.clone(), 0o644);
-                set.apply(false)?;
-                sink.event(Event::status(
-                    "Rendered",
-                    format!(
-                        "{} builder context in `{}`",
-                        plan.package(),
-                        plan.out_dir.display()
-                    ),
-                ));
-            }
-        }
-
         // A manifests directory is shared by every package that writes into it: with `-p`, the
         // other packages' objects in the same directory are still generated (not removed as stray).
         let manifest_plans = if self.packages.is_empty() {
@@ -148,7 +128,30 @@ impl ImageArgs {
             }
             all
         };
-        write_manifests(&manifest_plans, self.check, sink)?;
+        // Generate every manifest before writing anything, so an error leaves no file behind.
+        let sets = crate::okd::file_sets(&manifest_plans)?;
+
+        // The local build context lives under target/; it is not committed and never checked.
+        if !self.check {
+            for plan in &plans {
+                let mut set = FileSet::new(&plan.out_dir);
+                for f in &plan.builder_context {
+                    set.add(format!("builder/{}", f.path), f.contents.clone(), f.mode);
+                }
+                set.add("runtime.Dockerfile", plan.runtime_dockerfile.clone(), 0o644);
+                set.apply(false)?;
+                sink.event(Event::status(
+                    "Rendered",
+                    format!(
+                        "{} builder context in `{}`",
+                        plan.package(),
+                        plan.out_dir.display()
+                    ),
+                ));
+            }
+        }
+
+        write_manifests(sets, self.check, sink)?;
 
         let mut summary = Summary {
             plans,
@@ -170,10 +173,10 @@ impl ImageArgs {
     }
 }
 
-/// Emits (or, with `check`, compares) the manifests of every plan, grouped by directory.
-fn write_manifests(plans: &[Plan], check: bool, sink: &dyn Sink) -> Result<()> {
+/// Writes (or, with `check`, compares) the generated manifest sets.
+fn write_manifests(sets: Vec<FileSet>, check: bool, sink: &dyn Sink) -> Result<()> {
     let mut drifted = Vec::new();
-    for set in crate::okd::file_sets(plans)? {
+    for set in sets {
         let outcome = set.apply(check)?;
         let dir = set.root.display();
         if check {

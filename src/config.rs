@@ -695,12 +695,38 @@ pub fn load(
     };
     let pkg_raw = parse_raw(&pkg_src)?;
     let ws_raw = parse_raw(&ws_src)?;
+    per_package_only(&ws_src)?;
     let raw = pkg_raw.inherit(ws_raw);
     Validator {
         pkg: &pkg_src,
         ws: &ws_src,
     }
     .validate(raw, metadata, package, builder_base_override)
+}
+
+/// Keys that name one package's images, binary or place in the repository make no sense as
+/// workspace defaults (every package would get the same); say so instead of ignoring them.
+fn per_package_only(ws: &Source) -> Result<(), ConfigError> {
+    const PER_PACKAGE: [&[&str]; 5] = [
+        &["builder-image"],
+        &["app-image"],
+        &["runtime-image"],
+        &["bin"],
+        &["okd", "context-dir"],
+    ];
+    for path in PER_PACKAGE {
+        if ws.has(path) {
+            let key = path.join(".");
+            return Err(ws.error(
+                path,
+                format!("`{key}` belongs to one package and cannot be a workspace default"),
+                Some(format!(
+                    "move `{key}` to the `[package.metadata.s2i]` of the package it is for"
+                )),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Pass one and two: unknown keys, then types.

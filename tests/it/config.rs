@@ -520,6 +520,34 @@ fn bad_configurations() -> Vec<Case> {
             ])
             .at("user")
             .says(&["0 is root"]),
+        case("a per-package key as a workspace default", "", "workspace.metadata.s2i.bin")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i]\nbin = \"app\"\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\nport = 8080\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .at("bin")
+            .says(&["cannot be a workspace default", "[package.metadata.s2i]"]),
+        case("okd.context-dir as a workspace default", "", "workspace.metadata.s2i.okd.context-dir")
+            .files(vec![
+                (
+                    "Cargo.toml",
+                    "[workspace]\nmembers = [\"app\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i.okd]\ncontext-dir = \"app\"\n".into(),
+                ),
+                (
+                    "app/Cargo.toml",
+                    "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[package.metadata.s2i]\nport = 8080\n".into(),
+                ),
+                ("app/src/main.rs", "fn main() {}\n".into()),
+            ])
+            .at("context-dir")
+            .says(&["cannot be a workspace default"]),
         case("package error in a member names the member's file", "", "package.metadata.s2i.port")
             .files(vec![
                 (
@@ -761,18 +789,12 @@ user = { builder = 2000, runtime = 3000 }
 env = { RUST_LOG = "info", TZ = "UTC" }
 labels = { "com.example.team" = "platform" }
 port = 8080
-# Per-package keys: not inherited.
-bin = "nope"
-runtime-image = "shared"
-builder-image = "shared-builder"
-app-image = "shared-app"
 
 [workspace.metadata.s2i.okd]
 namespace = "shop"
 git-uri = "https://example.com/acme/shop.git"
 git-ref = "main"
 manifests-dir = "deploy/cluster"
-context-dir = "not/inherited"
 webhooks = ["generic"]
 replicas = 2
 tls = "reencrypt"
@@ -856,7 +878,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     assert_eq!(api.okd.tls, xtask_s2i::config::Tls::Reencrypt);
     assert_eq!(api.okd.build_limits["memory"], "2Gi");
     assert_eq!(api.okd.webhooks.len(), 1);
-    // Per-package keys are not inherited: each package keeps its own names and binary.
+    // Per-package keys cannot be workspace defaults: each package keeps its own names and binary.
     assert_eq!(api.bin, "api");
     assert_eq!(
         (
@@ -866,7 +888,6 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         ),
         ("api-builder", "api-app", "api")
     );
-    assert_ne!(api.okd.context_dir, "not/inherited");
 
     let worker = by_name["worker"];
     assert_eq!(worker.port, Some(8080));
@@ -891,16 +912,18 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
 #[test]
 fn every_key_has_an_inheritance_rule_that_is_tested() {
     // If a key is added to the configuration, this test (and WS_DEFAULTS above) must learn it.
+    // The per-package keys are refused as workspace defaults (see the bad configurations).
+    const PER_PACKAGE: [&str; 4] = ["bin", "builder-image", "app-image", "runtime-image"];
     let doc: toml_edit::DocumentMut = WS_DEFAULTS.parse().unwrap();
     let s2i = &doc["workspace"]["metadata"]["s2i"];
-    for k in KEYS {
+    for k in KEYS.iter().filter(|k| !PER_PACKAGE.contains(&k.key)) {
         assert!(
             s2i.get(k.key).is_some(),
             "WS_DEFAULTS does not set `{}`",
             k.key
         );
     }
-    for k in OKD_KEYS {
+    for k in OKD_KEYS.iter().filter(|k| k.key != "context-dir") {
         assert!(
             s2i["okd"].get(k.key).is_some(),
             "WS_DEFAULTS does not set `okd.{}`",

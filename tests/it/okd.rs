@@ -906,6 +906,12 @@ fn a_missing_git_uri_is_an_error_that_names_both_keys() {
     }
     let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
     assert_eq!(before, after, "a failed run changed the manifests");
+    let rendered = manifest.parent().unwrap().join("target/s2i");
+    assert!(
+        !rendered.exists(),
+        "a failed run rendered into `{}`",
+        rendered.display()
+    );
 }
 
 #[test]
