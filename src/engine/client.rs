@@ -58,6 +58,9 @@ pub struct Janitor {
     containers: Mutex<Vec<String>>,
     /// Images that are removed at the end if nothing tagged them (unfinished builds).
     images: Mutex<Vec<String>>,
+    /// Images a tag of this tool moved away from, with their package: removed at the end when
+    /// nothing else references them, whether the run succeeded or not.
+    replaced: Mutex<Vec<(String, String)>>,
 }
 
 impl Janitor {
@@ -85,7 +88,16 @@ impl Janitor {
         }
     }
 
-    /// Removes every remembered container (force) and every remembered image nothing tags.
+    /// Notes that a tag of `package` moved away from the image `id`.
+    pub fn replaced(&self, id: &str, package: &str) {
+        if let Ok(mut r) = self.replaced.lock() {
+            r.push((id.to_string(), package.to_string()));
+        }
+    }
+
+    /// Removes every remembered container (force), every remembered image nothing tags, and the
+    /// replaced images nothing references (children first: an app image is a child of its
+    /// builder image).
     pub async fn clean(&self, docker: &Client) {
         let containers = self
             .containers
@@ -102,6 +114,14 @@ impl Janitor {
             .unwrap_or_default();
         for id in images.iter().rev() {
             docker.remove_if_untagged(id, None).await;
+        }
+        let replaced = self
+            .replaced
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default();
+        for (id, package) in replaced.iter().rev() {
+            docker.remove_if_untagged(id, Some(package)).await;
         }
     }
 }
@@ -266,7 +286,6 @@ impl Client {
         &self,
         stage: &str,
         context: Vec<u8>,
-        labels: &HashMap<String, String>,
         no_cache: bool,
         sink: &dyn Sink,
     ) -> Result<String, BuildError> {
@@ -275,7 +294,6 @@ impl Client {
             .rm(true)
             .forcerm(true)
             .nocache(no_cache)
-            .labels(labels)
             .version(BuilderVersion::BuilderV1)
             .build();
         let mut stream = self.docker.build_image(

@@ -85,16 +85,10 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .docker
             .ensure_base(&plan.base, plan.config.pull_policy, self.sink)
             .await?;
-        let mut replaced = Vec::new();
-        let builder = self.builder(&base, &mut replaced).await?;
-        let app = self.app(&builder.image, &mut replaced).await?;
-        let runtime = self.runtime(&app.image, &mut replaced).await?;
-        // Children first: an old app image is a child of an old builder image.
-        for old in replaced.iter().rev() {
-            self.docker
-                .remove_if_untagged(old, Some(plan.package()))
-                .await;
-        }
+        // The images the tags move away from are removed by the janitor, however the run ends.
+        let builder = self.builder(&base).await?;
+        let app = self.app(&builder.image).await?;
+        let runtime = self.runtime(&app.image).await?;
         if self.opts.push {
             for image in [&plan.builder, &plan.app, &plan.runtime] {
                 self.status("Pushing", image.reference());
@@ -128,31 +122,32 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     }
 
     /// Tags a freshly built image and notes the image the tag moved away from.
-    async fn finish(
-        &self,
-        id: &str,
-        image: &ImageRef,
-        replaced: &mut Vec<String>,
-    ) -> Result<ImageInfo> {
+    async fn finish(&self, id: &str, image: &ImageRef) -> Result<ImageInfo> {
         let previous = self.docker.image(&image.reference()).await?;
         self.docker.tag(id, &image.name, &image.tag).await?;
         self.docker.janitor().forget_image(id);
         if let Some(previous) = previous
             && previous.id != id
         {
-            replaced.push(previous.id);
+            self.docker
+                .janitor()
+                .replaced(&previous.id, self.plan.package());
         }
         self.docker.existing_image(id).await
     }
 
-    fn labels(&self, digest: &str) -> HashMap<String, String> {
-        HashMap::from([
-            (TOOL_LABEL.to_string(), self.plan.package().to_string()),
-            (DIGEST_LABEL.to_string(), digest.to_string()),
-        ])
+    /// A Dockerfile with this tool's labels appended as one `LABEL` instruction (the build's
+    /// `labels` parameter would cost the classic builder one step per label).
+    fn labelled(&self, dockerfile: &str, digest: &str) -> String {
+        let mut text = dockerfile.trim_end().to_string();
+        text.push_str(&format!(
+            "\n\n# Added by xtask-s2i: the package and this stage's input digest.\nLABEL \"{TOOL_LABEL}\"=\"{}\" \"{DIGEST_LABEL}\"=\"{digest}\"\n",
+            self.plan.package()
+        ));
+        text
     }
 
-    async fn builder(&self, base: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+    async fn builder(&self, base: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
         let reference = plan.builder.reference();
@@ -167,20 +162,23 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             return Ok(Done { report, image });
         }
         self.status("Building", format!("builder {reference}"));
-        let context = archive::context_tar(
-            plan.builder_context
-                .iter()
-                .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode)),
-        )?;
+        let dockerfile = plan
+            .builder_context
+            .iter()
+            .find(|f| f.path == "Dockerfile")
+            .map(|f| self.labelled(&f.contents, &digest))
+            .ok_or_else(|| anyhow!("the builder context has no `Dockerfile`"))?;
+        let context = archive::context_tar(plan.builder_context.iter().map(|f| {
+            let contents = if f.path == "Dockerfile" {
+                dockerfile.as_bytes()
+            } else {
+                f.contents.as_bytes()
+            };
+            (f.path.as_str(), contents, f.mode)
+        }))?;
         let id = self
             .docker
-            .build(
-                "builder",
-                context,
-                &self.labels(&digest),
-                self.opts.no_cache,
-                self.sink,
-            )
+            .build("builder", context, self.opts.no_cache, self.sink)
             .await
             .map_err(|BuildError { cause, tail }| {
                 anyhow!(
@@ -191,7 +189,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     plan.out_dir.join("builder").display()
                 )
             })?;
-        let image = self.finish(&id, &plan.builder, replaced).await?;
+        let image = self.finish(&id, &plan.builder).await?;
         let report = self.report("builder", &image, started, false);
         Ok(Done { report, image })
     }
@@ -209,7 +207,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         labels
     }
 
-    async fn app(&self, builder: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+    async fn app(&self, builder: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
         let config = &plan.config;
@@ -305,7 +303,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .id;
         self.docker.janitor().image(&id);
         self.docker.remove_container(&container).await?;
-        let image = self.finish(&id, &plan.app, replaced).await?;
+        let image = self.finish(&id, &plan.app).await?;
         let report = self.report("app", &image, started, false);
         Ok(Done { report, image })
     }
@@ -454,7 +452,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(Some(file))
     }
 
-    async fn runtime(&self, app: &ImageInfo, replaced: &mut Vec<String>) -> Result<Done> {
+    async fn runtime(&self, app: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
         let reference = plan.runtime.reference();
@@ -496,19 +494,14 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 plan.bin_path
             ),
         }
+        let dockerfile = self.labelled(&plan.runtime_dockerfile, &digest);
         let context = archive::context_tar([
-            ("Dockerfile", plan.runtime_dockerfile.as_bytes(), 0o644),
+            ("Dockerfile", dockerfile.as_bytes(), 0o644),
             (plan.bin(), binary.as_slice(), 0o755),
         ])?;
         let id = self
             .docker
-            .build(
-                "runtime",
-                context,
-                &self.labels(&digest),
-                self.opts.no_cache,
-                self.sink,
-            )
+            .build("runtime", context, self.opts.no_cache, self.sink)
             .await
             .map_err(|BuildError { cause, tail }| {
                 anyhow!(
@@ -518,7 +511,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     plan.out_dir.join("runtime.Dockerfile").display()
                 )
             })?;
-        let image = self.finish(&id, &plan.runtime, replaced).await?;
+        let image = self.finish(&id, &plan.runtime).await?;
         let report = self.report("runtime", &image, started, false);
         Ok(Done { report, image })
     }

@@ -349,6 +349,18 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         "image {size} B, binary {binary} B"
     );
 
+    // Every image carries the tool's label and its stage's input digest.
+    for image in p.refs() {
+        let labels = docker(&["image", "inspect", "-f", "{{json .Config.Labels}}", &image]);
+        let labels: serde_json::Value = serde_json::from_str(&labels).unwrap();
+        assert_eq!(labels[TOOL_LABEL], PACKAGE, "{image}");
+        assert_eq!(
+            labels[xtask_s2i::plan::DIGEST_LABEL].as_str().map(str::len),
+            Some(64),
+            "{image}"
+        );
+    }
+
     // The app image runs the run script, as the builder's user, with the S2I labels.
     let cmd = docker(&["image", "inspect", "-f", "{{json .Config.Cmd}}", &p.app()]);
     assert_eq!(cmd, format!("[\"{RUN_SCRIPT}\"]"));
