@@ -421,17 +421,32 @@ impl Baseline {
 
 /// The image IDs in the output of the classic builder (` ---> 0123456789ab`).
 fn build_ids(stdout: &str) -> Vec<String> {
-    stdout
-        .lines()
-        .filter_map(|l| {
-            let l = l.trim();
-            l.strip_prefix("---> ")
-                .or_else(|| l.strip_prefix("Successfully built "))
-        })
-        .map(str::trim)
-        .filter(|id| id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit()))
-        .map(str::to_string)
-        .collect()
+    let mut ids = Vec::new();
+    let mut after_from = false;
+    for line in stdout.lines().map(str::trim) {
+        if line.starts_with("Step ") {
+            // The ID after `FROM` is the stage's base: never the bench's to remove.
+            after_from = line
+                .split_once(" : ")
+                .is_some_and(|(_, i)| i.to_ascii_uppercase().starts_with("FROM "));
+            continue;
+        }
+        let Some(id) = line
+            .strip_prefix("---> ")
+            .or_else(|| line.strip_prefix("Successfully built "))
+            .map(str::trim)
+        else {
+            continue;
+        };
+        if id.len() < 12 || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+            continue;
+        }
+        if std::mem::take(&mut after_from) {
+            continue;
+        }
+        ids.push(id.to_string());
+    }
+    ids
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -483,28 +498,43 @@ impl Images {
                 .ignore_stderr()
                 .run();
         }
-        // Children first: the latest ID of a build is its leaf. A few passes untangle the rest.
+        // Children first: the latest ID of a build is its leaf; removing it also prunes its
+        // untagged parents. Passes until nothing more goes. An ID that still has a tag (the
+        // base image, or an image someone else tagged meanwhile) is never touched: `docker rmi`
+        // of an ID with one tag would delete it.
         let mut ids = self.ids.borrow_mut();
-        for _ in 0..4 {
-            if ids.is_empty() {
-                break;
-            }
+        let format = "{{json .RepoTags}}";
+        loop {
+            let before = ids.len();
             ids.reverse();
             ids.retain(|id| {
-                let out = cmd!(sh, "docker rmi {id}").quiet().ignore_status().output();
-                match out {
+                match cmd!(sh, "docker image inspect --format {format} {id}")
+                    .quiet()
+                    .ignore_stderr()
+                    .read()
+                {
+                    Ok(tags) if matches!(tags.trim(), "[]" | "null") => {}
+                    // Tagged (not ours: ours were just removed), or gone.
+                    _ => return false,
+                }
+                match cmd!(sh, "docker rmi {id}").quiet().ignore_status().output() {
                     Ok(o) if o.status.success() => false,
-                    Ok(o) => !String::from_utf8_lossy(&o.stderr).contains("No such image"),
+                    Ok(o) => !String::from_utf8_lossy(&o.stderr)
+                        .to_lowercase()
+                        .contains("no such image"),
                     Err(_) => true,
                 }
             });
             ids.reverse();
+            if ids.is_empty() || ids.len() == before {
+                break;
+            }
         }
         if !ids.is_empty() {
             status(
                 "Warning",
                 &format!(
-                    "could not remove {} image(s) the bench built: {}",
+                    "could not remove {} untagged image(s) the bench built (still in use?): {}",
                     ids.len(),
                     ids.join(" ")
                 ),
@@ -816,6 +846,16 @@ fn report_time(part: &str, figure: &str, of: &str, secs: f64) {
 // ---------------------------------------------------------------------------------------------
 // The report and the table.
 
+/// `1.97 MiB` (precise enough to compare a binary with its image), `23.5 GiB`, `312 B`.
+fn human_bytes(b: f64) -> String {
+    match b.abs() {
+        a if a >= KIB * KIB * KIB => format!("{:.1} GiB", b / KIB / KIB / KIB),
+        a if a >= KIB * KIB => format!("{:.3} MiB", b / KIB / KIB),
+        a if a >= KIB => format!("{:.1} KiB", b / KIB),
+        _ => format!("{b:.0} B"),
+    }
+}
+
 fn median(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
@@ -949,15 +989,7 @@ fn table(r: &Value) -> String {
     };
     let s = &r["seconds"];
     let m = &r["machine"];
-    let bytes = |v: &Value| {
-        v.as_f64().map_or("–".to_string(), |b| {
-            if b.abs() >= KIB * KIB {
-                format!("{:.2} MiB", b / KIB / KIB)
-            } else {
-                format!("{:.1} KiB", b / KIB)
-            }
-        })
-    };
+    let bytes = |v: &Value| v.as_f64().map_or("–".to_string(), human_bytes);
     let b = &r["bytes"];
     let mut t = String::new();
     t.push_str(&format!(
@@ -1032,10 +1064,15 @@ mod tests {
 
     #[test]
     fn classic_builder_ids() {
-        let out = "Step 2/10 : FROM x AS build\n ---> a314ce77d921\nStep 3/10 : WORKDIR /src\n ---> Running in ddba72eef543\nRemoving intermediate container ddba72eef543\n ---> e593397e505a\n ---> Using cache\nSuccessfully built aedec489ee71\n";
+        let out = "Step 1/10 : ARG BASE=x\nStep 2/10 : FROM ${BASE} AS build\n ---> a314ce77d921\nStep 3/10 : WORKDIR /src\n ---> Running in ddba72eef543\nRemoving intermediate container ddba72eef543\n ---> e593397e505a\nStep 4/10 : COPY . .\n ---> Using cache\n ---> 674f34105d10\nStep 7/10 : FROM scratch\nStep 8/10 : COPY --from=build /a /a\n ---> 508a36a83823\nSuccessfully built aedec489ee71\n";
         assert_eq!(
             build_ids(out),
-            ["a314ce77d921", "e593397e505a", "aedec489ee71"]
+            [
+                "e593397e505a",
+                "674f34105d10",
+                "508a36a83823",
+                "aedec489ee71"
+            ]
         );
     }
 
