@@ -95,8 +95,11 @@ pub fn build(
     // Scoped threads write tar streams (the source, the artifacts) while the runtime uploads them.
     std::thread::scope(|scope| {
         rt.block_on(async {
-            let signals = signals::Signals::install()?;
-            let docker = client::Client::connect(sink).await?;
+            let mut signals = signals::Signals::install()?;
+            let docker = tokio::select! {
+                d = client::Client::connect(sink) => d?,
+                signal = signals.recv() => return Err(anyhow::Error::new(signal)),
+            };
             let chain = stages::Chain::new(&docker, plan, source, opts, sink, scope);
             let result = tokio::select! {
                 r = chain.run() => r,
@@ -173,7 +176,7 @@ mod signals {
         }
 
         /// Resolves when the first signal arrives.
-        pub async fn recv(mut self) -> Interrupted {
+        pub async fn recv(&mut self) -> Interrupted {
             #[cfg(unix)]
             {
                 tokio::select! {
@@ -183,7 +186,7 @@ mod signals {
             }
             #[cfg(not(unix))]
             {
-                let _ = &mut self;
+                let _ = self;
                 let _ = tokio::signal::ctrl_c().await;
                 Interrupted {
                     signal: "Ctrl-C",
