@@ -334,6 +334,22 @@ mod tests {
     }
 
     #[test]
+    fn interruptions_map_to_130_and_143() {
+        let term = anyhow::Error::new(Interrupted {
+            signal: "SIGTERM",
+            exit_code: 143,
+        })
+        .context("while building");
+        assert_eq!(interrupted_exit_code(&term), Some(143));
+        let int = anyhow::Error::new(Interrupted {
+            signal: "SIGINT",
+            exit_code: 130,
+        });
+        assert_eq!(interrupted_exit_code(&int), Some(130));
+        assert_eq!(interrupted_exit_code(&anyhow::anyhow!("other")), None);
+    }
+
+    #[test]
     fn chain_on_a_tiny_crate() {
         if !docker("chain_on_a_tiny_crate") {
             return;
