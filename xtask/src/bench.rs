@@ -100,6 +100,8 @@ impl Bench {
         let tag = format!("run-{}", std::process::id());
         remove_leftovers(sh);
 
+        let lib = tmp.path().join("xtask-s2i");
+        snapshot_library(&repo, &lib)?;
         let ours = Ours::new(&exe, tmp.path().join("ours"), &tag);
         let baseline = Baseline::new(tmp.path().join("baseline"), &tag);
         let floor_target = tmp.path().join("floor-target");
@@ -111,7 +113,7 @@ impl Bench {
                     ours.dir.display()
                 ),
             );
-            ours.prepare(&repo)?;
+            ours.prepare(&repo, &lib)?;
         }
         if parts.contains(&Part::Baseline) || parts.contains(&Part::Floor) {
             status(
@@ -121,7 +123,7 @@ impl Bench {
                     baseline.dir.display()
                 ),
             );
-            baseline.prepare(sh, &repo, &tmp.path().join("baseline-src"))?;
+            baseline.prepare(sh, &repo, &lib, &tmp.path().join("baseline-src"))?;
         }
         if parts.contains(&Part::Floor) {
             status("Warming", "the host build of the floor (not timed)");
@@ -150,7 +152,8 @@ impl Bench {
             m.binary = Some(binary_size(sh, &ours.runtime, tmp.path())?);
         }
 
-        let report = report(&machine, runs, &parts, &m, &notes, &tag);
+        let mut report = report(&machine, runs, &parts, &m, &notes, &tag);
+        report["machine"]["load_average_end"] = json!(load_average());
         let table = table(&report);
         println!("{table}");
         let path = repo.join("target/bench/report.json");
@@ -219,8 +222,8 @@ impl Ours {
     }
 
     /// A copy of the example with absolute path dependencies and the bench's image names.
-    fn prepare(&self, repo: &Path) -> Result<()> {
-        copy_example(repo, &self.dir)?;
+    fn prepare(&self, repo: &Path, lib: &Path) -> Result<()> {
+        copy_example(repo, lib, &self.dir)?;
         let name = |r: &str| r.rsplit_once(':').map_or(r, |(n, _)| n).to_string();
         edit_manifest(&self.dir.join("Cargo.toml"), |doc| {
             let s2i = &mut doc["package"]["metadata"]["s2i"];
@@ -344,8 +347,8 @@ impl Baseline {
     /// `.cargo/config.toml`, since containers here cannot reach crates.io), made once by the
     /// library from a copy of the example and unpacked, plus the Dockerfile. Both chains build
     /// the same bytes; the baseline's vendoring is not timed.
-    fn prepare(&self, sh: &Shell, repo: &Path, scratch: &Path) -> Result<()> {
-        copy_example(repo, scratch)?;
+    fn prepare(&self, sh: &Shell, repo: &Path, lib: &Path, scratch: &Path) -> Result<()> {
+        copy_example(repo, lib, scratch)?;
         let manifest = scratch.join("Cargo.toml");
         let metadata = xtask_s2i::cli::read_metadata(Some(&manifest))?;
         let plans = xtask_s2i::cli::plans(&metadata, &[], Some(BASE))?;
@@ -622,12 +625,6 @@ fn machine(sh: &Shell) -> Value {
             .find_map(|l| l.strip_prefix("model name"))
             .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
     });
-    let load: Vec<f64> = std::fs::read_to_string("/proc/loadavg")
-        .unwrap_or_default()
-        .split_whitespace()
-        .take(3)
-        .filter_map(|v| v.parse().ok())
-        .collect();
     json!({
         "date": read(cmd!(sh, "date -u +%Y-%m-%dT%H:%M:%SZ")),
         "nproc": std::thread::available_parallelism().map(|n| n.get()).ok(),
@@ -639,8 +636,18 @@ fn machine(sh: &Shell) -> Value {
         "docker_storage_driver": read(cmd!(sh, "docker info --format {driver}")),
         "host_rustc": read(cmd!(sh, "rustc -V")),
         "base_rustc": read(cmd!(sh, "docker run --rm --entrypoint rustc {BASE} -V")),
-        "load_average": load,
+        "load_average": load_average(),
     })
+}
+
+/// The 1, 5 and 15 minute load averages (Linux).
+fn load_average() -> Vec<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .filter_map(|v| v.parse().ok())
+        .collect()
 }
 
 /// Runs a command to completion, capturing its output, and times it from spawn to exit.
@@ -776,15 +783,48 @@ fn copy_file(from: &Path, to: &Path) -> Result<()> {
         .with_context(|| format!("failed to copy `{}` to `{}`", from.display(), to.display()))
 }
 
-/// Copies `examples/hello-world` (without `target/`) to `dest`, with its path dependencies made
-/// absolute so the copy builds anywhere (as `tests/it/support.rs` does).
-fn copy_example(repo: &Path, dest: &Path) -> Result<()> {
+/// Copies the xtask-s2i package as it would be published (the manifest, `src/`, `templates/`)
+/// to `dest`, without its workspace, dev-dependencies and test targets: the copies of the
+/// example depend on this snapshot, so edits to the repository during a bench (other work in
+/// the same tree) cannot change the source the chains build halfway through.
+fn snapshot_library(repo: &Path, dest: &Path) -> Result<()> {
+    std::fs::create_dir_all(dest)
+        .with_context(|| format!("failed to create `{}`", dest.display()))?;
+    for entry in ["Cargo.toml", "src", "templates", "README.md"] {
+        let from = repo.join(entry);
+        if from.is_dir() {
+            copy_dir(&from, &dest.join(entry), &[])?;
+        } else if from.is_file() {
+            copy_file(&from, &dest.join(entry))?;
+        }
+    }
+    edit_manifest(&dest.join("Cargo.toml"), |doc| {
+        for key in ["workspace", "dev-dependencies", "test", "bench", "example"] {
+            doc.remove(key);
+        }
+        Ok(())
+    })
+}
+
+/// Copies `examples/hello-world` (without `target/`) to `dest` with its path dependencies made
+/// absolute so the copy builds anywhere (as `tests/it/support.rs` does), and the one on
+/// xtask-s2i pointed at the snapshot `lib`.
+fn copy_example(repo: &Path, lib: &Path, dest: &Path) -> Result<()> {
     let example = repo.join("examples/hello-world");
     copy_dir(&example, dest, &["target"])?;
+    let repo = repo.canonicalize().unwrap_or_else(|_| repo.to_path_buf());
     for manifest in ["Cargo.toml", "xtask/Cargo.toml"] {
         let original = example.join(manifest);
         let dir = original.parent().unwrap_or(example.as_path());
-        edit_manifest(&dest.join(manifest), |doc| absolutize_path_deps(doc, dir))?;
+        edit_manifest(&dest.join(manifest), |doc| {
+            for_each_path_dep(doc, |path| {
+                let abs = dir.join(path);
+                let abs = abs.canonicalize().unwrap_or(abs);
+                Ok(if abs == repo { lib } else { abs.as_path() }
+                    .display()
+                    .to_string())
+            })
+        })?;
     }
     Ok(())
 }
@@ -804,15 +844,6 @@ fn edit_manifest(
 }
 
 const DEP_TABLES: [&str; 3] = ["dependencies", "build-dependencies", "dev-dependencies"];
-
-/// Makes every relative `path` dependency absolute (relative to `dir`, the original manifest's).
-fn absolutize_path_deps(doc: &mut toml_edit::DocumentMut, dir: &Path) -> Result<()> {
-    for_each_path_dep(doc, |path| {
-        let abs = dir.join(path);
-        let abs = abs.canonicalize().unwrap_or(abs);
-        Ok(abs.display().to_string())
-    })
-}
 
 fn for_each_path_dep(
     doc: &mut toml_edit::DocumentMut,
@@ -997,7 +1028,7 @@ fn table(r: &Value) -> String {
         BASE, r["runs"]
     ));
     t.push_str(&format!(
-        "machine: {} cores ({}), {} memory, Docker {} (API {}, {} storage), {}\n\n",
+        "machine: {} cores ({}), {} memory, Docker {} (API {}, {} storage), {}, load average {} at the start, {} at the end\n\n",
         m["nproc"],
         m["cpu"].as_str().unwrap_or("?"),
         bytes(&m["memory_bytes"]),
@@ -1005,6 +1036,8 @@ fn table(r: &Value) -> String {
         m["docker_api"].as_str().unwrap_or("?"),
         m["docker_storage_driver"].as_str().unwrap_or("?"),
         m["date"].as_str().unwrap_or("?"),
+        m["load_average"][0],
+        m["load_average_end"][0],
     ));
     t.push_str("| figure | ours (`cargo xtask image`) | baseline (`docker build`) | ours / baseline | target | met |\n");
     t.push_str("|---|---:|---:|---:|---|---|\n");
