@@ -1,7 +1,8 @@
 # The baseline of `cargo xtask bench`: the plain multi-stage Dockerfile of examples/hello-world,
-# the way most Rust services are containerized. Its build context is prepared by the bench (the
-# app, the xtask-s2i package its build.rs uses, `cargo vendor` output and the source replacement
-# in `.cargo/config.toml`), because containers here cannot reach crates.io.
+# the way most Rust services are containerized. Its build context is the very source tar that
+# `cargo xtask image` uploads to the app stage (the app, the xtask-s2i package its build.rs uses,
+# the pruned lock, `vendor/` and the source replacement in `.cargo/config.toml`), unpacked by the
+# bench, because containers here cannot reach crates.io. See docs/BENCHMARKS.md.
 ARG BASE=docker.io/library/rust:1-slim
 
 FROM ${BASE} AS build

@@ -81,6 +81,11 @@ impl Bench {
         preflight(sh, &exe)?;
         let machine = machine(sh);
         let mut notes = Vec::new();
+        if runs < 3 {
+            notes.push(format!(
+                "{runs} run(s): a smoke test; a benchmark takes at least 3 (`--runs 3`, the default)"
+            ));
+        }
         if let (Some(load), Some(cores)) = (
             machine["load_average"][0].as_f64(),
             machine["nproc"].as_u64(),
