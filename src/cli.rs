@@ -164,11 +164,16 @@ impl ImageArgs {
             no_cache: self.no_cache,
             push: self.push,
         };
+        let started = std::time::Instant::now();
         for plan in &summary.plans {
             let source = crate::source::Closure::scan(plan, &metadata)?;
             let stages = crate::engine::build(plan, &source, &opts, sink)?;
             summary.stages.extend(stages);
         }
+        sink.event(Event::Summary {
+            stages: summary.stages.clone(),
+            seconds: started.elapsed().as_secs_f64(),
+        });
         Ok(summary)
     }
 }

@@ -36,6 +36,11 @@ pub enum Event {
     Warning { message: String },
     /// A finished stage.
     Stage(StageReport),
+    /// The end of a run that built images: every stage of every package, and the wall time.
+    Summary {
+        stages: Vec<StageReport>,
+        seconds: f64,
+    },
 }
 
 impl Event {
@@ -154,6 +159,27 @@ impl Sink for Human {
                     s.seconds
                 );
                 self.line(what, "32", &message)
+            }
+            Event::Summary { stages, seconds } if self.verbosity > Verbosity::Quiet => {
+                let width = stages.iter().map(|s| s.image.len()).max().unwrap_or(0);
+                self.line(
+                    "Summary",
+                    "32",
+                    &format!("{} images in {seconds:.1}s", stages.len()),
+                );
+                for s in &stages {
+                    let id = s.id.trim_start_matches("sha256:");
+                    let message = format!(
+                        "{:<8} {:<width$}  {:<12}  {:>9}  {:>6.1}s{}",
+                        s.stage,
+                        s.image,
+                        &id[..id.len().min(12)],
+                        human_size(s.size),
+                        s.seconds,
+                        if s.cached { "  (fresh)" } else { "" },
+                    );
+                    self.line("", "32", &message);
+                }
             }
             _ => {}
         }

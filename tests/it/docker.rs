@@ -393,6 +393,16 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
             .iter()
             .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Finished"))
     );
+    let summary = cold.events.iter().find_map(|e| match e {
+        Event::Summary { stages, .. } => Some(stages),
+        _ => None,
+    });
+    let stages: Vec<&str> = summary
+        .expect("the run ends with a summary")
+        .iter()
+        .map(|s| s.stage.as_str())
+        .collect();
+    assert_eq!(stages, ["builder", "app", "runtime"]);
 
     // A rerun without a change: all three stages fresh, no container, no build.
     let before = p.ids();
