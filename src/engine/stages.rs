@@ -331,10 +331,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     user: Some(uid.to_string()),
                     env: Some(env),
                     cmd: Some(vec![plan.assemble_script.clone()]),
-                    labels: Some(HashMap::from([(
-                        TOOL_LABEL.to_string(),
-                        plan.package().to_string(),
-                    )])),
+                    labels: Some(tool_label(plan)),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
                     ..Default::default()
@@ -409,10 +406,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 image: Some(previous.id.clone()),
                 user: Some(plan.config.builder_user.to_string()),
                 cmd: Some(vec![plan.save_artifacts_script.clone()]),
-                labels: Some(HashMap::from([(
-                    TOOL_LABEL.to_string(),
-                    plan.package().to_string(),
-                )])),
+                labels: Some(tool_label(plan)),
                 attach_stdout: Some(true),
                 attach_stderr: Some(true),
                 ..Default::default()
@@ -523,10 +517,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .docker
             .create_container(ContainerCreateBody {
                 image: Some(app.id.clone()),
-                labels: Some(HashMap::from([(
-                    TOOL_LABEL.to_string(),
-                    plan.package().to_string(),
-                )])),
+                labels: Some(tool_label(plan)),
                 ..Default::default()
             })
             .await?;
@@ -622,4 +613,9 @@ mod tests {
         assert_eq!(short("sha256:0123456789abcdef"), "0123456789ab");
         assert_eq!(short("abc"), "abc");
     }
+}
+
+/// The label every container this tool creates carries, so leftovers can be found and removed.
+fn tool_label(plan: &Plan) -> HashMap<String, String> {
+    HashMap::from([(TOOL_LABEL.to_string(), plan.package().to_string())])
 }
