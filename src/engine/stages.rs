@@ -597,6 +597,11 @@ fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
+/// The label every container this tool creates carries, so leftovers can be found and removed.
+fn tool_label(plan: &Plan) -> HashMap<String, String> {
+    HashMap::from([(TOOL_LABEL.to_string(), plan.package().to_string())])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -613,9 +618,4 @@ mod tests {
         assert_eq!(short("sha256:0123456789abcdef"), "0123456789ab");
         assert_eq!(short("abc"), "abc");
     }
-}
-
-/// The label every container this tool creates carries, so leftovers can be found and removed.
-fn tool_label(plan: &Plan) -> HashMap<String, String> {
-    HashMap::from([(TOOL_LABEL.to_string(), plan.package().to_string())])
 }
