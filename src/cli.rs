@@ -47,6 +47,10 @@ pub struct ImageArgs {
     /// Rebuild every stage even when its inputs did not change
     #[arg(long)]
     pub no_cache: bool,
+    /// Build the builder and runtime images with `docker build` of their rendered Dockerfiles
+    /// (step by step, slower) instead of assembling them directly through the Engine API
+    #[arg(long)]
+    pub docker_build: bool,
     /// Push the three images after building them (credentials from `~/.docker/config.json`)
     #[arg(long)]
     pub push: bool,
@@ -163,6 +167,7 @@ impl ImageArgs {
         let opts = crate::engine::Options {
             no_cache: self.no_cache,
             push: self.push,
+            docker_build: self.docker_build,
         };
         let started = std::time::Instant::now();
         for plan in &summary.plans {

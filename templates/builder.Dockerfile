@@ -16,11 +16,11 @@ ENV APP_ROOT={{ app_root | dq }} \
 # Root for the setup only, whatever user the base image ends with; the image runs as USER below.
 USER 0
 COPY s2i/bin/ {{ scripts_dir }}/
+WORKDIR {{ app_root }}
 RUN chmod 0755 {{ scripts_dir }}/* \
  && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} {{ source_dir }} {{ artifacts_dir }} \
  && chown -R {{ builder_user }}:0 {{ app_root }} {{ source_dir }} {{ artifacts_dir }} \
  && chmod -R g=u {{ app_root }} {{ source_dir }} {{ artifacts_dir }}
 
-WORKDIR {{ app_root }}
 USER {{ builder_user }}
 CMD [{{ (scripts_dir ~ "/usage") | json }}]

@@ -38,6 +38,33 @@ pub fn context_tar<'a>(
         .context("failed to finish a build context tar")
 }
 
+/// One entry of [`items_tar`]: a file with its contents, or a directory (`contents: None`).
+pub struct Item<'a> {
+    pub path: &'a str,
+    pub contents: Option<&'a [u8]>,
+    pub mode: u32,
+}
+
+/// A tar of exactly these entries, in this order, owned by root, mtime 0: unlike
+/// [`context_tar`], no parent directory gets an entry it was not given.
+pub fn items_tar<'a>(items: impl IntoIterator<Item = Item<'a>>) -> Result<Vec<u8>> {
+    let mut tar = tar::Builder::new(Vec::new());
+    for item in items {
+        match item.contents {
+            Some(contents) => {
+                let mut h = header(tar::EntryType::Regular, item.mode, contents.len() as u64);
+                tar.append_data(&mut h, item.path, contents)
+            }
+            None => {
+                let mut h = header(tar::EntryType::Directory, item.mode, 0);
+                tar.append_data(&mut h, format!("{}/", item.path), std::io::empty())
+            }
+        }
+        .with_context(|| format!("failed to add `{}` to a tar", item.path))?;
+    }
+    tar.into_inner().context("failed to finish a tar")
+}
+
 fn header(kind: tar::EntryType, mode: u32, size: u64) -> tar::Header {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(kind);

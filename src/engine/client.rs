@@ -44,6 +44,10 @@ pub struct ImageInfo {
     pub labels: HashMap<String, String>,
     /// Tags and digests that reference the image.
     pub references: usize,
+    /// `KEY=value` of its configuration.
+    pub env: Vec<String>,
+    /// Its configured entrypoint (empty when none).
+    pub entrypoint: Vec<String>,
 }
 
 impl ImageInfo {
@@ -190,6 +194,8 @@ impl Client {
                     id: i.id.unwrap_or_default(),
                     size: i.size.unwrap_or(0).max(0) as u64,
                     labels: config.labels.unwrap_or_default(),
+                    env: config.env.unwrap_or_default(),
+                    entrypoint: config.entrypoint.unwrap_or_default(),
                     references: i.repo_tags.map(|t| t.len()).unwrap_or(0)
                         + i.repo_digests.map(|t| t.len()).unwrap_or(0),
                 }))

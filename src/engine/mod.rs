@@ -13,6 +13,7 @@
 
 mod archive;
 mod client;
+mod direct;
 mod elf;
 mod push;
 mod stages;
@@ -34,6 +35,9 @@ pub struct Options {
     pub no_cache: bool,
     /// Push the three tags after building.
     pub push: bool,
+    /// Build the builder and runtime images with `docker build` of their rendered Dockerfiles
+    /// even when they can be assembled directly (one container and a commit, one import).
+    pub docker_build: bool,
 }
 
 /// The source the app stage feeds to `assemble`. Implemented by `source::Closure`; the engine

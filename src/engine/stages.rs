@@ -20,13 +20,14 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerConfig, ContainerCreateBody};
-use bollard::query_parameters::CommitContainerOptionsBuilder;
+use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateImageOptions};
+use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 
 use super::client::{BuildError, Client, ImageInfo, Output};
 use super::elf::Linkage;
-use super::{Options, SourceTree, archive, elf, push, report};
+use super::{Options, SourceTree, archive, direct, elf, push, report};
 use crate::plan::{self, ARTIFACTS_DIR, DIGEST_LABEL, ImageRef, Plan, SOURCE_DIR, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
@@ -166,8 +167,154 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .builder_context
             .iter()
             .find(|f| f.path == "Dockerfile")
-            .map(|f| self.labelled(&f.contents, &digest))
+            .map(|f| f.contents.as_str())
             .ok_or_else(|| anyhow!("the builder context has no `Dockerfile`"))?;
+        let recipe = direct::builder(dockerfile, &plan.builder_context).and_then(|r| {
+            if r.from != plan.base {
+                Err(format!("is not `FROM {}`", plan.base))
+            } else if !base.entrypoint.is_empty() {
+                Err(format!(
+                    "is `FROM` `{}`, which has an `ENTRYPOINT`",
+                    plan.base
+                ))
+            } else {
+                Ok(r)
+            }
+        });
+        let id = match self.direct("builder", recipe) {
+            Some(recipe) => self.builder_direct(base, &recipe, &digest).await?,
+            None => self.builder_docker_build(dockerfile, &digest).await?,
+        };
+        let image = self.finish(&id, &plan.builder).await?;
+        let report = self.report("builder", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// The recipe of a stage that can be assembled directly, unless `--docker-build` asks for
+    /// the classic builder; logs why a Dockerfile needs `docker build`.
+    fn direct<T>(&self, stage: &str, recipe: Result<T, String>) -> Option<T> {
+        if self.opts.docker_build {
+            return None;
+        }
+        match recipe {
+            Ok(r) => Some(r),
+            Err(why) => {
+                self.sink.event(Event::Log {
+                    stage: stage.into(),
+                    line: format!(
+                        "the {stage} Dockerfile {why}: building it with `docker build`, step by step"
+                    ),
+                });
+                None
+            }
+        }
+    }
+
+    /// This tool's labels as an instruction for a commit's or an import's `changes`.
+    fn label_change(&self, digest: &str) -> String {
+        format!(
+            "LABEL \"{TOOL_LABEL}\"=\"{}\" \"{DIGEST_LABEL}\"=\"{digest}\"\n",
+            self.plan.package()
+        )
+    }
+
+    /// The builder as one container from the base (the `COPY`s uploaded, the `RUN` as its
+    /// command) committed with the Dockerfile's metadata instructions.
+    async fn builder_direct(
+        &self,
+        base: &ImageInfo,
+        recipe: &direct::Builder,
+        digest: &str,
+    ) -> Result<String> {
+        let plan = self.plan;
+        let reference = plan.builder.reference();
+        let has_path = base.env.iter().any(|e| e.starts_with("PATH="));
+        let mut changes = String::new();
+        let mut env = Vec::new();
+        if !has_path {
+            // What the classic builder gives a base without `PATH`.
+            changes.push_str(&format!("ENV PATH={}\n", direct::DEFAULT_PATH));
+            env.push(format!("PATH={}", direct::DEFAULT_PATH));
+        }
+        changes.push_str(&recipe.changes);
+        changes.push_str(&self.label_change(digest));
+        let run = recipe.run.as_ref();
+        if let Some(run) = run {
+            env.extend(run.env.iter().map(|(k, v)| format!("{k}={v}")));
+        }
+        let container = self
+            .docker
+            .create_container(ContainerCreateBody {
+                image: Some(base.id.clone()),
+                user: run.and_then(|r| r.user.clone()),
+                working_dir: run.and_then(|r| r.workdir.clone()),
+                env: Some(env),
+                // Never started without a `RUN`; a command is needed to create it.
+                cmd: Some(match run {
+                    Some(r) => vec!["/bin/sh".into(), "-c".into(), r.command.clone()],
+                    None => vec!["true".into()],
+                }),
+                labels: Some(tool_label(plan)),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            })
+            .await?;
+        let copies = Bytes::from(recipe.copies.clone());
+        self.docker
+            .upload(
+                &container,
+                "/",
+                futures_util::stream::once(async move { Ok(copies) }),
+            )
+            .await
+            .context("failed to copy the builder context's `COPY` sources")?;
+        if run.is_some() {
+            let mut output = Output::new("builder");
+            let code = self
+                .docker
+                .run(&container, &mut output, None, self.sink)
+                .await?;
+            if code != 0 {
+                self.docker.remove_container(&container).await?;
+                bail!(
+                    "failed to build the builder image `{reference}` from `{}`: its `RUN` \
+                     failed with exit code {code}:\n{}\
+                     note: the builder context is in `{}`; `docker build` it there to reproduce\n\
+                     note: no tag moved: `{reference}` is unchanged",
+                    plan.base,
+                    output.tail(),
+                    plan.out_dir.join("builder").display()
+                );
+            }
+        }
+        let options = CommitContainerOptionsBuilder::default()
+            .container(&container)
+            .comment(&format!(
+                "the S2I builder of {} from {}, assembled by xtask-s2i",
+                plan.package(),
+                plan.base
+            ))
+            .changes(&changes)
+            .pause(false)
+            .build();
+        let id = self
+            .docker
+            .api()
+            .commit_container(options, ContainerConfig::default())
+            .await
+            .with_context(|| format!("failed to commit the builder image `{reference}`"))?
+            .id;
+        self.docker.janitor().image(&id);
+        self.docker.remove_container(&container).await?;
+        Ok(id)
+    }
+
+    /// The builder with the classic builder, this tool's labels appended to its Dockerfile.
+    async fn builder_docker_build(&self, dockerfile: &str, digest: &str) -> Result<String> {
+        let plan = self.plan;
+        let reference = plan.builder.reference();
+        let dockerfile = self.labelled(dockerfile, digest);
         let context = archive::context_tar(plan.builder_context.iter().map(|f| {
             let contents = if f.path == "Dockerfile" {
                 dockerfile.as_bytes()
@@ -176,8 +323,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             };
             (f.path.as_str(), contents, f.mode)
         }))?;
-        let id = self
-            .docker
+        self.docker
             .build("builder", context, self.opts.no_cache, self.sink)
             .await
             .map_err(|BuildError { cause, tail }| {
@@ -188,10 +334,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     plan.base,
                     plan.out_dir.join("builder").display()
                 )
-            })?;
-        let image = self.finish(&id, &plan.builder).await?;
-        let report = self.report("builder", &image, started, false);
-        Ok(Done { report, image })
+            })
     }
 
     /// The labels of the app image besides the digest.
@@ -488,13 +631,74 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 plan.bin_path
             ),
         }
-        let dockerfile = self.labelled(&plan.runtime_dockerfile, &digest);
+        let recipe = direct::runtime(&plan.runtime_dockerfile, plan.bin());
+        let id = match self.direct("runtime", recipe) {
+            Some(recipe) => self.runtime_direct(&recipe, binary, &digest).await?,
+            None => self.runtime_docker_build(binary, &digest).await?,
+        };
+        let image = self.finish(&id, &plan.runtime).await?;
+        let report = self.report("runtime", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// The runtime as one import of a tar of the binary with the Dockerfile's metadata
+    /// instructions.
+    async fn runtime_direct(
+        &self,
+        recipe: &direct::Runtime,
+        binary: Vec<u8>,
+        digest: &str,
+    ) -> Result<String> {
+        let plan = self.plan;
+        let reference = plan.runtime.reference();
+        let tar = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
+        // What the classic builder gives `FROM scratch`, then the Dockerfile's own.
+        let changes = vec![
+            format!("ENV PATH={}\n", direct::DEFAULT_PATH),
+            recipe.changes.clone(),
+            self.label_change(digest),
+        ];
+        let options = CreateImageOptions {
+            from_src: Some("-".into()),
+            changes,
+            message: Some(format!(
+                "the runtime image of {}: `{}` of {}, assembled by xtask-s2i",
+                plan.package(),
+                plan.bin_path,
+                plan.app.reference()
+            )),
+            ..Default::default()
+        };
+        let mut stream = self.docker.api().create_image(
+            Some(options),
+            Some(bollard::body_full(tar.into())),
+            None,
+        );
+        let mut id = None;
+        while let Some(item) = stream.next().await {
+            let info =
+                item.with_context(|| format!("failed to import the runtime image `{reference}`"))?;
+            if let Some(status) = info.status.filter(|s| s.starts_with("sha256:")) {
+                id = Some(status);
+            }
+        }
+        let id = id.ok_or_else(|| {
+            anyhow!("the engine did not report the ID of the imported runtime image `{reference}`")
+        })?;
+        self.docker.janitor().image(&id);
+        Ok(id)
+    }
+
+    /// The runtime with the classic builder, this tool's labels appended to its Dockerfile.
+    async fn runtime_docker_build(&self, binary: Vec<u8>, digest: &str) -> Result<String> {
+        let plan = self.plan;
+        let reference = plan.runtime.reference();
+        let dockerfile = self.labelled(&plan.runtime_dockerfile, digest);
         let context = archive::context_tar([
             ("Dockerfile", dockerfile.as_bytes(), 0o644),
             (plan.bin(), binary.as_slice(), 0o755),
         ])?;
-        let id = self
-            .docker
+        self.docker
             .build("runtime", context, self.opts.no_cache, self.sink)
             .await
             .map_err(|BuildError { cause, tail }| {
@@ -504,10 +708,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                      note: no tag moved: `{reference}` is unchanged",
                     plan.out_dir.join("runtime.Dockerfile").display()
                 )
-            })?;
-        let image = self.finish(&id, &plan.runtime).await?;
-        let report = self.report("runtime", &image, started, false);
-        Ok(Done { report, image })
+            })
     }
 
     /// The binary, read out of the app image through a created, never-started container.
