@@ -137,7 +137,7 @@ fn instruction(logical: &str, text: &str) -> Instruction {
 }
 
 /// The plain words of an instruction: no quotes, variables, escapes, JSON form or flags.
-fn plain_words<'a>(i: &'a Instruction) -> Result<Vec<&'a str>, String> {
+fn plain_words(i: &Instruction) -> Result<Vec<&str>, String> {
     if i.args.starts_with('[') {
         return Err(format!("uses the JSON form of `{}`", i.keyword));
     }

@@ -209,7 +209,7 @@ struct Cold {
 }
 
 /// How many tests use the cold build; the last one removes it.
-const COLD_USERS: usize = 6;
+const COLD_USERS: usize = 7;
 static COLD_DONE: Mutex<usize> = Mutex::new(0);
 
 fn cold() -> &'static Cold {
@@ -612,6 +612,203 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
     );
     drop(p);
     let _ = Command::new("docker").args(["rmi", base]).output();
+}
+
+/// What an image is made of, for comparing two builds of it: the configuration a container
+/// gets (labels but the input digest) and the files, with modes and owners, under `paths` (all
+/// of them for a `FROM scratch` image).
+fn anatomy(image: &str, paths: Option<&[&str]>) -> (serde_json::Value, String) {
+    let config = docker(&["image", "inspect", "-f", "{{json .Config}}", image]);
+    let config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    let mut env: Vec<String> = config["Env"]
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default();
+    env.sort();
+    let mut labels = config["Labels"].clone();
+    labels
+        .as_object_mut()
+        .unwrap()
+        .remove("io.github.xtask-s2i.input-digest");
+    let config = serde_json::json!({
+        "User": config["User"],
+        "Env": env,
+        "Cmd": config["Cmd"],
+        "Entrypoint": config["Entrypoint"],
+        "WorkingDir": config["WorkingDir"],
+        "ExposedPorts": config["ExposedPorts"],
+        "Volumes": config["Volumes"],
+        "StopSignal": config["StopSignal"],
+        "Labels": labels,
+    });
+    let files = match paths {
+        Some(paths) => {
+            let script = format!(
+                "find {} -exec stat -c '%n %F %a %u:%g %s' {{}} + | sort && sha256sum /usr/libexec/s2i/*",
+                paths.join(" ")
+            );
+            docker(&[
+                "run",
+                "--rm",
+                "--user",
+                "0",
+                "--entrypoint",
+                "/bin/sh",
+                image,
+                "-c",
+                &script,
+            ])
+        }
+        None => {
+            let container = docker(&["create", image]);
+            let out = Command::new("docker")
+                .args(["export", &container])
+                .output()
+                .unwrap();
+            docker(&["rm", &container]);
+            assert!(out.status.success());
+            let mut archive = tar::Archive::new(out.stdout.as_slice());
+            let mut files: Vec<String> = archive
+                .entries()
+                .unwrap()
+                .map(|e| {
+                    let e = e.unwrap();
+                    let h = e.header();
+                    // Not the size: an incremental build's binary may differ by a few bytes.
+                    format!(
+                        "{} {:?} {:o} {}:{}",
+                        e.path().unwrap().display(),
+                        h.entry_type(),
+                        h.mode().unwrap() & 0o7777,
+                        h.uid().unwrap(),
+                        h.gid().unwrap(),
+                    )
+                })
+                // `docker export` adds the files every container has.
+                .filter(|l| {
+                    !l.starts_with(".dockerenv")
+                        && !l.starts_with("etc/")
+                        && !l.starts_with("dev/")
+                        && !l.starts_with("proc/")
+                        && !l.starts_with("sys/")
+                })
+                .collect();
+            files.sort();
+            files.join("\n")
+        }
+    };
+    (config, files)
+}
+
+#[test]
+fn direct_assembly_gives_the_images_docker_build_gives() {
+    if !support::docker_available("direct_assembly_gives_the_images_docker_build_gives") {
+        return;
+    }
+    let _lock = lock();
+    let _user = ColdUser;
+    let cold = cold();
+    // The cold build assembled the builder and the runtime directly.
+    assert!(
+        !logs(&cold.events)
+            .iter()
+            .any(|l| l.contains("docker build")),
+        "{:#?}",
+        logs(&cold.events)
+    );
+
+    // The same inputs through `docker build` (the app image seeded, so the app stage is an
+    // incremental rebuild on the new builder).
+    let p = Project::new("it-classic");
+    docker(&["tag", &cold.project.app(), &p.app()]);
+    let sink = Buffer::new();
+    let mut args = p.args();
+    args.docker_build = true;
+    let stages = args.execute(&sink).expect("the docker build chain").stages;
+    assert!(stages.iter().all(|s| !s.cached), "{stages:#?}");
+    let builder_paths: &[&str] = &[
+        "/usr/libexec/s2i",
+        "/opt/app-root",
+        "/tmp/src",
+        "/tmp/artifacts",
+    ];
+    assert_eq!(
+        anatomy(&p.builder(), Some(builder_paths)),
+        anatomy(&cold.project.builder(), Some(builder_paths)),
+        "the builder image"
+    );
+    assert_eq!(
+        anatomy(&p.runtime(), None),
+        anatomy(&cold.project.runtime(), None),
+        "the runtime image"
+    );
+    assert_eq!(anatomy(&p.runtime(), None).1, "hello-world Regular 755 0:0");
+    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{len .RootFS.Layers}}",
+            &cold.project.runtime()
+        ]),
+        "1",
+        "the runtime image is one layer"
+    );
+
+    // A runtime Dockerfile override outside what can be assembled directly is built with
+    // `docker build`, and the log says why; only the runtime stage reruns.
+    let template = p.file(".s2i/templates/runtime.Dockerfile");
+    std::fs::create_dir_all(template.parent().unwrap()).unwrap();
+    let default =
+        std::fs::read_to_string(support::repo_root().join("templates/runtime.Dockerfile")).unwrap();
+    std::fs::write(
+        &template,
+        default.replace("USER ", "STOPSIGNAL SIGINT\nUSER "),
+    )
+    .unwrap();
+    let sink = Buffer::new();
+    assert_eq!(p.build_ok(&sink), [true, true, false]);
+    assert!(
+        logs(&sink.events()).iter().any(|l| l.contains(
+            "the runtime Dockerfile has `STOPSIGNAL`, which only `docker build` carries out"
+        )),
+        "{:#?}",
+        logs(&sink.events())
+    );
+    assert_eq!(
+        docker(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Config.StopSignal}}",
+            &p.runtime()
+        ]),
+        "SIGINT"
+    );
+    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+
+    // A failing `RUN` of a directly assembled builder: the error shows its output and exit
+    // code, no tag moves, no container is left.
+    let builder_before = image_id(&p.builder());
+    let template = p.file(".s2i/templates/builder.Dockerfile");
+    let default =
+        std::fs::read_to_string(support::repo_root().join("templates/builder.Dockerfile")).unwrap();
+    std::fs::write(
+        &template,
+        default.replace("RUN chmod", "RUN echo broken setup >&2; exit 3; chmod"),
+    )
+    .unwrap();
+    let sink = Buffer::new();
+    let err = format!("{:#}", p.build(&sink).unwrap_err());
+    assert!(
+        err.contains("its `RUN` failed with exit code 3") && err.contains("broken setup"),
+        "{err}"
+    );
+    assert!(err.contains("no tag moved"), "{err}");
+    assert_eq!(image_id(&p.builder()), builder_before);
+    let base = image_id(support::RUST_BASE).unwrap();
+    assert_eq!(containers_from(&[base]), Vec::<String>::new());
 }
 
 #[test]
