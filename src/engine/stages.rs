@@ -1,13 +1,15 @@
 //! The three stages of the chain and their input digests.
 //!
-//! - **builder**: `docker build` of the rendered builder context `FROM` the base; digest over the
-//!   rendered context and the base image's ID.
+//! - **builder**: the rendered builder Dockerfile `FROM` the base, carried out as one container
+//!   and a commit when it keeps to the subset of [`direct`], else `docker build` of the rendered
+//!   context; digest over the rendered context and the base image's ID.
 //! - **app** (S2I): a container from the builder image as the builder's user gets the source tar at
 //!   `/tmp/src` (and the previous app image's `save-artifacts` tar at `/tmp/artifacts`), runs
 //!   `assemble`, and is committed with `CMD` the `run` script; digest over the builder image's ID,
 //!   the source closure's digest and the build settings.
 //! - **runtime**: the binary read out of the app image through a never-started container, checked
-//!   to be static, built `FROM scratch`; digest over the app image's ID and the runtime Dockerfile.
+//!   to be static, imported as a one-layer image with the runtime Dockerfile's metadata (or built
+//!   `FROM scratch` with `docker build`); digest over the app image's ID and the runtime Dockerfile.
 //!
 //! A stage whose tagged image already carries its digest is skipped. A tag moves only after its
 //! stage succeeded; the image it moved away from is removed when nothing else references it.
