@@ -48,6 +48,10 @@ pub struct ImageInfo {
     pub env: Vec<String>,
     /// Its configured entrypoint (empty when none).
     pub entrypoint: Vec<String>,
+    /// The shell of shell-form `RUN`s built on it (empty: `/bin/sh -c`).
+    pub shell: Vec<String>,
+    /// Its `ONBUILD` triggers.
+    pub on_build: Vec<String>,
 }
 
 impl ImageInfo {
@@ -196,6 +200,8 @@ impl Client {
                     labels: config.labels.unwrap_or_default(),
                     env: config.env.unwrap_or_default(),
                     entrypoint: config.entrypoint.unwrap_or_default(),
+                    shell: config.shell.unwrap_or_default(),
+                    on_build: config.on_build.unwrap_or_default(),
                     references: i.repo_tags.map(|t| t.len()).unwrap_or(0)
                         + i.repo_digests.map(|t| t.len()).unwrap_or(0),
                 }))

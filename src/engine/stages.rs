@@ -179,6 +179,11 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     "is `FROM` `{}`, which has an `ENTRYPOINT`",
                     plan.base
                 ))
+            } else if !base.on_build.is_empty() {
+                Err(format!(
+                    "is `FROM` `{}`, which has `ONBUILD` triggers",
+                    plan.base
+                ))
             } else {
                 Ok(r)
             }
@@ -252,8 +257,17 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 working_dir: run.and_then(|r| r.workdir.clone()),
                 env: Some(env),
                 // Never started without a `RUN`; a command is needed to create it.
+                // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
                 cmd: Some(match run {
-                    Some(r) => vec!["/bin/sh".into(), "-c".into(), r.command.clone()],
+                    Some(r) if base.shell.is_empty() => {
+                        vec!["/bin/sh".into(), "-c".into(), r.command.clone()]
+                    }
+                    Some(r) => base
+                        .shell
+                        .iter()
+                        .cloned()
+                        .chain([r.command.clone()])
+                        .collect(),
                     None => vec!["true".into()],
                 }),
                 labels: Some(tool_label(plan)),

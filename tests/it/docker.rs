@@ -569,13 +569,14 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
     let mut p = Project::new("it-inputs");
     p.seed_from(&cold.project);
 
-    // Another base image: the local one plus a label.
+    // Another base image: the local one plus a label and an `ONBUILD` trigger (which only
+    // `docker build` runs, so the builder is built that way).
     let base = "localhost/xtask-s2i-it/rust:relabelled";
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("Dockerfile"),
         format!(
-            "FROM {}\nLABEL io.github.xtask-s2i.test=relabelled\n",
+            "FROM {}\nLABEL io.github.xtask-s2i.test=relabelled\nONBUILD RUN touch /onbuild-ran\n",
             support::RUST_BASE
         ),
     )
@@ -588,6 +589,21 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
         [false, false, false],
         "a new base rebuilds all"
     );
+    assert!(
+        logs(&sink.events())
+            .iter()
+            .any(|l| l.contains("which has `ONBUILD` triggers")),
+        "{:#?}",
+        logs(&sink.events())
+    );
+    docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "/bin/ls",
+        &p.builder(),
+        "/onbuild-ran",
+    ]);
     assert_eq!(run(&p.runtime(), &[]), "Hello World!");
 
     // Only a template changes (the `usage` script): all three rebuilt again.
