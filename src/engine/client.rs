@@ -14,12 +14,12 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::Docker;
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, BuilderVersion,
-    CreateContainerOptions, CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, TagImageOptionsBuilder,
-    UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, CreateContainerOptions, CreateImageOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    TagImageOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -399,6 +399,34 @@ impl Client {
 
     async fn force_remove_container(&self, id: &str) {
         let _ = self.remove_container(id).await;
+    }
+
+    /// Commits a container as an untagged image (remembered by the janitor until tagged) with
+    /// `config` and the Dockerfile instructions `changes`, then removes the container.
+    pub async fn commit(
+        &self,
+        container: &str,
+        config: ContainerConfig,
+        changes: Option<&str>,
+        comment: &str,
+        what: &str,
+    ) -> Result<String> {
+        let mut options = CommitContainerOptionsBuilder::default()
+            .container(container)
+            .comment(comment)
+            .pause(false);
+        if let Some(changes) = changes {
+            options = options.changes(changes);
+        }
+        let id = self
+            .docker
+            .commit_container(options.build(), config)
+            .await
+            .with_context(|| format!("failed to commit {what}"))?
+            .id;
+        self.janitor.image(&id);
+        self.remove_container(container).await?;
+        Ok(id)
     }
 
     /// Uploads a tar to `path` inside a container.

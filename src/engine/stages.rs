@@ -22,7 +22,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerConfig, ContainerCreateBody};
-use bollard::query_parameters::{CommitContainerOptionsBuilder, CreateImageOptions};
+use bollard::query_parameters::CreateImageOptions;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
@@ -142,12 +142,11 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// A Dockerfile with this tool's labels appended as one `LABEL` instruction (the build's
     /// `labels` parameter would cost the classic builder one step per label).
     fn labelled(&self, dockerfile: &str, digest: &str) -> String {
-        let mut text = dockerfile.trim_end().to_string();
-        text.push_str(&format!(
-            "\n\n# Added by xtask-s2i: the package and this stage's input digest.\nLABEL \"{TOOL_LABEL}\"=\"{}\" \"{DIGEST_LABEL}\"=\"{digest}\"\n",
-            self.plan.package()
-        ));
-        text
+        format!(
+            "{}\n\n# Added by xtask-s2i: the package and this stage's input digest.\n{}",
+            dockerfile.trim_end(),
+            self.label_change(digest)
+        )
     }
 
     async fn builder(&self, base: &ImageInfo) -> Result<Done> {
@@ -209,7 +208,10 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 self.sink.event(Event::Log {
                     stage: stage.into(),
                     line: format!(
-                        "the {stage} Dockerfile {why}: building it with `docker build`, step by step"
+                        "the {stage} Dockerfile {why}: building it with `docker build`, step by \
+                         step (slower); an override in `.s2i/templates/` that keeps to the plain \
+                         instructions of the default template is assembled in one step (README: \
+                         \"How the images are made locally\")"
                     ),
                 });
                 None
@@ -304,26 +306,21 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 );
             }
         }
-        let options = CommitContainerOptionsBuilder::default()
-            .container(&container)
-            .comment(&format!(
-                "the S2I builder of {} from {}, assembled by xtask-s2i",
-                plan.package(),
-                plan.base
-            ))
-            .changes(&changes)
-            .pause(false)
-            .build();
-        let id = self
-            .docker
-            .api()
-            .commit_container(options, ContainerConfig::default())
+        let comment = format!(
+            "the S2I builder of {} from {}, assembled by xtask-s2i",
+            plan.package(),
+            plan.base
+        );
+        let what = format!("the builder image `{reference}`");
+        self.docker
+            .commit(
+                &container,
+                ContainerConfig::default(),
+                Some(&changes),
+                &comment,
+                &what,
+            )
             .await
-            .with_context(|| format!("failed to commit the builder image `{reference}`"))?
-            .id;
-        self.docker.janitor().image(&id);
-        self.docker.remove_container(&container).await?;
-        Ok(id)
     }
 
     /// The builder with the classic builder, this tool's labels appended to its Dockerfile.
@@ -444,24 +441,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             labels: Some(labels),
             ..Default::default()
         };
-        let options = CommitContainerOptionsBuilder::default()
-            .container(&container)
-            .comment(&format!(
-                "{} assembled by xtask-s2i from {}",
-                plan.package(),
-                plan.builder.reference()
-            ))
-            .pause(false)
-            .build();
+        let comment = format!(
+            "{} assembled by xtask-s2i from {}",
+            plan.package(),
+            plan.builder.reference()
+        );
+        let what = format!("the app image `{reference}`");
         let id = self
             .docker
-            .api()
-            .commit_container(options, commit)
-            .await
-            .with_context(|| format!("failed to commit the app image `{reference}`"))?
-            .id;
-        self.docker.janitor().image(&id);
-        self.docker.remove_container(&container).await?;
+            .commit(&container, commit, None, &comment, &what)
+            .await?;
         let image = self.finish(&id, &plan.app).await?;
         let report = self.report("app", &image, started, false);
         Ok(Done { report, image })
