@@ -76,7 +76,7 @@ pub const KEYS: &[KeyDoc] = &[
     KeyDoc {
         key: "bin",
         ty: "string",
-        default: "the package's only binary target",
+        default: "the package's only binary target, else its `default-run`",
         example: r#"bin = "hello-world""#,
     },
     KeyDoc {
@@ -102,6 +102,12 @@ pub const KEYS: &[KeyDoc] = &[
         ty: "boolean",
         default: "`true`",
         example: "vendor = false",
+    },
+    KeyDoc {
+        key: "strip",
+        ty: "boolean",
+        default: "`true`: no debug info or symbols in the image's binary",
+        example: "strip = false",
     },
     KeyDoc {
         key: "user",
@@ -387,6 +393,7 @@ pub struct RawConfig {
     pub no_default_features: Option<bool>,
     pub profile: Option<String>,
     pub vendor: Option<bool>,
+    pub strip: Option<bool>,
     pub user: Option<RawUser>,
     pub env: Option<BTreeMap<String, String>>,
     pub labels: Option<BTreeMap<String, String>>,
@@ -411,6 +418,7 @@ impl RawConfig {
             no_default_features,
             profile,
             vendor,
+            strip,
             user,
             env,
             labels,
@@ -431,6 +439,7 @@ impl RawConfig {
             no_default_features: no_default_features.or(ws.no_default_features),
             profile: profile.or(ws.profile),
             vendor: vendor.or(ws.vendor),
+            strip: strip.or(ws.strip),
             user: match (user, ws.user) {
                 (Some(p), Some(w)) => Some(RawUser {
                     builder: p.builder.or(w.builder),
@@ -540,6 +549,8 @@ pub struct Config {
     pub no_default_features: bool,
     pub profile: String,
     pub vendor: bool,
+    /// Strip debug info and symbols from the binary (cargo's `strip = "symbols"` for the profile).
+    pub strip: bool,
     pub builder_user: u32,
     pub runtime_user: u32,
     pub env: BTreeMap<String, String>,
@@ -1004,6 +1015,7 @@ impl Validator<'_> {
             no_default_features,
             profile,
             vendor,
+            strip,
             user,
             env,
             labels,
@@ -1132,6 +1144,15 @@ impl Validator<'_> {
                 }
                 b
             }
+            // Cargo's own choice for `cargo run` when there are several.
+            None if bins.len() > 1
+                && package
+                    .default_run
+                    .as_ref()
+                    .is_some_and(|d| bins.contains(d)) =>
+            {
+                package.default_run.clone().unwrap_or_default()
+            }
             None => match bins.as_slice() {
                 [one] => {
                     self.check(&["bin"], names::cargo_ident(one, "binary name"), || {
@@ -1150,7 +1171,7 @@ impl Validator<'_> {
                     return Err(self.err(
                         &["bin"],
                         format!("package `{name}` has several binary targets and `bin` does not say which one goes in the image"),
-                        Some(format!("set `bin` to one of {}, e.g. `bin = \"{}\"`", bin_list(), bins[0])),
+                        Some(format!("set `bin` to one of {}, e.g. `bin = \"{}\"` (or `default-run` in `[package]`)", bin_list(), bins[0])),
                     ));
                 }
             },
@@ -1264,6 +1285,7 @@ impl Validator<'_> {
             no_default_features: no_default_features.unwrap_or(false),
             profile,
             vendor: vendor.unwrap_or(true),
+            strip: strip.unwrap_or(true),
             builder_user,
             runtime_user,
             env,

@@ -124,6 +124,9 @@ struct Context<'a> {
     features: &'a [String],
     no_default_features: bool,
     vendor: bool,
+    /// `CARGO_PROFILE_<PROFILE>_STRIP` when `strip = true`: assemble sets it (unless the build
+    /// environment already does) so the local and the cluster build strip alike.
+    strip_env: Option<String>,
     env: &'a BTreeMap<String, String>,
     labels: &'a BTreeMap<String, String>,
     port: Option<u16>,
@@ -199,6 +202,12 @@ impl Plan {
             features: &config.features,
             no_default_features: config.no_default_features,
             vendor: config.vendor,
+            strip_env: config.strip.then(|| {
+                format!(
+                    "CARGO_PROFILE_{}_STRIP",
+                    config.profile.to_ascii_uppercase().replace('-', "_")
+                )
+            }),
             env: &config.env,
             labels: &image_labels,
             port: config.port,

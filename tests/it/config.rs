@@ -231,6 +231,9 @@ fn bad_configurations() -> Vec<Case> {
         case("vendor as a string", r#"vendor = "yes""#, "package.metadata.s2i.vendor")
             .at("vendor")
             .says(&["expected a boolean, found the string `\"yes\"`"]),
+        case("strip as a string", r#"strip = "symbols""#, "package.metadata.s2i.strip")
+            .at("strip")
+            .says(&["expected a boolean, found the string `\"symbols\"`"]),
         case("features not an array", r#"features = "tls""#, "package.metadata.s2i.features")
             .at("features")
             .says(&["expected an array of strings, found the string"]),
@@ -785,6 +788,7 @@ features = ["fast"]
 no-default-features = true
 profile = "dist"
 vendor = false
+strip = false
 user = { builder = 2000, runtime = 3000 }
 env = { RUST_LOG = "info", TZ = "UTC" }
 labels = { "com.example.team" = "platform" }
@@ -849,6 +853,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     assert!(api.no_default_features);
     assert_eq!(api.profile, "dist");
     assert!(!api.vendor);
+    assert!(!api.strip);
     // The package wins; tables merge key by key.
     assert_eq!(api.port, Some(9090));
     assert_eq!((api.builder_user, api.runtime_user), (2000, 4000));

@@ -27,8 +27,7 @@ const RUN_SCRIPT: &str = "/usr/libexec/s2i/run";
 
 /// Serializes the Docker work of these tests.
 fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    support::engine_lock()
 }
 
 /// Runs `docker` and returns its trimmed stdout, panicking with stderr when it fails.

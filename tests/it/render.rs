@@ -158,6 +158,7 @@ features = ["tls", "metrics"]
 no-default-features = true
 profile = "dist"
 vendor = false
+strip = false
 user = { builder = 1234, runtime = 5678 }
 env = { RUST_LOG = "debug", APP_MODE = "production" }
 labels = { "com.example.team" = "web", "org.opencontainers.image.vendor" = "Acme" }
