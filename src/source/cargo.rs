@@ -522,6 +522,72 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_cut_crate_keeps_its_manifest_and_empty_target_files_listed_in_its_checksums() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tool-1.0.0");
+        let manifest = "[package]\nname = \"tool\"\nversion = \"1.0.0\"\nbuild = \"gen/build.rs\"\n\n[[bin]]\nname = \"tool-cli\"\n\n[[example]]\nname = \"demo\"\npath = \"ex/demo.rs\"\n";
+        for (rel, text) in [
+            ("Cargo.toml", manifest),
+            ("src/lib.rs", "pub mod big;"),
+            ("src/big.rs", "// a lot of code"),
+            ("src/bin/tool-cli.rs", "fn main() {}"),
+            ("src/bin/multi/main.rs", "fn main() {}"),
+            ("gen/build.rs", "fn main() {}"),
+            ("ex/demo.rs", "fn main() {}"),
+            ("tests/it.rs", "#[test] fn t() {}"),
+            ("README.md", "docs"),
+        ] {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::write(
+            dir.join(".cargo-checksum.json"),
+            r#"{"files":{"Cargo.toml":"abc","src/lib.rs":"def"},"package":"123"}"#,
+        )
+        .unwrap();
+        let doc: DocumentMut = manifest.parse().unwrap();
+        stub(&dir, &doc).unwrap();
+
+        let mut left = Vec::new();
+        for e in ignore::WalkBuilder::new(&dir)
+            .hidden(false)
+            .build()
+            .flatten()
+        {
+            if e.path().is_file() {
+                let rel = e.path().strip_prefix(&dir).unwrap().display().to_string();
+                left.push((rel, std::fs::read(e.path()).unwrap().len()));
+            }
+        }
+        left.sort();
+        let names: Vec<&str> = left.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                ".cargo-checksum.json",
+                "Cargo.toml",
+                "ex/demo.rs",
+                "gen/build.rs",
+                "src/bin/multi/main.rs",
+                "src/bin/tool-cli.rs",
+                "src/lib.rs",
+                "tests/it.rs",
+            ]
+        );
+        assert!(left.iter().all(|(n, len)| *len == 0 || !n.ends_with(".rs")));
+        let sums: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(".cargo-checksum.json")).unwrap())
+                .unwrap();
+        assert_eq!(sums["package"], "123");
+        assert_eq!(sums["files"]["Cargo.toml"], "abc");
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(sums["files"]["src/bin/tool-cli.rs"], empty);
+        assert_eq!(sums["files"].as_object().unwrap().len(), 7);
+        assert!(!tmp.path().join("tool-1.0.0.cut").exists());
+    }
+
+    #[test]
     fn merges_vendored_sources_into_the_users_config() {
         let snippet: DocumentMut = r#"
 [source.crates-io]

@@ -334,6 +334,19 @@ fn check_runtime(chain: &Chain, bin: &str, args: &[&str], expect: &str) {
     );
 }
 
+/// Prints the figures docs/BENCHMARKS.md records for the fixtures (`--nocapture` shows them).
+fn report(chain: &Chain, bin: &str, cold: f64) {
+    let image = chain.image(2);
+    let size: usize = docker(&["image", "inspect", "-f", "{{.Size}}", &image])
+        .parse()
+        .unwrap();
+    let binary = runtime_binary(&image, bin).len();
+    eprintln!(
+        "fixture `{}`: cold chain {cold:.1} s, runtime image {size} B, stripped binary {binary} B",
+        chain.names[2]
+    );
+}
+
 fn logs(events: &[Event]) -> String {
     events
         .iter()
@@ -357,8 +370,23 @@ fn a_cli_with_cut_crates_a_sys_crate_and_a_feature_switched_on_later() {
     let root = fixtures::cli(tmp.path());
     let chain = Chain::new("adopt-cli");
 
+    let started = std::time::Instant::now();
     let events = chain.build(&root);
+    let cold = started.elapsed().as_secs_f64();
     assert_eq!(warnings(&events), Vec::<String>::new(), "a first run warns");
+    // What the app stage uploaded (the same tar, from the vendor cache): `windows-sys` and the
+    // optional `instant` are cut to their manifests; the build below is offline and locked.
+    let files = entries(&source_tar(&root, "adopt-cli").0);
+    for cut in ["instant", "windows-sys"] {
+        let code: Vec<&str> = vendored(&files, cut)
+            .into_iter()
+            .filter(|p| !files[*p].is_empty() && p.ends_with(".rs"))
+            .collect();
+        assert!(
+            code.is_empty(),
+            "`{cut}` went into the image build: {code:?}"
+        );
+    }
     let log = logs(&events);
     let cargo_line = log
         .lines()
@@ -368,6 +396,7 @@ fn a_cli_with_cut_crates_a_sys_crate_and_a_feature_switched_on_later() {
         assert!(cargo_line.contains(flag), "{cargo_line}");
     }
     check_runtime(&chain, "adopt-cli", &[], "adopt-cli 0.3.0 sum=42");
+    report(&chain, "adopt-cli", cold);
 
     // The feature switched on after a first build: no cache is cleared.
     set_metadata(&root.join("Cargo.toml"), "features = [\"timing\"]");
@@ -391,6 +420,9 @@ fn a_workspace_with_a_renamed_bin_a_custom_profile_a_git_dependency_and_a_patch(
     let tmp = tempfile::tempdir().unwrap();
     let root = fixtures::workspace(tmp.path());
     let chain = Chain::new("ws-cli");
+    let started = std::time::Instant::now();
     chain.build(&root.join("crates/ws-cli"));
+    let cold = started.elapsed().as_secs_f64();
     check_runtime(&chain, "wsctl", &[], "wsctl git 7 patched");
+    report(&chain, "wsctl", cold);
 }
