@@ -1366,42 +1366,57 @@ fn a_version_bump_changes_no_spec_but_the_labels() {
     assert!(!text.contains(":0.2.0"), "a tag follows the version");
 }
 
-/// `kubectl kustomize` builds the example's directory, and puts every object in the namespace
-/// that only the kustomization names.
-#[test]
-fn kubectl_kustomize_builds_the_example() {
+/// Whether `kubectl` runs; when it does not, the test is skipped with a printed reason, unless
+/// CI=true or XTASK_S2I_REQUIRE_SCHEMAS=1, where it fails.
+fn kubectl_available(test: &str) -> bool {
     let required = std::env::var("CI").as_deref() == Ok("true")
         || std::env::var("XTASK_S2I_REQUIRE_SCHEMAS").as_deref() == Ok("1");
     let kubectl = std::process::Command::new("kubectl")
         .args(["version", "--client"])
         .output();
-    if !kubectl.as_ref().is_ok_and(|o| o.status.success()) {
-        assert!(
-            !required,
-            "`kubectl` is missing ({kubectl:?}), and CI=true or XTASK_S2I_REQUIRE_SCHEMAS=1\nnote: install the `kubectl` package"
-        );
-        eprintln!("skipping kubectl_kustomize_builds_the_example: no `kubectl`");
-        return;
+    if kubectl.as_ref().is_ok_and(|o| o.status.success()) {
+        return true;
     }
-    // The committed directory (kept up to date by `committed_example_manifests_are_up_to_date`).
-    let dir = support::example_dir().join("deploy/okd");
+    assert!(
+        !required,
+        "{test}: `kubectl` is missing ({kubectl:?}), and CI=true or XTASK_S2I_REQUIRE_SCHEMAS=1\nnote: install the `kubectl` package (kubectl 1.32 with kustomize 5.5)"
+    );
+    eprintln!("skipping {test}: no `kubectl`");
+    false
+}
+
+/// `kubectl kustomize DIR`, as the documents it prints.
+fn kustomize(dir: &Path) -> Vec<Value> {
     let out = std::process::Command::new("kubectl")
         .arg("kustomize")
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "kubectl kustomize failed: {}",
+        "kubectl kustomize `{}` failed: {}",
+        dir.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-    let docs: Vec<Value> = stdout
+    stdout
         .split("\n---\n")
         .map(|d| serde_norway::from_str(d).unwrap())
-        .collect();
+        .collect()
+}
+
+/// `kubectl kustomize` builds the example's directory, and puts every object in the namespace
+/// that only the kustomization names.
+#[test]
+fn kubectl_kustomize_builds_the_example() {
+    if !kubectl_available("kubectl_kustomize_builds_the_example") {
+        return;
+    }
+    // The committed directory (kept up to date by `committed_example_manifests_are_up_to_date`).
+    let dir = support::example_dir().join("deploy/okd");
+    let docs = kustomize(&dir);
     let expected = objects(&example_set()).len();
-    assert_eq!(docs.len(), expected, "{stdout}");
+    assert_eq!(docs.len(), expected, "{docs:#?}");
     for doc in &docs {
         assert_eq!(doc["metadata"]["namespace"], "hello", "{doc}");
     }
@@ -1439,6 +1454,34 @@ fn kubectl_kustomize_builds_the_example() {
         expected,
         "{stdout}"
     );
+}
+
+/// The CronJob, the RoleBinding and a directory without a namespace build too.
+#[test]
+fn kubectl_kustomize_builds_every_workload() {
+    if !kubectl_available("kubectl_kustomize_builds_every_workload") {
+        return;
+    }
+    let (_tmp, every_key) = every_key_workspace();
+    let (_tmp2, cron, _) = example_copy();
+    set_s2i(&cron, CRONJOB);
+    for (set, namespace, kind) in [
+        (one_set(&every_key), Some("demo"), "RoleBinding"),
+        (one_set(&cron), None, "CronJob"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        for (rel, (text, _)) in &set.files {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let docs = kustomize(tmp.path());
+        assert_eq!(docs.len(), objects(&set).len());
+        assert!(docs.iter().any(|d| d["kind"] == kind), "no {kind}");
+        for doc in &docs {
+            assert_eq!(doc["metadata"]["namespace"].as_str(), namespace, "{doc}");
+        }
+    }
 }
 
 /// A path dependency the cluster's clone does not hold fails the command, naming the
