@@ -1569,3 +1569,85 @@ fn tls_none_means_a_plain_http_route() {
     assert!(route["spec"].get("tls").is_none(), "{route}");
     assert_eq!(route["spec"]["port"]["targetPort"], "http");
 }
+
+/// What the cluster clones — the committed tree of this repository, cut to the app
+/// BuildConfig's `contextDir` — holds the example's whole Cargo workspace: cargo loads it there
+/// (every member, every path dependency) with the committed lock, and the `.s2iignore` at its
+/// top (if any) drops nothing it needs.
+#[test]
+fn the_committed_tree_holds_the_examples_cluster_source() {
+    let repo = support::repo_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = std::process::Command::new("git")
+        .args(["archive", "--format=tar", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    if !archive.status.success() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`git archive HEAD` failed in CI: {}",
+            String::from_utf8_lossy(&archive.stderr)
+        );
+        eprintln!("skipping: this checkout is no git repository");
+        return;
+    }
+    let clone = tmp.path().join("clone");
+    tar::Archive::new(archive.stdout.as_slice())
+        .unpack(&clone)
+        .unwrap();
+
+    let objects = by_kind_name(&example_set());
+    let app = &objects["BuildConfig/hello-world-app"];
+    let context = app["spec"]["source"]["contextDir"].as_str().unwrap_or(".");
+    // Only `contextDir` is the build's source: nothing above it is there.
+    let source = if context == "." {
+        clone
+    } else {
+        let source = tmp.path().join("source");
+        std::fs::rename(clone.join(context), &source).unwrap();
+        source
+    };
+    let workspace = app["spec"]["strategy"]["sourceStrategy"]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "XTASK_S2I_WORKSPACE_DIR")
+        .map(|e| e["value"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| ".".into());
+    let manifest = source.join(&workspace).join("Cargo.toml");
+    assert!(manifest.is_file(), "no `{}`", manifest.display());
+    if let Ok(ignore) = std::fs::read_to_string(source.join(".s2iignore")) {
+        panic!("the cluster's source has a `.s2iignore`; teach this test to apply it:\n{ignore}");
+    }
+    // `cargo fetch --locked` loads the workspace as the cluster's cargo will (it may download
+    // into the host's cache: crates come from the registry, not from the clone).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(&cargo)
+        .args(["fetch", "--locked", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the committed workspace does not load from the cluster's source: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    let mut members: Vec<&str> = metadata
+        .workspace_packages()
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    members.sort();
+    assert_eq!(members, ["hello-world", "xtask"]);
+    let root = source.canonicalize().unwrap();
+    for p in metadata.workspace_packages() {
+        for d in p.dependencies.iter().filter_map(|d| d.path.as_ref()) {
+            assert!(
+                d.as_std_path().canonicalize().unwrap().starts_with(&root),
+                "`{d}` is outside the clone"
+            );
+        }
+    }
+}
