@@ -17,6 +17,9 @@ use serde_json::Value;
 
 use crate::names;
 
+mod okd;
+pub use okd::Workload;
+
 /// The image every builder starts from unless the user says otherwise.
 pub const DEFAULT_BUILDER_BASE: &str = "docker.io/library/rust:1-slim";
 /// Environment variable that overrides `builder-base` (offline machines, CI).
@@ -194,8 +197,56 @@ pub const OKD_KEYS: &[KeyDoc] = &[
     KeyDoc {
         key: "build-resources",
         ty: "table",
-        default: "none",
+        default: "`{ requests = { cpu = \"500m\", memory = \"1Gi\", ephemeral-storage = \"2Gi\" }, limits = { memory = \"4Gi\", ephemeral-storage = \"10Gi\" } }`",
         example: r#"build-resources = { limits = { cpu = "2", memory = "4Gi" } }"#,
+    },
+    KeyDoc {
+        key: "build-timeout",
+        ty: "integer",
+        default: "`3600` (seconds)",
+        example: "build-timeout = 1800",
+    },
+    KeyDoc {
+        key: "tag",
+        ty: "string",
+        default: "`latest`",
+        example: r#"tag = "stable""#,
+    },
+    KeyDoc {
+        key: "workload",
+        ty: "string",
+        default: "`deployment` with `port`, else `none`",
+        example: r#"workload = "cronjob""#,
+    },
+    KeyDoc {
+        key: "schedule",
+        ty: "string",
+        default: "none (required by `workload = \"cronjob\"`)",
+        example: r#"schedule = "*/15 * * * *""#,
+    },
+    KeyDoc {
+        key: "health-path",
+        ty: "string",
+        default: "none (TCP probes on `port`)",
+        example: r#"health-path = "/healthz""#,
+    },
+    KeyDoc {
+        key: "resources",
+        ty: "table",
+        default: "`{ requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"128Mi\" } }`",
+        example: r#"resources = { limits = { memory = "256Mi" } }"#,
+    },
+    KeyDoc {
+        key: "source-secret",
+        ty: "string",
+        default: "none (a public repository)",
+        example: r#"source-secret = "hello-git""#,
+    },
+    KeyDoc {
+        key: "unauthenticated-webhooks",
+        ty: "boolean",
+        default: "`false`",
+        example: "unauthenticated-webhooks = true",
     },
 ];
 
@@ -376,6 +427,14 @@ pub struct RawOkd {
     pub replicas: Option<u32>,
     pub tls: Option<Tls>,
     pub build_resources: Option<RawResources>,
+    pub build_timeout: Option<i64>,
+    pub tag: Option<String>,
+    pub workload: Option<Workload>,
+    pub schedule: Option<String>,
+    pub health_path: Option<String>,
+    pub resources: Option<RawResources>,
+    pub source_secret: Option<String>,
+    pub unauthenticated_webhooks: Option<bool>,
 }
 
 /// `[package.metadata.s2i]` as written: every key optional.
@@ -470,6 +529,14 @@ impl RawOkd {
             replicas,
             tls,
             build_resources,
+            build_timeout,
+            tag,
+            workload,
+            schedule,
+            health_path,
+            resources,
+            source_secret,
+            unauthenticated_webhooks,
         } = self;
         RawOkd {
             namespace: namespace.or(ws.namespace),
@@ -483,6 +550,14 @@ impl RawOkd {
             replicas: replicas.or(ws.replicas),
             tls: tls.or(ws.tls),
             build_resources: build_resources.or(ws.build_resources),
+            build_timeout: build_timeout.or(ws.build_timeout),
+            tag: tag.or(ws.tag),
+            workload: workload.or(ws.workload),
+            schedule: schedule.or(ws.schedule),
+            health_path: health_path.or(ws.health_path),
+            resources: resources.or(ws.resources),
+            source_secret: source_secret.or(ws.source_secret),
+            unauthenticated_webhooks: unauthenticated_webhooks.or(ws.unauthenticated_webhooks),
         }
     }
 }
@@ -529,8 +604,23 @@ pub struct OkdConfig {
     pub webhooks: BTreeMap<WebhookKind, String>,
     pub replicas: u32,
     pub tls: Tls,
+    /// Resources of every build, defaults merged with `okd.build-resources`.
     pub build_limits: BTreeMap<String, String>,
     pub build_requests: BTreeMap<String, String>,
+    /// `completionDeadlineSeconds` of every build.
+    pub build_timeout: u32,
+    /// The stable tag of the chain's ImageStreamTags (`okd.tag`).
+    pub tag: String,
+    pub workload: Workload,
+    /// The CronJob's schedule; set exactly when `workload` is [`Workload::CronJob`].
+    pub schedule: Option<String>,
+    /// The HTTP path of the probes; TCP probes on the port when `None`.
+    pub health_path: Option<String>,
+    /// Resources of the container, defaults merged with `okd.resources`.
+    pub limits: BTreeMap<String, String>,
+    pub requests: BTreeMap<String, String>,
+    pub source_secret: Option<String>,
+    pub unauthenticated_webhooks: bool,
 }
 
 /// The validated configuration of one package, with every default applied.
@@ -769,8 +859,10 @@ fn parse_raw(src: &Source) -> Result<RawConfig, ConfigError> {
             okd,
             &OKD_KEYS.iter().map(|k| k.key).collect::<Vec<_>>(),
         )?;
-        if let Some(res) = okd.get("build-resources").filter(|v| v.is_object()) {
-            check_keys(src, &["okd", "build-resources"], res, RESOURCE_KEYS)?;
+        for table in ["build-resources", "resources"] {
+            if let Some(res) = okd.get(table).filter(|v| v.is_object()) {
+                check_keys(src, &["okd", table], res, RESOURCE_KEYS)?;
+            }
         }
     }
     if let Some(user) = src.value.get("user").filter(|v| v.is_object()) {
@@ -1269,6 +1361,7 @@ impl Validator<'_> {
             info.repository.clone(),
             metadata,
             &runtime_image,
+            port,
         )?;
 
         Ok(Config {
@@ -1301,6 +1394,7 @@ impl Validator<'_> {
         repository: Option<String>,
         metadata: &Metadata,
         runtime_image: &str,
+        port: Option<u16>,
     ) -> Result<OkdConfig, ConfigError> {
         let RawOkd {
             namespace,
@@ -1312,6 +1406,14 @@ impl Validator<'_> {
             replicas,
             tls,
             build_resources,
+            build_timeout,
+            tag,
+            workload,
+            schedule,
+            health_path,
+            resources,
+            source_secret,
+            unauthenticated_webhooks,
         } = raw;
         if let Some(ns) = &namespace {
             self.check(&["okd", "namespace"], names::dns1123_label(ns), || {
@@ -1386,29 +1488,30 @@ impl Validator<'_> {
             hooks.insert(*k, secret);
         }
         let replicas = replicas.unwrap_or(1);
-        let res = build_resources.unwrap_or_default();
-        let check_res = |which: &'static str,
-                         map: Option<BTreeMap<String, String>>|
-         -> Result<BTreeMap<String, String>, ConfigError> {
-            let map = map.unwrap_or_default();
-            for (k, v) in &map {
-                if !RESOURCE_NAMES.contains(&k.as_str()) {
-                    return Err(self.err(
-                        &["okd", "build-resources", which, k],
-                        format!("unknown resource `{}`", names::printable(k)),
-                        Some("the resources are `cpu`, `memory` and `ephemeral-storage`".into()),
-                    ));
-                }
-                self.check(
-                    &["okd", "build-resources", which, k],
-                    names::quantity(v),
-                    || r#"e.g. `cpu = "2"`, `memory = "4Gi"`"#.into(),
-                )?;
-            }
-            Ok(map)
-        };
-        let build_limits = check_res("limits", res.limits)?;
-        let build_requests = check_res("requests", res.requests)?;
+        let (build_limits, build_requests) = self.resources(
+            "build-resources",
+            build_resources.unwrap_or_default(),
+            okd::DEFAULT_BUILD_RESOURCES,
+        )?;
+        let (limits, requests) = self.resources(
+            "resources",
+            resources.unwrap_or_default(),
+            okd::DEFAULT_RESOURCES,
+        )?;
+        let workload = self.workload(workload, schedule, health_path.as_deref(), port)?;
+        if let Some(secret) = &source_secret {
+            self.check(&["okd", "source-secret"], names::dns1123_subdomain(secret), || {
+                "the value names the Secret holding the git credentials, e.g. `source-secret = \"hello-git\"`".into()
+            })?;
+        }
+        let unauthenticated_webhooks = unauthenticated_webhooks.unwrap_or(false);
+        if unauthenticated_webhooks && hooks.is_empty() {
+            return Err(self.err(
+                &["okd", "unauthenticated-webhooks"],
+                "there is no webhook for unauthenticated callers to reach",
+                Some("configure `okd.webhooks`, e.g. `webhooks = [\"github\"]`, or leave `unauthenticated-webhooks` unset".into()),
+            ));
+        }
         Ok(OkdConfig {
             namespace,
             git_uri,
@@ -1420,6 +1523,15 @@ impl Validator<'_> {
             tls: tls.unwrap_or_default(),
             build_limits,
             build_requests,
+            build_timeout: self.build_timeout(build_timeout)?,
+            tag: self.okd_tag(tag)?,
+            workload: workload.0,
+            schedule: workload.1,
+            health_path,
+            limits,
+            requests,
+            source_secret,
+            unauthenticated_webhooks,
         })
     }
 }

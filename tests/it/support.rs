@@ -54,25 +54,19 @@ pub fn schemas_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
-/// Copies the example (without `target/`) into `dest`, rewriting its path dependencies on
-/// xtask-s2i to absolute paths so the copy builds anywhere. Returns the copy's root.
+/// Copies the example (without `target/`) into `dest/examples/hello-world`, laid out as in this
+/// repository: the library crate its path dependencies name (`Cargo.toml`, `README.md`, `src/`,
+/// `templates/`) is copied to `dest`, so the relative paths stay as committed and `dest` stands
+/// for the repository the cluster clones. Returns the copy's root.
 pub fn copy_example(dest: &Path) -> PathBuf {
-    let root = dest.join("hello-world");
+    let root = dest.join("examples/hello-world");
     copy_dir(&example_dir(), &root);
     let repo = repo_root();
-    for manifest in ["Cargo.toml", "xtask/Cargo.toml"] {
-        let path = root.join(manifest);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let text = text
-            .replace(
-                "path = \"../../..\"",
-                &format!("path = {:?}", repo.display().to_string()),
-            )
-            .replace(
-                "path = \"../..\"",
-                &format!("path = {:?}", repo.display().to_string()),
-            );
-        std::fs::write(&path, text).unwrap();
+    for file in ["Cargo.toml", "README.md"] {
+        std::fs::copy(repo.join(file), dest.join(file)).unwrap();
+    }
+    for dir in ["src", "templates"] {
+        copy_dir(&repo.join(dir), &dest.join(dir));
     }
     root
 }
