@@ -72,6 +72,7 @@ features = ["extra"]
 no-default-features = true
 profile = "release"
 vendor = false
+strip = false
 user = { builder = 1001, runtime = 1000 }
 env = { RUST_LOG = "info", FLAG = "no", MODE = "on", PERM = "0755", VERSION = "1.0", TILDE = "~", NOTHING = "null", TRUTH = "true" }
 labels = { "com.example.team" = "platform", "com.example.enabled" = "yes" }
