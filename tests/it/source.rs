@@ -586,9 +586,7 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
 fn a_missing_path_dependency_names_the_manifest_and_the_path() {
     let tmp = tempfile::tempdir().unwrap();
     let root = support::copy_example(tmp.path());
-    // Beside the example, as `../ext`.
-    let beside = root.parent().unwrap().to_path_buf();
-    let ext = beside.join("ext");
+    let ext = tmp.path().join("ext");
     write(
         &ext.join("Cargo.toml"),
         "[package]\nname = \"ext\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\ngone = { path = \"../gone\" }\n",
@@ -612,7 +610,7 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         msg.contains(&ext.join("Cargo.toml").display().to_string()),
         "{msg}"
     );
-    let gone = beside.canonicalize().unwrap().join("gone/Cargo.toml");
+    let gone = tmp.path().canonicalize().unwrap().join("gone/Cargo.toml");
     assert!(
         msg.contains(&format!("`{}` does not exist", gone.display())),
         "{msg}"
