@@ -39,7 +39,9 @@ struct Needed {
 impl ClusterSource {
     /// Finds the source directory of `plan`'s workspace. The repository root is the directory
     /// `okd.context-dir` levels above the workspace root (the git checkout's top when the
-    /// default was taken from git).
+    /// default was taken from git). A workspace outside any git checkout is a copy whose
+    /// repository cannot be known: its path dependencies outside that directory are not
+    /// checked (and not part of the source).
     pub fn find(plan: &Plan) -> Result<ClusterSource> {
         let config = &plan.config;
         let ws_root = canon(&config.workspace_root)?;
@@ -59,7 +61,11 @@ impl ClusterSource {
         let (members, deps) = needed(&ws_root)?;
         let mut needed_dirs = vec![ws_root.clone()];
         needed_dirs.extend(members);
+        let in_git = ws_root.ancestors().any(|d| d.join(".git").exists());
         for need in deps {
+            if !need.dir.starts_with(&repo) && !in_git {
+                continue;
+            }
             if !need.dir.starts_with(&repo) {
                 bail!(
                     "the path dependency `{}` of `{}` is `{}`, outside the repository the cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the workspace)\nnote: the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or move it into the repository; if the repository holds it, set `okd.context-dir` to the workspace's directory inside the repository",

@@ -622,8 +622,8 @@ fn a_compile_error_fails_with_the_compiler_message_and_moves_no_tag() {
     let before = p.ids();
     support::edit(
         &p.file("src/main.rs"),
-        "println!(\"{}\", greeting(&args.name));",
-        "let broken: u32 = greeting(&args.name);",
+        "println!(\"{}\", greeting(&name));",
+        "let broken: u32 = greeting(&name);",
     );
     let err = p.build(&Buffer::new()).unwrap_err();
     let msg = format!("{err:#}");

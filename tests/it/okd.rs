@@ -1490,6 +1490,13 @@ fn kubectl_kustomize_builds_every_workload() {
 #[test]
 fn a_path_dependency_outside_the_repository_is_an_error() {
     let (tmp, manifest, okd) = example_copy();
+    // Checked in a git checkout, which is what the cluster builds from.
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(tmp.path())
+        .status()
+        .expect("run `git init`");
+    assert!(git.success());
     let outside = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(outside.path().join("shared/src")).unwrap();
     std::fs::write(
@@ -1529,6 +1536,13 @@ fn a_path_dependency_outside_the_repository_is_an_error() {
     }
     let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
     assert_eq!(before, after, "a failed run changed the manifests");
+
+    // Outside any git checkout (a copy, as the bench makes), the repository is unknown: the
+    // dependency is not checked, and not part of the source.
+    std::fs::remove_dir_all(tmp.path().join(".git")).unwrap();
+    let objects = by_kind_name(&one_set(&manifest));
+    let app = &objects["BuildConfig/hello-world-app"];
+    assert!(app["spec"]["source"].get("contextDir").is_none(), "{app}");
 }
 
 /// The `.s2iignore` at the top of the cluster's source must not drop what cargo loads: here a

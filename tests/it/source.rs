@@ -414,6 +414,7 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
         String::from_utf8_lossy(&out.stderr)
     );
     let run = std::process::Command::new(target.join("debug/hello-world"))
+        .args(["--name", "World"])
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&run.stdout), "Howdy World!\n");
@@ -595,7 +596,7 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
     support::edit(
         &root.join("Cargo.toml"),
         "[dependencies]\n",
-        "[dependencies]\next = { path = \"../ext\" }\n",
+        "[dependencies]\next = { path = \"../../ext\" }\n",
     );
     let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
     let plan = xtask_s2i::cli::plans(&metadata, &[], None)
