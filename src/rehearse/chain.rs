@@ -66,7 +66,10 @@ pub fn order(m: &Manifests) -> Result<Vec<Step<'_>>> {
             );
         };
         let bc = pending.remove(i);
-        let kind = match (&bc.spec.strategy.docker_strategy, &bc.spec.strategy.source_strategy) {
+        let kind = match (
+            &bc.spec.strategy.docker_strategy,
+            &bc.spec.strategy.source_strategy,
+        ) {
             (_, Some(_)) => Kind::Source,
             (Some(_), None) => Kind::Docker,
             (None, None) => bail!(
@@ -164,7 +167,11 @@ pub fn resolve(
             let built: Vec<String> = done.iter().map(|s| format!("`{}`", s.output)).collect();
             bail!(
                 "the BuildConfig `{bc}` refers to the ImageStreamTag `{name}`, which no committed BuildConfig builds and no committed ImageStream imports, so it would wait forever in the cluster\nnote: the tags the BuildConfigs build are {}",
-                if built.is_empty() { "none".to_string() } else { built.join(", ") }
+                if built.is_empty() {
+                    "none".to_string()
+                } else {
+                    built.join(", ")
+                }
             );
         };
         kind = from.kind.as_str();
@@ -173,7 +180,10 @@ pub fn resolve(
             _ => from.name.clone(),
         };
     }
-    bail!("the BuildConfig `{bc}` refers to `{}` through too many ImageStream tags", r.name)
+    bail!(
+        "the BuildConfig `{bc}` refers to `{}` through too many ImageStream tags",
+        r.name
+    )
 }
 
 fn external(reference: &str, stand_in: Option<&str>) -> Source {

@@ -47,12 +47,18 @@ impl Rehearsal<'_, '_, '_> {
             Some(d) => d.clone(),
             None => {
                 let path = strategy.dockerfile_path.as_deref().unwrap_or("Dockerfile");
-                let found = entries.iter().find(|e| e.path == path.trim_start_matches("./"));
+                let found = entries
+                    .iter()
+                    .find(|e| e.path == path.trim_start_matches("./"));
                 match found {
                     Some(e) => String::from_utf8_lossy(&e.data).into_owned(),
                     None => bail!(
                         "step `source`: there is no `{path}` in the committed `{}`\nnote: commit it, or set `dockerStrategy.dockerfilePath`",
-                        if context_dir.is_empty() { "." } else { context_dir }
+                        if context_dir.is_empty() {
+                            "."
+                        } else {
+                            context_dir
+                        }
                     ),
                 }
             }
@@ -76,7 +82,10 @@ impl Rehearsal<'_, '_, '_> {
             .iter()
             .map(|l| (l.name.clone(), l.value.clone()))
             .collect();
-        labels.push((crate::plan::TOOL_LABEL.to_string(), self.package.to_string()));
+        labels.push((
+            crate::plan::TOOL_LABEL.to_string(),
+            self.package.to_string(),
+        ));
         let label_line: Vec<String> = labels.iter().map(|(k, v)| format!("{k:?}={v:?}")).collect();
         dockerfile = format!(
             "{}\n# Added by the rehearsal: `output.imageLabels` and this tool's label.\nLABEL {}\n",
@@ -92,7 +101,18 @@ impl Rehearsal<'_, '_, '_> {
                 "{} (BuildConfig `{}`, Docker strategy{})",
                 step.local,
                 bc.name,
-                if from_git { format!(", `{}`", if context_dir.is_empty() { "." } else { context_dir }) } else { String::new() }
+                if from_git {
+                    format!(
+                        ", `{}`",
+                        if context_dir.is_empty() {
+                            "."
+                        } else {
+                            context_dir
+                        }
+                    )
+                } else {
+                    String::new()
+                }
             ),
         );
         self.docker
@@ -112,7 +132,11 @@ fn read_tree(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
     for e in read {
         let path = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let meta = std::fs::symlink_metadata(&path)?;
         if meta.is_dir() {
             read_tree(&path, &rel, out)?;
@@ -120,7 +144,8 @@ fn read_tree(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
             let target = std::fs::read_link(&path)?;
             out.push(Entry::link(&rel, &target.to_string_lossy()));
         } else {
-            let data = std::fs::read(&path).with_context(|| format!("failed to read `{}`", path.display()))?;
+            let data = std::fs::read(&path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
             out.push(Entry::file(&rel, data, super::paths::mode_of(&meta)));
         }
     }
@@ -129,7 +154,10 @@ fn read_tree(dir: &Path, prefix: &str, out: &mut Vec<Entry>) -> Result<()> {
 
 /// The image of the last `FROM`.
 fn last_from(dockerfile: &str) -> Option<String> {
-    dockerfile.lines().rev().find_map(|l| from_image(l).map(|(_, image, _)| image.to_string()))
+    dockerfile
+        .lines()
+        .rev()
+        .find_map(|l| from_image(l).map(|(_, image, _)| image.to_string()))
 }
 
 /// `FROM [--flags] image [AS name]` -> (flags, image, rest).
@@ -168,7 +196,10 @@ pub fn replace_last_from(dockerfile: &str, image: &str) -> Option<String> {
 /// `dockerStrategy.env` as `ENV` after the last `FROM`, as the build controller adds it.
 fn with_env(dockerfile: &str, env: &[super::manifests::EnvVar]) -> String {
     let mut lines: Vec<String> = dockerfile.lines().map(str::to_string).collect();
-    let at = lines.iter().rposition(|l| from_image(l).is_some()).map_or(0, |i| i + 1);
+    let at = lines
+        .iter()
+        .rposition(|l| from_image(l).is_some())
+        .map_or(0, |i| i + 1);
     let vars: Vec<String> = env
         .iter()
         .filter_map(|e| Some(format!("{}={:?}", e.name, e.value.as_ref()?)))
@@ -182,7 +213,10 @@ fn with_env(dockerfile: &str, env: &[super::manifests::EnvVar]) -> String {
 /// A dynamically linked executable copied onto `FROM scratch` would fail with `exec: no such file
 /// or directory`.
 fn check_static(entries: &[Entry]) -> Result<()> {
-    for e in entries.iter().filter(|e| e.link.is_none() && e.data.starts_with(b"\x7fELF")) {
+    for e in entries
+        .iter()
+        .filter(|e| e.link.is_none() && e.data.starts_with(b"\x7fELF"))
+    {
         if let Linkage::Dynamic { interpreter } = linkage(&e.data) {
             bail!(
                 "step `dockerfile`: `{}` is dynamically linked (it needs `{interpreter}`), so it cannot run on the `FROM scratch` image\nnote: link it statically (`RUSTFLAGS=\"-C target-feature=+crt-static\"` with an explicit `--target`), as the default `assemble` does",
@@ -204,7 +238,10 @@ mod tests {
             replace_last_from(d, "localhost/b:rehearse").unwrap(),
             "FROM a AS build\nRUN x\nFROM --platform=linux/amd64 localhost/b:rehearse AS final\nCMD y\n"
         );
-        assert_eq!(last_from("FROM scratch\nCOPY a /a\n").as_deref(), Some("scratch"));
+        assert_eq!(
+            last_from("FROM scratch\nCOPY a /a\n").as_deref(),
+            Some("scratch")
+        );
         assert_eq!(replace_last_from("RUN x\n", "b"), None);
     }
 }

@@ -48,7 +48,10 @@ fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
 
 /// The commit `rev` names, if any.
 fn commit_of(dir: &Path, rev: &str) -> Result<Option<String>> {
-    git(dir, &["rev-parse", "--verify", "-q", &format!("{rev}^{{commit}}")])
+    git(
+        dir,
+        &["rev-parse", "--verify", "-q", &format!("{rev}^{{commit}}")],
+    )
 }
 
 /// Resolves `git_ref` in the repository holding `workspace` and reports the commit, and whether
@@ -115,7 +118,11 @@ fn report(c: &Committed, sink: &dyn Sink) -> Result<()> {
     let subject = git(&c.root, &["log", "-1", "--format=%s", &c.commit])?.unwrap_or_default();
     sink.event(Event::status(
         "Rehearsing",
-        format!("commit {} ({}) \"{subject}\", as the cluster will clone it", c.short(), c.from),
+        format!(
+            "commit {} ({}) \"{subject}\", as the cluster will clone it",
+            c.short(),
+            c.from
+        ),
     ));
     let head = commit_of(&c.root, "HEAD")?;
     if head.as_deref() != Some(c.commit.as_str()) {
@@ -128,7 +135,12 @@ fn report(c: &Committed, sink: &dyn Sink) -> Result<()> {
         )));
     }
     if !c.uncommitted.is_empty() {
-        let shown: Vec<String> = c.uncommitted.iter().take(5).map(|p| format!("`{p}`")).collect();
+        let shown: Vec<String> = c
+            .uncommitted
+            .iter()
+            .take(5)
+            .map(|p| format!("`{p}`"))
+            .collect();
         let more = match c.uncommitted.len() {
             n if n > 5 => format!(" and {} more", n - 5),
             _ => String::new(),
@@ -154,7 +166,10 @@ pub fn export(c: &Committed, dest: &Path) -> Result<()> {
         .context("failed to run `git archive`")?;
     let mut archive = tar::Archive::new(reader);
     archive.set_preserve_permissions(true);
-    archive
-        .unpack(dest)
-        .with_context(|| format!("failed to export the tree of {} with `git archive`", c.short()))
+    archive.unpack(dest).with_context(|| {
+        format!(
+            "failed to export the tree of {} with `git archive`",
+            c.short()
+        )
+    })
 }

@@ -275,8 +275,12 @@ pub fn read(tree: &Path, dir: &Path) -> Result<Manifests> {
     let kustomization = abs.join("kustomization.yaml");
     let files: Vec<PathBuf> = if kustomization.is_file() {
         let text = std::fs::read_to_string(&kustomization)?;
-        let k: Kustomization = serde_norway::from_str(&text)
-            .with_context(|| format!("failed to parse `{}`", dir.join("kustomization.yaml").display()))?;
+        let k: Kustomization = serde_norway::from_str(&text).with_context(|| {
+            format!(
+                "failed to parse `{}`",
+                dir.join("kustomization.yaml").display()
+            )
+        })?;
         k.resources.iter().map(|r| dir.join(r)).collect()
     } else {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&abs)?
@@ -299,7 +303,10 @@ fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
     let text = std::fs::read_to_string(tree.join(file))
         .with_context(|| format!("failed to read the committed manifest `{}`", file.display()))?;
     let malformed = |kind: &str, name: &str| {
-        format!("the committed {kind} `{name}` in `{}` is malformed", file.display())
+        format!(
+            "the committed {kind} `{name}` in `{}` is malformed",
+            file.display()
+        )
     };
     for doc in serde_norway::Deserializer::from_str(&text) {
         let value = serde_norway::Value::deserialize(doc)
@@ -327,12 +334,15 @@ fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
                 } else {
                     &o.spec["jobTemplate"]["spec"]["template"]["spec"]
                 };
-                let pod: PodSpec =
-                    serde_norway::from_value(pod.clone()).with_context(|| malformed(kind, &name))?;
+                let pod: PodSpec = serde_norway::from_value(pod.clone())
+                    .with_context(|| malformed(kind, &name))?;
                 let triggers = match o.metadata.annotations.get("image.openshift.io/triggers") {
                     Some(json) => serde_json::from_str::<Vec<Trigger>>(json)
                         .with_context(|| {
-                            format!("{}: its `image.openshift.io/triggers` annotation", malformed(kind, &name))
+                            format!(
+                                "{}: its `image.openshift.io/triggers` annotation",
+                                malformed(kind, &name)
+                            )
                         })?
                         .into_iter()
                         .filter(|t| t.from.kind == "ImageStreamTag")

@@ -161,7 +161,13 @@ impl Rehearsal<'_, '_, '_> {
                 chain::Kind::Source => self.source_step(step, done).await,
             }
             .map_err(|e| self.failed(&bc.name, &bc.file, e))?;
-            self.docker.tag(&id, step.local.split(':').next().unwrap_or_default(), chain::TAG).await?;
+            self.docker
+                .tag(
+                    &id,
+                    step.local.split(':').next().unwrap_or_default(),
+                    chain::TAG,
+                )
+                .await?;
             self.docker.janitor().forget_image(&id);
             if let Ok(mut t) = self.tags.lock() {
                 t.push(step.local.clone());
@@ -197,7 +203,10 @@ impl Rehearsal<'_, '_, '_> {
             .uncommitted
             .iter()
             .filter(|p| {
-                let name = Path::new(p.as_str()).file_name().and_then(|n| n.to_str()).unwrap_or(p);
+                let name = Path::new(p.as_str())
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(p);
                 text.contains(p.as_str()) || text.contains(name)
             })
             .collect();
@@ -224,11 +233,17 @@ impl Rehearsal<'_, '_, '_> {
                 let info = self.docker.existing_image(&local).await?;
                 Ok((local, info))
             }
-            chain::Source::External { reference, stand_in } => {
+            chain::Source::External {
+                reference,
+                stand_in,
+            } => {
                 if stand_in {
                     self.status(
                         "Using",
-                        format!("{reference} in place of {} (`--builder-base`)", r.describe()),
+                        format!(
+                            "{reference} in place of {} (`--builder-base`)",
+                            r.describe()
+                        ),
                     );
                 }
                 let info = self
@@ -247,10 +262,21 @@ impl Rehearsal<'_, '_, '_> {
 
     /// Removes the `<stream>:rehearse` tags (and their images when nothing else tags them).
     async fn remove_tags(&self) {
-        let tags = self.tags.lock().map(|mut t| std::mem::take(&mut *t)).unwrap_or_default();
+        let tags = self
+            .tags
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
         for tag in tags.iter().rev() {
-            let options = RemoveImageOptionsBuilder::default().force(false).noprune(false).build();
-            let _ = self.docker.api().remove_image(tag, Some(options), None).await;
+            let options = RemoveImageOptionsBuilder::default()
+                .force(false)
+                .noprune(false)
+                .build();
+            let _ = self
+                .docker
+                .api()
+                .remove_image(tag, Some(options), None)
+                .await;
         }
     }
 }

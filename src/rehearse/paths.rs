@@ -82,7 +82,8 @@ pub fn tar(entries: &[Entry]) -> Result<Vec<u8>> {
         }
         .with_context(|| format!("failed to add `{}` to the build context", e.path))?;
     }
-    tar.into_inner().context("failed to finish the build context")
+    tar.into_inner()
+        .context("failed to finish the build context")
 }
 
 /// `destinationDir` as a context path prefix: `.`, `./`, `` -> ``; `bin/` -> `bin`.
@@ -132,14 +133,22 @@ impl Rehearsal<'_, '_, '_> {
         self.docker.remove_container(&container).await?;
         match result {
             Ok(()) => {}
-            Err(DockerError::DockerResponseServerError { status_code: 404, .. }) => bail!(
+            Err(DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => bail!(
                 "its `sourcePath` `{source}` is not in the image `{image}`\nnote: it must be where the image's build installs the file (for the app image, the path `assemble` installs the binary at)"
             ),
-            Err(e) => return Err(e).with_context(|| format!("failed to read `{source}` out of `{image}`")),
+            Err(e) => {
+                return Err(e)
+                    .with_context(|| format!("failed to read `{source}` out of `{image}`"));
+            }
         }
         let mut out = Vec::new();
         let mut archive = tar::Archive::new(bytes.as_slice());
-        for entry in archive.entries().context("failed to read the archive of the image's files")? {
+        for entry in archive
+            .entries()
+            .context("failed to read the archive of the image's files")?
+        {
             let mut entry = entry.context("failed to read the archive of the image's files")?;
             let name = entry.path()?.to_string_lossy().into_owned();
             // The archive's paths start with the base name of `sourcePath`.
@@ -155,7 +164,11 @@ impl Rehearsal<'_, '_, '_> {
             if rel.is_empty() {
                 continue;
             }
-            let at = if dest.is_empty() { rel.to_string() } else { format!("{dest}/{rel}") };
+            let at = if dest.is_empty() {
+                rel.to_string()
+            } else {
+                format!("{dest}/{rel}")
+            };
             let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;
             match entry.header().entry_type() {
                 tar::EntryType::Regular | tar::EntryType::Continuous => {
@@ -170,8 +183,15 @@ impl Rehearsal<'_, '_, '_> {
                 _ => {}
             }
         }
-        let what = if out.len() == 1 { format!("`{}`", out[0].path) } else { format!("{} files", out.len()) };
-        self.status("Copied", format!("{source} from {image} to {what} of the build context"));
+        let what = if out.len() == 1 {
+            format!("`{}`", out[0].path)
+        } else {
+            format!("{} files", out.len())
+        };
+        self.status(
+            "Copied",
+            format!("{source} from {image} to {what} of the build context"),
+        );
         Ok(out)
     }
 }

@@ -33,7 +33,9 @@ impl Rehearsal<'_, '_, '_> {
         let mut ran = 0;
         for w in &self.manifests.workloads {
             for c in &w.pod.containers {
-                let Some(step) = step_for(w, c, steps) else { continue };
+                let Some(step) = step_for(w, c, steps) else {
+                    continue;
+                };
                 ran += 1;
                 self.run_container(w, c, step).await.map_err(|e| {
                     e.context(format!(
@@ -94,7 +96,13 @@ impl Rehearsal<'_, '_, '_> {
         result
     }
 
-    async fn watch(&self, w: &Workload, c: &Container, step: &Step<'_>, container: &str) -> Result<()> {
+    async fn watch(
+        &self,
+        w: &Workload,
+        c: &Container,
+        step: &Step<'_>,
+        container: &str,
+    ) -> Result<()> {
         let how = format!("{} as {UID}:0, read-only root, no capabilities", step.local);
         self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
         self.docker
@@ -109,12 +117,26 @@ impl Rehearsal<'_, '_, '_> {
                     if code != 0 {
                         bail!("step `run`: the job's container exited with code {code}");
                     }
-                    self.status("Ran", format!("CronJob `{}`: exit code 0 in {:.1}s", w.name, started.elapsed().as_secs_f64()));
+                    self.status(
+                        "Ran",
+                        format!(
+                            "CronJob `{}`: exit code 0 in {:.1}s",
+                            w.name,
+                            started.elapsed().as_secs_f64()
+                        ),
+                    );
                     return Ok(());
                 }
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
-            self.status("Stopped", format!("CronJob `{}`: still running after {}s", w.name, JOB_LIMIT.as_secs()));
+            self.status(
+                "Stopped",
+                format!(
+                    "CronJob `{}`: still running after {}s",
+                    w.name,
+                    JOB_LIMIT.as_secs()
+                ),
+            );
             return Ok(());
         }
         let Some(probe) = &c.readiness_probe else {
@@ -125,7 +147,14 @@ impl Rehearsal<'_, '_, '_> {
                     SETTLE.as_secs()
                 );
             }
-            self.status("Running", format!("Deployment `{}`: still up after {}s (no readiness probe to wait for)", w.name, SETTLE.as_secs()));
+            self.status(
+                "Running",
+                format!(
+                    "Deployment `{}`: still up after {}s (no readiness probe to wait for)",
+                    w.name,
+                    SETTLE.as_secs()
+                ),
+            );
             return Ok(());
         };
         let (port, http_path) = probe_target(c, probe)?;
@@ -136,7 +165,9 @@ impl Rehearsal<'_, '_, '_> {
         };
         loop {
             if let Some(code) = self.exited(container).await? {
-                bail!("step `readiness probe`: the container exited with code {code} before it was ready ({what})");
+                bail!(
+                    "step `readiness probe`: the container exited with code {code} before it was ready ({what})"
+                );
             }
             let ip = self.container_ip(container).await?;
             let addr = SocketAddr::new(ip, port);
@@ -150,7 +181,12 @@ impl Rehearsal<'_, '_, '_> {
                 Ok(detail) => {
                     self.status(
                         "Ready",
-                        format!("{} `{}`: readiness probe {what} {detail} after {:.1}s", w.kind, w.name, started.elapsed().as_secs_f64()),
+                        format!(
+                            "{} `{}`: readiness probe {what} {detail} after {:.1}s",
+                            w.kind,
+                            w.name,
+                            started.elapsed().as_secs_f64()
+                        ),
                     );
                     return Ok(());
                 }
@@ -165,7 +201,13 @@ impl Rehearsal<'_, '_, '_> {
 
     /// The exit code when the container is no longer running.
     async fn exited(&self, container: &str) -> Result<Option<i64>> {
-        let state = self.docker.api().inspect_container(container, None).await?.state.unwrap_or_default();
+        let state = self
+            .docker
+            .api()
+            .inspect_container(container, None)
+            .await?
+            .state
+            .unwrap_or_default();
         Ok((!state.running.unwrap_or(false)).then(|| state.exit_code.unwrap_or(-1)))
     }
 
@@ -174,14 +216,26 @@ impl Rehearsal<'_, '_, '_> {
         let ip = info
             .network_settings
             .and_then(|n| n.networks)
-            .and_then(|n| n.into_values().find_map(|e| e.ip_address.filter(|ip| !ip.is_empty())))
-            .ok_or_else(|| anyhow!("step `readiness probe`: the container has no IP address on a Docker network"))?;
-        ip.parse().with_context(|| format!("the container's IP address `{ip}`"))
+            .and_then(|n| {
+                n.into_values()
+                    .find_map(|e| e.ip_address.filter(|ip| !ip.is_empty()))
+            })
+            .ok_or_else(|| {
+                anyhow!(
+                    "step `readiness probe`: the container has no IP address on a Docker network"
+                )
+            })?;
+        ip.parse()
+            .with_context(|| format!("the container's IP address `{ip}`"))
     }
 
     /// The last lines of the container's output, as log events and for an error.
     async fn logs(&self, container: &str, name: &str) -> String {
-        let options = LogsOptionsBuilder::default().stdout(true).stderr(true).tail("40").build();
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail("40")
+            .build();
         let mut stream = self.docker.api().logs(container, Some(options));
         let mut output = Output::new(name);
         while let Some(Ok(chunk)) = stream.next().await {
@@ -197,7 +251,13 @@ impl Rehearsal<'_, '_, '_> {
 
 /// The rehearsal step whose image `c` of `w` runs.
 fn step_for<'s, 'm>(w: &Workload, c: &Container, steps: &'s [Step<'m>]) -> Option<&'s Step<'m>> {
-    let qualified = |n: &str| if n.contains(':') { n.to_string() } else { format!("{n}:latest") };
+    let qualified = |n: &str| {
+        if n.contains(':') {
+            n.to_string()
+        } else {
+            format!("{n}:latest")
+        }
+    };
     let by_trigger = w
         .triggers
         .iter()
@@ -214,7 +274,9 @@ fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
     let (port, path) = match (&probe.http_get, &probe.tcp_socket) {
         (Some(h), _) => (&h.port, Some(h.path.clone().unwrap_or_else(|| "/".into()))),
         (None, Some(t)) => (&t.port, None),
-        (None, None) => bail!("step `readiness probe`: only `httpGet` and `tcpSocket` probes are rehearsed"),
+        (None, None) => {
+            bail!("step `readiness probe`: only `httpGet` and `tcpSocket` probes are rehearsed")
+        }
     };
     let number = match port {
         PortRef::Number(n) => *n,
@@ -223,7 +285,11 @@ fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
             .iter()
             .find(|p| p.name.as_deref() == Some(name))
             .map(|p| p.container_port)
-            .ok_or_else(|| anyhow!("step `readiness probe`: its port `{name}` is not a named port of the container"))?,
+            .ok_or_else(|| {
+                anyhow!(
+                    "step `readiness probe`: its port `{name}` is not a named port of the container"
+                )
+            })?,
     };
     Ok((number, path))
 }
@@ -231,18 +297,24 @@ fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
 /// `initialDelaySeconds + failureThreshold * periodSeconds` (Kubernetes defaults 0, 3, 10), at
 /// least 10 s.
 fn probe_deadline(p: &Probe) -> Duration {
-    let secs = p.initial_delay_seconds.unwrap_or(0) + p.failure_threshold.unwrap_or(3) * p.period_seconds.unwrap_or(10);
+    let secs = p.initial_delay_seconds.unwrap_or(0)
+        + p.failure_threshold.unwrap_or(3) * p.period_seconds.unwrap_or(10);
     Duration::from_secs(secs.max(10).into())
 }
 
 /// One probe: `Ok(detail)` when it succeeds (HTTP 200-399, or a TCP connection).
 fn probe_once(addr: SocketAddr, path: Option<&str>) -> Result<String, String> {
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(|e| e.to_string())?;
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(|e| e.to_string())?;
     let Some(path) = path else {
         return Ok("connected".into());
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kube-probe/xtask-s2i\r\n\r\n").map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kube-probe/xtask-s2i\r\n\r\n"
+    )
+    .map_err(|e| e.to_string())?;
     let mut head = Vec::new();
     let mut buf = [0u8; 512];
     while !head.windows(2).any(|w| w == b"\r\n") {
@@ -253,7 +325,16 @@ fn probe_once(addr: SocketAddr, path: Option<&str>) -> Result<String, String> {
         }
     }
     let line = String::from_utf8_lossy(&head);
-    let status: u16 = line.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or_else(|| format!("not an HTTP answer: {:?}", line.lines().next().unwrap_or("")))?;
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "not an HTTP answer: {:?}",
+                line.lines().next().unwrap_or("")
+            )
+        })?;
     if (200..400).contains(&status) {
         Ok(format!("answered {status}"))
     } else {

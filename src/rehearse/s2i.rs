@@ -43,7 +43,11 @@ impl Rehearsal<'_, '_, '_> {
     pub(super) async fn source_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
         let bc = step.bc;
         let spec = &bc.spec;
-        let strategy = spec.strategy.source_strategy.as_ref().ok_or_else(|| anyhow!("no sourceStrategy"))?;
+        let strategy = spec
+            .strategy
+            .source_strategy
+            .as_ref()
+            .ok_or_else(|| anyhow!("no sourceStrategy"))?;
         let (builder_ref, builder) = self.image_for(done, &bc.name, &strategy.from).await?;
         let scripts = builder
             .label(SCRIPTS_URL)
@@ -55,8 +59,17 @@ impl Rehearsal<'_, '_, '_> {
             })?
             .trim_end_matches('/')
             .to_string();
-        let destination = builder.label(DESTINATION).unwrap_or("/tmp").trim_end_matches('/').to_string();
-        let context_dir = spec.source.context_dir.as_deref().unwrap_or("").trim_matches('/');
+        let destination = builder
+            .label(DESTINATION)
+            .unwrap_or("/tmp")
+            .trim_end_matches('/')
+            .to_string();
+        let context_dir = spec
+            .source
+            .context_dir
+            .as_deref()
+            .unwrap_or("")
+            .trim_matches('/');
         let root = self.tree.join(context_dir);
         if !root.is_dir() {
             bail!(
@@ -79,40 +92,81 @@ impl Rehearsal<'_, '_, '_> {
         };
         let incremental = strategy.incremental.unwrap_or(false);
         let artifacts_file = self.cache.join(format!("{}.artifacts.tar", bc.name));
-        let artifacts = incremental.then(|| std::fs::File::open(&artifacts_file).ok()).flatten();
+        let artifacts = incremental
+            .then(|| std::fs::File::open(&artifacts_file).ok())
+            .flatten();
         self.status(
             "Assembling",
             format!(
                 "{} (BuildConfig `{}`, S2I with {builder_ref}, `{}` as {UID}:0{})",
                 step.local,
                 bc.name,
-                if context_dir.is_empty() { "." } else { context_dir },
-                if artifacts.is_some() { ", incremental" } else { "" }
+                if context_dir.is_empty() {
+                    "."
+                } else {
+                    context_dir
+                },
+                if artifacts.is_some() {
+                    ", incremental"
+                } else {
+                    ""
+                }
             ),
         );
         let container = self
             .assemble_container(&builder, &env, &assemble, &destination, entries, artifacts)
             .await?;
         let mut output = Output::new(&bc.name);
-        let code = self.docker.run(&container, &mut output, None, self.sink).await?;
+        let code = self
+            .docker
+            .run(&container, &mut output, None, self.sink)
+            .await?;
         if code != 0 {
             self.docker.remove_container(&container).await?;
-            bail!("step `assemble`: `{assemble}` exited with code {code}:\n{}", output.tail());
+            bail!(
+                "step `assemble`: `{assemble}` exited with code {code}:\n{}",
+                output.tail()
+            );
         }
-        let mut labels: HashMap<String, String> =
-            spec.output.image_labels.iter().map(|l| (l.name.clone(), l.value.clone())).collect();
+        let mut labels: HashMap<String, String> = spec
+            .output
+            .image_labels
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
         labels.insert("io.openshift.s2i.build.image".into(), builder_ref.clone());
-        labels.insert("io.openshift.s2i.build.commit.id".into(), self.committed.commit.clone());
+        labels.insert(
+            "io.openshift.s2i.build.commit.id".into(),
+            self.committed.commit.clone(),
+        );
         labels.extend(self.tool_label());
-        let user = self.docker.api().inspect_image(&builder.id).await.ok().and_then(|i| i.config?.user);
+        let user = self
+            .docker
+            .api()
+            .inspect_image(&builder.id)
+            .await
+            .ok()
+            .and_then(|i| i.config?.user);
         let config = ContainerConfig {
             cmd: Some(vec![format!("{scripts}/run")]),
-            user: Some(user.filter(|u| !u.is_empty()).unwrap_or_else(|| UID.to_string())),
+            user: Some(
+                user.filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| UID.to_string()),
+            ),
             labels: Some(labels),
             ..Default::default()
         };
         let comment = format!("the rehearsal of the BuildConfig {} (xtask-s2i)", bc.name);
-        let id = self.docker.commit(&container, config, None, &comment, &format!("`{}`", step.local)).await?;
+        let id = self
+            .docker
+            .commit(
+                &container,
+                config,
+                None,
+                &comment,
+                &format!("`{}`", step.local),
+            )
+            .await?;
         if incremental {
             self.save_artifacts(&id, &scripts, &artifacts_file).await;
         }
@@ -139,11 +193,19 @@ impl Rehearsal<'_, '_, '_> {
             s => format!("{s}/{p}"),
         };
         if ws.join("vendor").is_dir() {
-            self.status("Vendored", format!("crates: `{}` is committed; using it", prefix("vendor")));
+            self.status(
+                "Vendored",
+                format!("crates: `{}` is committed; using it", prefix("vendor")),
+            );
             return Ok(());
         }
         // Blocks the (single-threaded) runtime while cargo runs: nothing else is under way.
-        let vendored = crate::source::vendor_committed(&ws, &self.cache.join("vendor"), self.package, self.sink);
+        let vendored = crate::source::vendor_committed(
+            &ws,
+            &self.cache.join("vendor"),
+            self.package,
+            self.sink,
+        );
         let Some(v) = vendored.context("step `vendor`")? else {
             return Ok(());
         };
@@ -203,10 +265,16 @@ impl Rehearsal<'_, '_, '_> {
                 })
                 .await?;
             let list = entries.clone();
-            let (body, written) = archive::stream_from_writer(self.scope, move |out| write_source(out, &list));
+            let (body, written) =
+                archive::stream_from_writer(self.scope, move |out| write_source(out, &list));
             let uploaded = self.docker.upload(&container, destination, body).await;
-            written.await.unwrap_or_else(|_| Err(anyhow!("the writer stopped"))).context("failed to write the source tar")?;
-            uploaded.with_context(|| format!("step `source`: failed to copy the source to `{destination}/src`"))?;
+            written
+                .await
+                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")))
+                .context("failed to write the source tar")?;
+            uploaded.with_context(|| {
+                format!("step `source`: failed to copy the source to `{destination}/src`")
+            })?;
             let Some(mut file) = artifacts.take() else {
                 return Ok(container);
             };
@@ -214,8 +282,13 @@ impl Rehearsal<'_, '_, '_> {
                 std::io::copy(&mut file, out)?;
                 Ok(())
             });
-            let uploaded = self.docker.upload(&container, &format!("{destination}/artifacts"), body).await;
-            let written = written.await.unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
+            let uploaded = self
+                .docker
+                .upload(&container, &format!("{destination}/artifacts"), body)
+                .await;
+            let written = written
+                .await
+                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
             match written.and(uploaded) {
                 Ok(()) => return Ok(container),
                 Err(e) => {
@@ -239,9 +312,11 @@ impl Rehearsal<'_, '_, '_> {
     }
 
     async fn try_save_artifacts(&self, image: &str, scripts: &str, file: &Path) -> Result<()> {
-        std::fs::create_dir_all(&self.cache).with_context(|| format!("failed to create `{}`", self.cache.display()))?;
+        std::fs::create_dir_all(&self.cache)
+            .with_context(|| format!("failed to create `{}`", self.cache.display()))?;
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::fs::File::create(&tmp).with_context(|| format!("failed to create `{}`", tmp.display()))?;
+        let mut out = std::fs::File::create(&tmp)
+            .with_context(|| format!("failed to create `{}`", tmp.display()))?;
         let container = self
             .docker
             .create_container(ContainerCreateBody {
@@ -256,8 +331,13 @@ impl Rehearsal<'_, '_, '_> {
             .await?;
         let mut output = Output::new("save-artifacts");
         let code = {
-            let mut write = |chunk: &[u8]| -> Result<()> { out.write_all(chunk).context("failed to write the artifacts") };
-            self.docker.run(&container, &mut output, Some(&mut write), self.sink).await
+            let mut write = |chunk: &[u8]| -> Result<()> {
+                out.write_all(chunk)
+                    .context("failed to write the artifacts")
+            };
+            self.docker
+                .run(&container, &mut output, Some(&mut write), self.sink)
+                .await
         };
         self.docker.remove_container(&container).await?;
         let code = code?;
@@ -273,7 +353,11 @@ impl Rehearsal<'_, '_, '_> {
 fn source_entries(root: &Path) -> Result<Vec<SrcEntry>> {
     let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
     if let Ok(text) = std::fs::read_to_string(root.join(".s2iignore")) {
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let anchored = format!("/{}", line.trim_start_matches('/'));
             builder
                 .add_line(None, &anchored)
@@ -282,12 +366,19 @@ fn source_entries(root: &Path) -> Result<Vec<SrcEntry>> {
     }
     let ignore = builder.build().context("failed to read `.s2iignore`")?;
     let mut out = Vec::new();
-    walk(root, "", &mut out, &|rel, dir| ignore.matched(rel, dir).is_ignore())?;
+    walk(root, "", &mut out, &|rel, dir| {
+        ignore.matched(rel, dir).is_ignore()
+    })?;
     Ok(out)
 }
 
 /// Every directory, file and link under `dir`, as `prefix/...`, except what `skip` names.
-fn walk(dir: &Path, prefix: &str, out: &mut Vec<SrcEntry>, skip: &dyn Fn(&str, bool) -> bool) -> Result<()> {
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<SrcEntry>,
+    skip: &dyn Fn(&str, bool) -> bool,
+) -> Result<()> {
     let mut read: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("failed to read `{}`", dir.display()))?
         .flatten()
@@ -295,7 +386,11 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<SrcEntry>, skip: &dyn Fn(&str, b
     read.sort_by_key(|e| e.file_name());
     for e in read {
         let name = e.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let path = e.path();
         let meta = std::fs::symlink_metadata(&path)?;
         if skip(&rel, meta.is_dir()) {
@@ -308,7 +403,13 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<SrcEntry>, skip: &dyn Fn(&str, b
         } else {
             (tar::EntryType::Regular, super::paths::mode_of(&meta))
         };
-        out.push(SrcEntry { path: rel.clone(), abs: Some(path.clone()), bytes: None, mode, kind });
+        out.push(SrcEntry {
+            path: rel.clone(),
+            abs: Some(path.clone()),
+            bytes: None,
+            mode,
+            kind,
+        });
         if meta.is_dir() {
             walk(&path, &rel, out, skip)?;
         }
@@ -367,7 +468,8 @@ fn write_source(out: &mut dyn std::io::Write, entries: &[SrcEntry]) -> Result<()
                 tar.append_link(&mut h, &path, std::fs::read_link(abs)?)?;
             }
             (_, Some(abs), _) => {
-                let f = std::fs::File::open(abs).with_context(|| format!("failed to read `{}`", abs.display()))?;
+                let f = std::fs::File::open(abs)
+                    .with_context(|| format!("failed to read `{}`", abs.display()))?;
                 h.set_size(f.metadata()?.len());
                 tar.append_data(&mut h, &path, f)?;
             }
