@@ -198,3 +198,62 @@ fn external(reference: &str, stand_in: Option<&str>) -> Source {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// The example's committed manifests: builder, app, runtime, each reading the one before.
+    #[test]
+    fn the_example_chain_is_ordered_by_its_references() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let m = super::super::manifests::read(root, Path::new("examples/hello-world/deploy/okd"))
+            .unwrap();
+        let steps = order(&m).unwrap();
+        let kinds: Vec<Kind> = steps.iter().map(|s| s.kind).collect();
+        assert_eq!(kinds, [Kind::Docker, Kind::Source, Kind::Docker]);
+        let app = &steps[1];
+        let from = &app.bc.spec.strategy.source_strategy.as_ref().unwrap().from;
+        assert_eq!(
+            resolve(&m, &steps[..1], &app.bc.name, from, None).unwrap(),
+            Source::Rehearsed {
+                local: steps[0].local.clone(),
+                build_config: steps[0].bc.name.clone()
+            }
+        );
+        let runtime = &steps[2];
+        let image = &runtime.bc.spec.source.images[0].from;
+        assert!(matches!(
+            resolve(&m, &steps[..2], &runtime.bc.name, image, None).unwrap(),
+            Source::Rehearsed { build_config, .. } if build_config == app.bc.name
+        ));
+        // The builder's base is imported by its ImageStream; `--builder-base` stands in for it.
+        let base = steps[0]
+            .bc
+            .spec
+            .strategy
+            .docker_strategy
+            .as_ref()
+            .unwrap()
+            .from
+            .as_ref()
+            .unwrap();
+        assert!(matches!(
+            resolve(&m, &[], &steps[0].bc.name, base, None).unwrap(),
+            Source::External {
+                stand_in: false,
+                ..
+            }
+        ));
+        assert_eq!(
+            resolve(&m, &[], &steps[0].bc.name, base, Some("local/base:1")).unwrap(),
+            Source::External {
+                reference: "local/base:1".into(),
+                stand_in: true
+            }
+        );
+        assert!(steps.iter().all(|s| s.local.ends_with(":rehearse")));
+    }
+}

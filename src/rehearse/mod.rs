@@ -22,6 +22,7 @@ mod manifests;
 mod paths;
 mod run;
 mod s2i;
+mod source;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

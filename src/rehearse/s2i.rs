@@ -15,12 +15,13 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::models::{ContainerConfig, ContainerCreateBody};
 
 use super::chain::Step;
+use super::source::{SrcEntry, s2i_environment, source_entries, walk, write_source};
 use super::{Rehearsal, UID};
 use crate::engine::archive;
 use crate::engine::client::{ImageInfo, Output};
@@ -28,15 +29,6 @@ use crate::sink::Event;
 
 const SCRIPTS_URL: &str = "io.openshift.s2i.scripts-url";
 const DESTINATION: &str = "io.openshift.s2i.destination";
-
-/// One entry of the source tar.
-struct SrcEntry {
-    path: String,
-    abs: Option<PathBuf>,
-    bytes: Option<Vec<u8>>,
-    mode: u32,
-    kind: tar::EntryType,
-}
 
 impl Rehearsal<'_, '_, '_> {
     /// Runs the S2I build of `step`; returns the untagged app image's ID.
@@ -49,21 +41,7 @@ impl Rehearsal<'_, '_, '_> {
             .as_ref()
             .ok_or_else(|| anyhow!("no sourceStrategy"))?;
         let (builder_ref, builder) = self.image_for(done, &bc.name, &strategy.from).await?;
-        let scripts = builder
-            .label(SCRIPTS_URL)
-            .and_then(|u| u.strip_prefix("image://"))
-            .ok_or_else(|| {
-                anyhow!(
-                    "step `builder image`: `{builder_ref}` has no `{SCRIPTS_URL}=image://...` label, so S2I cannot find `assemble`"
-                )
-            })?
-            .trim_end_matches('/')
-            .to_string();
-        let destination = builder
-            .label(DESTINATION)
-            .unwrap_or("/tmp")
-            .trim_end_matches('/')
-            .to_string();
+        let (scripts, destination) = s2i_labels(&builder_ref, &builder)?;
         let context_dir = spec
             .source
             .context_dir
@@ -128,13 +106,37 @@ impl Rehearsal<'_, '_, '_> {
                 output.tail()
             );
         }
-        let mut labels: HashMap<String, String> = spec
+        let id = self
+            .commit_app(step, &container, &builder_ref, &builder, &scripts)
+            .await?;
+        if incremental {
+            self.save_artifacts(&id, &scripts, &artifacts_file).await;
+        }
+        Ok(id)
+    }
+
+    /// Commits the `assemble` container as the app image: `CMD` the `run` script, the builder's
+    /// `USER`, `output.imageLabels` and the S2I labels.
+    async fn commit_app(
+        &self,
+        step: &Step<'_>,
+        container: &str,
+        builder_ref: &str,
+        builder: &ImageInfo,
+        scripts: &str,
+    ) -> Result<String> {
+        let mut labels: HashMap<String, String> = step
+            .bc
+            .spec
             .output
             .image_labels
             .iter()
             .map(|l| (l.name.clone(), l.value.clone()))
             .collect();
-        labels.insert("io.openshift.s2i.build.image".into(), builder_ref.clone());
+        labels.insert(
+            "io.openshift.s2i.build.image".into(),
+            builder_ref.to_string(),
+        );
         labels.insert(
             "io.openshift.s2i.build.commit.id".into(),
             self.committed.commit.clone(),
@@ -156,21 +158,19 @@ impl Rehearsal<'_, '_, '_> {
             labels: Some(labels),
             ..Default::default()
         };
-        let comment = format!("the rehearsal of the BuildConfig {} (xtask-s2i)", bc.name);
-        let id = self
-            .docker
+        let comment = format!(
+            "the rehearsal of the BuildConfig {} (xtask-s2i)",
+            step.bc.name
+        );
+        self.docker
             .commit(
-                &container,
+                container,
                 config,
                 None,
                 &comment,
                 &format!("`{}`", step.local),
             )
-            .await?;
-        if incremental {
-            self.save_artifacts(&id, &scripts, &artifacts_file).await;
-        }
-        Ok(id)
+            .await
     }
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
@@ -349,133 +349,20 @@ impl Rehearsal<'_, '_, '_> {
     }
 }
 
-/// The source at `root` less what `.s2iignore` names (s2i's globs, relative to the root).
-fn source_entries(root: &Path) -> Result<Vec<SrcEntry>> {
-    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
-    if let Ok(text) = std::fs::read_to_string(root.join(".s2iignore")) {
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            let anchored = format!("/{}", line.trim_start_matches('/'));
-            builder
-                .add_line(None, &anchored)
-                .with_context(|| format!("failed to read the `.s2iignore` pattern `{line}`"))?;
-        }
-    }
-    let ignore = builder.build().context("failed to read `.s2iignore`")?;
-    let mut out = Vec::new();
-    walk(root, "", &mut out, &|rel, dir| {
-        ignore.matched(rel, dir).is_ignore()
-    })?;
-    Ok(out)
-}
-
-/// Every directory, file and link under `dir`, as `prefix/...`, except what `skip` names.
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    out: &mut Vec<SrcEntry>,
-    skip: &dyn Fn(&str, bool) -> bool,
-) -> Result<()> {
-    let mut read: Vec<_> = std::fs::read_dir(dir)
-        .with_context(|| format!("failed to read `{}`", dir.display()))?
-        .flatten()
-        .collect();
-    read.sort_by_key(|e| e.file_name());
-    for e in read {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let rel = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        let path = e.path();
-        let meta = std::fs::symlink_metadata(&path)?;
-        if skip(&rel, meta.is_dir()) {
-            continue;
-        }
-        let (kind, mode) = if meta.is_dir() {
-            (tar::EntryType::Directory, 0o775)
-        } else if meta.file_type().is_symlink() {
-            (tar::EntryType::Symlink, 0o777)
-        } else {
-            (tar::EntryType::Regular, super::paths::mode_of(&meta))
-        };
-        out.push(SrcEntry {
-            path: rel.clone(),
-            abs: Some(path.clone()),
-            bytes: None,
-            mode,
-            kind,
-        });
-        if meta.is_dir() {
-            walk(&path, &rel, out, skip)?;
-        }
-    }
-    Ok(())
-}
-
-/// `KEY=value` lines of the source's `.s2i/environment`.
-fn s2i_environment(root: &Path) -> Vec<String> {
-    std::fs::read_to_string(root.join(".s2i/environment"))
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#') && l.contains('='))
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The source tar: every entry under `src/`, owned by the assemble user (`UID`:0), modified now
-/// (as a fresh clone's files are, so cargo rebuilds the crates of the source).
-fn write_source(out: &mut dyn std::io::Write, entries: &[SrcEntry]) -> Result<()> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let mut tar = tar::Builder::new(out);
-    let mut dir = tar::Header::new_gnu();
-    dir.set_entry_type(tar::EntryType::Directory);
-    dir.set_mode(0o775);
-    dir.set_uid(UID.into());
-    dir.set_gid(0);
-    dir.set_mtime(now);
-    dir.set_size(0);
-    tar.append_data(&mut dir, "src/", std::io::empty())?;
-    for e in entries {
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(e.kind);
-        h.set_mode(e.mode);
-        h.set_uid(UID.into());
-        h.set_gid(0);
-        h.set_mtime(now);
-        let path = format!("src/{}", e.path);
-        match (e.kind, &e.abs, &e.bytes) {
-            (_, _, Some(bytes)) => {
-                h.set_size(bytes.len() as u64);
-                tar.append_data(&mut h, &path, bytes.as_slice())?;
-            }
-            (tar::EntryType::Directory, _, _) => {
-                h.set_size(0);
-                tar.append_data(&mut h, format!("{path}/"), std::io::empty())?;
-            }
-            (tar::EntryType::Symlink, Some(abs), _) => {
-                h.set_size(0);
-                tar.append_link(&mut h, &path, std::fs::read_link(abs)?)?;
-            }
-            (_, Some(abs), _) => {
-                let f = std::fs::File::open(abs)
-                    .with_context(|| format!("failed to read `{}`", abs.display()))?;
-                h.set_size(f.metadata()?.len());
-                tar.append_data(&mut h, &path, f)?;
-            }
-            _ => {}
-        }
-    }
-    tar.finish()?;
-    Ok(())
+/// Where the builder image keeps its S2I scripts (`io.openshift.s2i.scripts-url`, `image://`
+/// only) and where the source goes (`io.openshift.s2i.destination`, default `/tmp`).
+fn s2i_labels(reference: &str, builder: &ImageInfo) -> Result<(String, String)> {
+    let scripts = builder
+        .label(SCRIPTS_URL)
+        .and_then(|u| u.strip_prefix("image://"))
+        .ok_or_else(|| {
+            anyhow!(
+                "step `builder image`: `{reference}` has no `{SCRIPTS_URL}=image://...` label, so S2I cannot find `assemble`"
+            )
+        })?;
+    let destination = builder.label(DESTINATION).unwrap_or("/tmp");
+    Ok((
+        scripts.trim_end_matches('/').to_string(),
+        destination.trim_end_matches('/').to_string(),
+    ))
 }
