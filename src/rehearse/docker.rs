@@ -244,4 +244,17 @@ mod tests {
         );
         assert_eq!(replace_last_from("RUN x\n", "b"), None);
     }
+
+    #[test]
+    fn strategy_env_follows_the_last_from() {
+        let env = [super::super::manifests::EnvVar {
+            name: "A".into(),
+            value: Some("1 2".into()),
+            value_from: None,
+        }];
+        assert_eq!(
+            with_env("FROM x AS b\nFROM scratch\nCOPY a /a\n", &env),
+            "FROM x AS b\nFROM scratch\nENV A=\"1 2\"\nCOPY a /a\n"
+        );
+    }
 }

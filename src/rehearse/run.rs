@@ -310,11 +310,10 @@ fn probe_once(addr: SocketAddr, path: Option<&str>) -> Result<String, String> {
         return Ok("connected".into());
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
-    write!(
-        s,
-        "GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kube-probe/xtask-s2i\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
+    // One write: a server may answer and close as soon as it has read the request line.
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kube-probe/xtask-s2i\r\n\r\n");
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
     let mut head = Vec::new();
     let mut buf = [0u8; 512];
     while !head.windows(2).any(|w| w == b"\r\n") {
@@ -339,5 +338,63 @@ fn probe_once(addr: SocketAddr, path: Option<&str>) -> Result<String, String> {
         Ok(format!("answered {status}"))
     } else {
         Err(format!("it answered {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufRead;
+
+    use super::*;
+
+    /// A server that answers each connection with `status`.
+    fn serve(status: u16) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().flatten() {
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(&s).read_line(&mut line);
+                let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn probes_succeed_on_2xx_and_3xx_only() {
+        assert_eq!(
+            probe_once(serve(200), Some("/healthz")),
+            Ok("answered 200".into())
+        );
+        assert_eq!(probe_once(serve(302), Some("/")), Ok("answered 302".into()));
+        assert_eq!(
+            probe_once(serve(503), Some("/")),
+            Err("it answered 503".into())
+        );
+        assert_eq!(probe_once(serve(200), None), Ok("connected".into()));
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        assert!(probe_once(closed, None).is_err());
+    }
+
+    #[test]
+    fn probe_ports_by_number_or_name() {
+        let c = Container {
+            ports: vec![super::super::manifests::ContainerPort {
+                container_port: 8080,
+                name: Some("http".into()),
+            }],
+            ..Default::default()
+        };
+        let named: Probe = serde_norway::from_str("httpGet: {path: /h, port: http}").unwrap();
+        assert_eq!(probe_target(&c, &named).unwrap(), (8080, Some("/h".into())));
+        let tcp: Probe = serde_norway::from_str("tcpSocket: {port: 9000}").unwrap();
+        assert_eq!(probe_target(&c, &tcp).unwrap(), (9000, None));
+        let wrong: Probe = serde_norway::from_str("tcpSocket: {port: grpc}").unwrap();
+        assert!(probe_target(&c, &wrong).is_err());
+        assert_eq!(probe_deadline(&Probe::default()), Duration::from_secs(30));
     }
 }
