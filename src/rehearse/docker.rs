@@ -11,6 +11,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::Rehearsal;
 use super::chain::Step;
+use super::manifests::ImageLabel;
 use super::paths::Entry;
 use crate::engine::client::BuildError;
 use crate::engine::{Linkage, linkage};
@@ -22,27 +23,13 @@ impl Rehearsal<'_, '_, '_> {
         let spec = &bc.spec;
         let strategy = spec.strategy.docker_strategy.clone().unwrap_or_default();
         let context_dir = spec.source.context_dir.as_deref().unwrap_or("");
-        let mut entries: Vec<Entry> = Vec::new();
+        let shown_dir = if context_dir.is_empty() {
+            "."
+        } else {
+            context_dir
+        };
         let from_git = spec.source.git.is_some();
-        if from_git {
-            let dir = self.tree.join(context_dir);
-            if !dir.is_dir() {
-                bail!(
-                    "step `source`: its `contextDir` `{context_dir}` is not a directory of the committed tree\nnote: commit and push it, or fix `contextDir`"
-                );
-            }
-            read_tree(&dir, "", &mut entries)?;
-        }
-        for (i, image) in spec.source.images.iter().enumerate() {
-            let (local, _) = self.image_for(done, &bc.name, &image.from).await?;
-            for (j, path) in image.paths.iter().enumerate() {
-                let copied = self
-                    .copy_path(&local, path)
-                    .await
-                    .with_context(|| format!("step `source.images[{i}].paths[{j}]`"))?;
-                entries.extend(copied);
-            }
-        }
+        let mut entries = self.context(step, done).await?;
         let dockerfile = match &spec.source.dockerfile {
             Some(d) => d.clone(),
             None => {
@@ -53,12 +40,7 @@ impl Rehearsal<'_, '_, '_> {
                 match found {
                     Some(e) => String::from_utf8_lossy(&e.data).into_owned(),
                     None => bail!(
-                        "step `source`: there is no `{path}` in the committed `{}`\nnote: commit it, or set `dockerStrategy.dockerfilePath`",
-                        if context_dir.is_empty() {
-                            "."
-                        } else {
-                            context_dir
-                        }
+                        "step `source`: there is no `{path}` in the committed `{shown_dir}`\nnote: commit it, or set `dockerStrategy.dockerfilePath`"
                     ),
                 }
             }
@@ -76,22 +58,7 @@ impl Rehearsal<'_, '_, '_> {
         if last_from(&dockerfile).is_some_and(|f| f == "scratch") {
             check_static(&entries)?;
         }
-        let mut labels: Vec<(String, String)> = spec
-            .output
-            .image_labels
-            .iter()
-            .map(|l| (l.name.clone(), l.value.clone()))
-            .collect();
-        labels.push((
-            crate::plan::TOOL_LABEL.to_string(),
-            self.package.to_string(),
-        ));
-        let label_line: Vec<String> = labels.iter().map(|(k, v)| format!("{k:?}={v:?}")).collect();
-        dockerfile = format!(
-            "{}\n# Added by the rehearsal: `output.imageLabels` and this tool's label.\nLABEL {}\n",
-            dockerfile.trim_end(),
-            label_line.join(" ")
-        );
+        dockerfile = self.labelled(&dockerfile, &spec.output.image_labels);
         entries.retain(|e| e.path != "Dockerfile");
         entries.push(Entry::file("Dockerfile", dockerfile.into_bytes(), 0o644));
         let context = super::paths::tar(&entries)?;
@@ -102,23 +69,59 @@ impl Rehearsal<'_, '_, '_> {
                 step.local,
                 bc.name,
                 if from_git {
-                    format!(
-                        ", `{}`",
-                        if context_dir.is_empty() {
-                            "."
-                        } else {
-                            context_dir
-                        }
-                    )
+                    format!(", `{shown_dir}`")
                 } else {
                     String::new()
                 }
             ),
         );
         self.docker
-            .build(&bc.name, context, false, self.sink)
+            .build(&bc.name, context, self.no_cache, self.sink)
             .await
             .map_err(|BuildError { cause, tail }| anyhow!("step `docker build`: {cause}\n{tail}"))
+    }
+
+    /// The build context: the committed `contextDir` for a Git source, then each
+    /// `images[].paths` entry copied out of its image.
+    async fn context(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<Vec<Entry>> {
+        let spec = &step.bc.spec;
+        let mut entries: Vec<Entry> = Vec::new();
+        if spec.source.git.is_some() {
+            let context_dir = spec.source.context_dir.as_deref().unwrap_or("");
+            let dir = self.tree.join(context_dir);
+            if !dir.is_dir() {
+                bail!(
+                    "step `source`: its `contextDir` `{context_dir}` is not a directory of the committed tree\nnote: commit and push it, or fix `contextDir`"
+                );
+            }
+            read_tree(&dir, "", &mut entries)?;
+        }
+        for (i, image) in spec.source.images.iter().enumerate() {
+            let (local, _) = self.image_for(done, &step.bc.name, &image.from).await?;
+            for (j, path) in image.paths.iter().enumerate() {
+                let copied = self
+                    .copy_path(&local, path)
+                    .await
+                    .with_context(|| format!("step `source.images[{i}].paths[{j}]`"))?;
+                entries.extend(copied);
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The Dockerfile with one `LABEL` of `output.imageLabels` (the cluster adds them to the
+    /// image) and this tool's label appended.
+    fn labelled(&self, dockerfile: &str, image_labels: &[ImageLabel]) -> String {
+        let mut labels: Vec<String> = image_labels
+            .iter()
+            .map(|l| format!("{:?}={:?}", l.name, l.value))
+            .collect();
+        labels.push(format!("{:?}={:?}", crate::plan::TOOL_LABEL, self.package));
+        format!(
+            "{}\n# Added by the rehearsal: `output.imageLabels` and this tool's label.\nLABEL {}\n",
+            dockerfile.trim_end(),
+            labels.join(" ")
+        )
     }
 }
 

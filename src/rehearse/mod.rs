@@ -43,19 +43,30 @@ pub const UID: u32 = 1_000_680_000;
 
 /// Rehearses the cluster's builds of every plan's committed manifests directory (each directory
 /// once), then runs its workloads.
-pub fn rehearse(plans: &[Plan], builder_base: Option<&str>, sink: &dyn Sink) -> Result<()> {
+/// With `no_cache`, every Docker build starts afresh and `assemble` gets no saved artifacts.
+pub fn rehearse(
+    plans: &[Plan],
+    builder_base: Option<&str>,
+    no_cache: bool,
+    sink: &dyn Sink,
+) -> Result<()> {
     let mut seen: Vec<&Path> = Vec::new();
     for plan in plans {
         if seen.contains(&plan.manifests_dir.as_path()) {
             continue;
         }
         seen.push(&plan.manifests_dir);
-        rehearse_one(plan, builder_base, sink)?;
+        rehearse_one(plan, builder_base, no_cache, sink)?;
     }
     Ok(())
 }
 
-fn rehearse_one(plan: &Plan, builder_base: Option<&str>, sink: &dyn Sink) -> Result<()> {
+fn rehearse_one(
+    plan: &Plan,
+    builder_base: Option<&str>,
+    no_cache: bool,
+    sink: &dyn Sink,
+) -> Result<()> {
     let started = Instant::now();
     let config = &plan.config;
     let committed = git::resolve(&config.workspace_root, config.okd.git_ref.as_deref(), sink)?;
@@ -102,6 +113,7 @@ fn rehearse_one(plan: &Plan, builder_base: Option<&str>, sink: &dyn Sink) -> Res
                 package: plan.package(),
                 cache: plan.out_dir.join("rehearse"),
                 stand_in: builder_base,
+                no_cache,
                 workspace_rel: &workspace_rel,
                 tags: Mutex::new(Vec::new()),
             };
@@ -141,6 +153,8 @@ pub(crate) struct Rehearsal<'r, 's, 'e> {
     cache: PathBuf,
     /// `--builder-base`: stands in for the images the ImageStreams import.
     stand_in: Option<&'r str>,
+    /// `--no-cache`: no Docker build cache, no saved artifacts.
+    no_cache: bool,
     /// The Cargo workspace inside the repository.
     workspace_rel: &'r Path,
     /// The `<stream>:rehearse` tags this rehearsal made.

@@ -70,7 +70,7 @@ impl Rehearsal<'_, '_, '_> {
         };
         let incremental = strategy.incremental.unwrap_or(false);
         let artifacts_file = self.cache.join(format!("{}.artifacts.tar", bc.name));
-        let artifacts = incremental
+        let artifacts = (incremental && !self.no_cache)
             .then(|| std::fs::File::open(&artifacts_file).ok())
             .flatten();
         self.status(
