@@ -208,7 +208,7 @@ fn docker_rehearsal_of_committed_trees() {
     assert!(
         has(
             &lines,
-            "Ready Deployment `hello-rehearsal`: readiness probe GET /healthz on port 8080 answered 200"
+            "Ready Deployment `hello-rehearsal`: readiness probe"
         ),
         "{lines:#?}"
     );
