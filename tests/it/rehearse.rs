@@ -343,3 +343,40 @@ fn the_rehearsal_builds_what_is_committed_not_the_working_tree() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn the_remote_branch_is_what_the_cluster_clones() {
+    // `origin/main` has no manifests; the clone's local `main` has them, one commit ahead.
+    let (tmp, ex) = repository();
+    let repo = ex.parent().unwrap().parent().unwrap().to_path_buf();
+    let clone = tmp.path().join("clone");
+    git(
+        tmp.path(),
+        &[
+            "clone",
+            "-q",
+            repo.to_str().unwrap(),
+            clone.to_str().unwrap(),
+        ],
+    );
+    git(&repo, &["rm", "-q", "-r", "examples/hello-world/deploy"]);
+    git(&repo, &["commit", "-q", "-m", "no manifests"]);
+    git(&clone, &["fetch", "-q"]);
+    let ex = clone.join("examples/hello-world");
+    let sink = Buffer::new();
+    let err = format!("{:#}", rehearse(&ex, &sink).unwrap_err());
+    assert!(err.contains("the committed tree has no"), "{err}");
+    let lines = statuses(&sink);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("Rehearsing commit ") && l.contains("(origin/main)")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("warning HEAD (") && l.contains("is not origin/main")),
+        "{lines:#?}"
+    );
+}
