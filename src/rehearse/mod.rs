@@ -111,6 +111,8 @@ fn rehearse_one(
                 committed: &committed,
                 manifests: &manifests,
                 package: plan.package(),
+                features: &config.features,
+                no_default_features: config.no_default_features,
                 cache: plan.out_dir.join("rehearse"),
                 stand_in: builder_base,
                 no_cache,
@@ -147,8 +149,11 @@ pub(crate) struct Rehearsal<'r, 's, 'e> {
     tree: &'r Path,
     committed: &'r git::Committed,
     manifests: &'r manifests::Manifests,
-    /// The package whose label the containers carry.
+    /// The package whose label the containers carry, and its build's features (which crates
+    /// the vendoring may cut).
     package: &'r str,
+    features: &'r [String],
+    no_default_features: bool,
     /// `target/s2i/<package>/rehearse`: the vendored crates and the saved build artifacts.
     cache: PathBuf,
     /// `--builder-base`: stands in for the images the ImageStreams import.
@@ -211,18 +216,20 @@ impl Rehearsal<'_, '_, '_> {
             file.display(),
             self.committed.short()
         ));
-        // A path in the output that exists only in the working tree is the likely cause.
+        // A path in the output that exists only in the working tree is the likely cause: the
+        // path from the repository's root, or from the workspace's when it has a directory.
         let text = format!("{e:#}");
         let only_local: Vec<&String> = self
             .committed
             .uncommitted
             .iter()
             .filter(|p| {
-                let name = Path::new(p.as_str())
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or(p);
-                text.contains(p.as_str()) || text.contains(name)
+                let in_workspace = Path::new(p.as_str())
+                    .strip_prefix(self.workspace_rel)
+                    .ok()
+                    .map(|r| r.to_string_lossy().into_owned())
+                    .filter(|r| r.contains('/'));
+                text.contains(p.as_str()) || in_workspace.is_some_and(|r| text.contains(&r))
             })
             .collect();
         if let Some(p) = only_local.first() {

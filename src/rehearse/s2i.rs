@@ -204,6 +204,8 @@ impl Rehearsal<'_, '_, '_> {
             &ws,
             &self.cache.join("vendor"),
             self.package,
+            self.features,
+            self.no_default_features,
             self.sink,
         );
         let Some(v) = vendored.context("step `vendor`")? else {

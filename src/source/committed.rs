@@ -21,12 +21,15 @@ pub struct VendoredTree {
 }
 
 /// Vendors the crates of the Cargo workspace at `dir` (a committed tree; nothing is written into
-/// it) into `cache_root`, reusing the cache for the same `Cargo.lock`. `None` when the workspace
-/// needs no crate from a registry or git.
+/// it) into `cache_root`, reusing the cache for the same `Cargo.lock` and build; crates the build
+/// of `package` with these features does not compile are cut as in the source closure. `None`
+/// when the workspace needs no crate from a registry or git.
 pub fn vendor_committed(
     dir: &Path,
     cache_root: &Path,
     package: &str,
+    features: &[String],
+    no_default_features: bool,
     sink: &dyn Sink,
 ) -> Result<Option<VendoredTree>> {
     let lock_path = dir.join("Cargo.lock");
@@ -40,7 +43,12 @@ pub fn vendor_committed(
     let user_path = dir.join(".cargo/config.toml");
     let user = user_path.is_file().then_some(user_path.as_path());
     let ws = cargo::Workspace { dir, config: user };
-    let vendored = cargo::vendor(&ws, cache_root, &lock, package, sink)?;
+    let spec = cargo::BuildSpec {
+        package,
+        features,
+        no_default_features,
+    };
+    let vendored = cargo::vendor(&ws, cache_root, &lock, &spec, sink)?;
     if vendored.sources.is_empty() {
         return Ok(None);
     }
