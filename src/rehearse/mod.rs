@@ -181,6 +181,12 @@ impl Rehearsal<'_, '_, '_> {
                 chain::Kind::Source => self.source_step(step, done).await,
             }
             .map_err(|e| self.failed(&bc.name, &bc.file, e))?;
+            // A tag left by an interrupted rehearsal: its image goes when nothing else uses it.
+            if let Some(previous) = self.docker.image(&step.local).await?
+                && previous.id != id
+            {
+                self.docker.janitor().replaced(&previous.id, self.package);
+            }
             self.docker
                 .tag(
                     &id,
