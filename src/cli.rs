@@ -51,6 +51,10 @@ pub struct ImageArgs {
     /// (step by step, slower) instead of assembling them directly through the Engine API
     #[arg(long)]
     pub docker_build: bool,
+    /// Rehearse the cluster's builds locally from the committed manifests at `okd.git-ref`
+    /// (builder, app and runtime BuildConfigs, then the workload), instead of the local chain
+    #[arg(long, conflicts_with_all = ["no_build", "check", "eject", "push", "docker_build"])]
+    pub rehearse: bool,
     /// Push the three images after building them (credentials from `~/.docker/config.json`)
     #[arg(long)]
     pub push: bool,
@@ -108,6 +112,13 @@ impl ImageArgs {
         }
 
         let plans = plans(&metadata, &self.packages, self.builder_base.as_deref())?;
+        if self.rehearse {
+            crate::rehearse::rehearse(&plans, self.builder_base.as_deref(), self.no_cache, sink)?;
+            return Ok(Summary {
+                plans,
+                stages: Vec::new(),
+            });
+        }
 
         // A manifests directory is shared by every package that writes into it: with `-p`, the
         // other packages' objects in the same directory are still generated (not removed as stray).

@@ -33,6 +33,8 @@ pub mod okd;
 #[cfg(feature = "cli")]
 pub mod plan;
 #[cfg(feature = "cli")]
+mod rehearse;
+#[cfg(feature = "cli")]
 pub mod render;
 #[cfg(feature = "cli")]
 pub mod sink;

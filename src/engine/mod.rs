@@ -11,8 +11,9 @@
 //! [`DIGEST_LABEL`]: crate::plan::DIGEST_LABEL
 //! [`TOOL_LABEL`]: crate::plan::TOOL_LABEL
 
-mod archive;
-mod client;
+// `pub(crate)`: the rehearsal (`crate::rehearse`) builds from the committed manifests with them.
+pub(crate) mod archive;
+pub(crate) mod client;
 mod direct;
 mod elf;
 mod push;
@@ -146,7 +147,7 @@ fn report(
     report
 }
 
-mod signals {
+pub(crate) mod signals {
     //! Ctrl-C and SIGTERM as a future, so a run can stop, clean up, and exit 130/143.
 
     use anyhow::{Context as _, Result};

@@ -23,6 +23,7 @@
 
 mod archive;
 mod cargo;
+mod committed;
 mod manifest;
 mod walk;
 
@@ -39,6 +40,7 @@ use crate::plan::{Plan, hex};
 use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
 
+pub use committed::{VendoredTree, vendor_committed};
 pub use manifest::PATH_DEPS;
 pub use walk::IGNORE_FILE;
 

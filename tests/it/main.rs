@@ -8,6 +8,7 @@ mod docker;
 mod fixtures;
 mod okd;
 mod policy;
+mod rehearse;
 mod render;
 mod source;
 mod support;

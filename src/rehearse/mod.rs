@@ -1,0 +1,310 @@
+//! `cargo xtask image --rehearse`: the cluster's builds, rehearsed locally from the committed
+//! manifests as they are parsed from the YAML — not from the Plan, so a defect in a committed
+//! manifest fails the rehearsal as it would fail the cluster.
+//!
+//! The committed tree is `okd.git-ref` as the cluster clones it ([`git`]), exported with `git
+//! archive`; its manifests directory is read ([`manifests`]) and the BuildConfigs are run in the
+//! order their ImageStreamTag references give ([`chain`]): a Docker strategy is a `docker build`
+//! of its `contextDir` or inline Dockerfile, with `images[].paths` copied in and the last `FROM`
+//! replaced by the strategy's `from` ([`docker`], [`paths`]); a Source strategy is the S2I step
+//! with the builder image, `assemble` running under an arbitrary UID of group 0 ([`s2i`]). The
+//! workload that runs the last image is then started as the cluster's `restricted-v2` pods run
+//! and, for a service, probed ([`run`]).
+//!
+//! Rehearsal images are tagged `<stream>:rehearse`, never the local chain's tags, and are removed
+//! when the rehearsal ends; so is every container it creates. The Plan supplies only where things
+//! are (the workspace, the manifests directory, `okd.git-ref`, the cache under `target/`).
+
+mod chain;
+mod docker;
+mod git;
+mod manifests;
+mod paths;
+mod run;
+mod s2i;
+mod source;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::Scope;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow};
+use bollard::query_parameters::RemoveImageOptionsBuilder;
+
+use crate::config::PullPolicy;
+use crate::engine::client::{Client, ImageInfo};
+use crate::plan::{Plan, TOOL_LABEL};
+use crate::sink::{Event, Sink, StageReport};
+
+/// The arbitrary non-root UID (group 0) the rehearsal runs `assemble` and the workload with, as
+/// OKD's `restricted-v2` SCC assigns one from the project's range.
+pub const UID: u32 = 1_000_680_000;
+
+/// Rehearses the cluster's builds of every plan's committed manifests directory (each directory
+/// once), then runs its workloads.
+/// With `no_cache`, every Docker build starts afresh and `assemble` gets no saved artifacts.
+pub fn rehearse(
+    plans: &[Plan],
+    builder_base: Option<&str>,
+    no_cache: bool,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let mut seen: Vec<&Path> = Vec::new();
+    for plan in plans {
+        if seen.contains(&plan.manifests_dir.as_path()) {
+            continue;
+        }
+        seen.push(&plan.manifests_dir);
+        rehearse_one(plan, builder_base, no_cache, sink)?;
+    }
+    Ok(())
+}
+
+fn rehearse_one(
+    plan: &Plan,
+    builder_base: Option<&str>,
+    no_cache: bool,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let started = Instant::now();
+    let config = &plan.config;
+    let committed = git::resolve(&config.workspace_root, config.okd.git_ref.as_deref(), sink)?;
+    let workspace = std::fs::canonicalize(&config.workspace_root)
+        .with_context(|| format!("failed to find `{}`", config.workspace_root.display()))?;
+    let workspace_rel = workspace
+        .strip_prefix(&committed.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let tree = tempfile::Builder::new()
+        .prefix("xtask-s2i-rehearse-")
+        .tempdir()
+        .context("failed to create a temporary directory for the committed tree")?;
+    git::export(&committed, tree.path())?;
+    let manifests_rel = workspace_rel.join(&config.okd.manifests_dir);
+    let manifests = manifests::read(tree.path(), &manifests_rel)?;
+    let steps = chain::order(&manifests)?;
+    if steps.is_empty() {
+        anyhow::bail!(
+            "`{}` of commit {} has no BuildConfig to rehearse",
+            manifests_rel.display(),
+            committed.short()
+        );
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime of the Docker client")?;
+    std::thread::scope(|scope| {
+        rt.block_on(async {
+            let mut signals = crate::engine::signals::Signals::install()?;
+            let docker = tokio::select! {
+                d = Client::connect(sink) => d?,
+                signal = signals.recv() => return Err(anyhow::Error::new(signal)),
+            };
+            let r = Rehearsal {
+                docker: &docker,
+                sink,
+                scope,
+                tree: tree.path(),
+                committed: &committed,
+                manifests: &manifests,
+                package: plan.package(),
+                features: &config.features,
+                no_default_features: config.no_default_features,
+                cache: plan.out_dir.join("rehearse"),
+                stand_in: builder_base,
+                no_cache,
+                workspace_rel: &workspace_rel,
+                tags: Mutex::new(Vec::new()),
+            };
+            let result = tokio::select! {
+                res = r.run(&steps) => res,
+                signal = signals.recv() => Err(anyhow::Error::new(signal)),
+            };
+            docker.janitor().clean(&docker).await;
+            r.remove_tags().await;
+            result
+        })
+    })?;
+    sink.event(Event::status(
+        "Rehearsed",
+        format!(
+            "{} BuildConfig(s) of commit {} in {:.1}s; the rehearsal images were removed",
+            steps.len(),
+            committed.short(),
+            started.elapsed().as_secs_f64()
+        ),
+    ));
+    Ok(())
+}
+
+/// One rehearsal: what every step needs.
+pub(crate) struct Rehearsal<'r, 's, 'e> {
+    docker: &'r Client,
+    sink: &'s dyn Sink,
+    scope: &'s Scope<'s, 'e>,
+    /// The exported committed tree.
+    tree: &'r Path,
+    committed: &'r git::Committed,
+    manifests: &'r manifests::Manifests,
+    /// The package whose label the containers carry, and its build's features (which crates
+    /// the vendoring may cut).
+    package: &'r str,
+    features: &'r [String],
+    no_default_features: bool,
+    /// `target/s2i/<package>/rehearse`: the vendored crates and the saved build artifacts.
+    cache: PathBuf,
+    /// `--builder-base`: stands in for the images the ImageStreams import.
+    stand_in: Option<&'r str>,
+    /// `--no-cache`: no Docker build cache, no saved artifacts.
+    no_cache: bool,
+    /// The Cargo workspace inside the repository.
+    workspace_rel: &'r Path,
+    /// The `<stream>:rehearse` tags this rehearsal made.
+    tags: Mutex<Vec<String>>,
+}
+
+impl Rehearsal<'_, '_, '_> {
+    fn status(&self, verb: &str, message: impl Into<String>) {
+        self.sink.event(Event::status(verb, message));
+    }
+
+    async fn run(&self, steps: &[chain::Step<'_>]) -> Result<()> {
+        for (i, step) in steps.iter().enumerate() {
+            let started = Instant::now();
+            let bc = step.bc;
+            let done = &steps[..i];
+            let id = match step.kind {
+                chain::Kind::Docker => self.docker_step(step, done).await,
+                chain::Kind::Source => self.source_step(step, done).await,
+            }
+            .map_err(|e| self.failed(&bc.name, &bc.file, e))?;
+            // A tag left by an interrupted rehearsal: its image goes when nothing else uses it.
+            if let Some(previous) = self.docker.image(&step.local).await?
+                && previous.id != id
+            {
+                self.docker.janitor().replaced(&previous.id, self.package);
+            }
+            self.docker
+                .tag(
+                    &id,
+                    step.local.split(':').next().unwrap_or_default(),
+                    chain::TAG,
+                )
+                .await?;
+            self.docker.janitor().forget_image(&id);
+            if let Ok(mut t) = self.tags.lock() {
+                t.push(step.local.clone());
+            }
+            let info = self.docker.existing_image(&step.local).await?;
+            self.sink.event(Event::Stage(StageReport {
+                package: self.package.to_string(),
+                stage: bc.name.clone(),
+                image: step.local.clone(),
+                id: info.id.clone(),
+                size: info.size,
+                seconds: started.elapsed().as_secs_f64(),
+                cached: false,
+            }));
+        }
+        self.run_workloads(steps).await
+    }
+
+    /// The error of a failed BuildConfig: its name and file first, then the step and its log tail.
+    fn failed(&self, name: &str, file: &Path, e: anyhow::Error) -> anyhow::Error {
+        if crate::engine::interrupted_exit_code(&e).is_some() {
+            return e;
+        }
+        let mut e = e.context(format!(
+            "the rehearsal of the BuildConfig `{name}` (`{}` at {}) failed",
+            file.display(),
+            self.committed.short()
+        ));
+        // A path in the output that exists only in the working tree is the likely cause: the
+        // path from the repository's root, or from the workspace's when it has a directory.
+        let text = format!("{e:#}");
+        let only_local: Vec<&String> = self
+            .committed
+            .uncommitted
+            .iter()
+            .filter(|p| {
+                let in_workspace = Path::new(p.as_str())
+                    .strip_prefix(self.workspace_rel)
+                    .ok()
+                    .map(|r| r.to_string_lossy().into_owned())
+                    .filter(|r| r.contains('/'));
+                text.contains(p.as_str()) || in_workspace.is_some_and(|r| text.contains(&r))
+            })
+            .collect();
+        if let Some(p) = only_local.first() {
+            e = anyhow!(
+                "{e:#}\nnote: `{p}` differs between the working tree and commit {} ({}): the cluster builds the commit; commit `{p}` and push",
+                self.committed.short(),
+                self.committed.from
+            );
+        }
+        e
+    }
+
+    /// The local image for a referenced image: a rehearsal image, or an imported one (pulled if
+    /// absent; `--builder-base` stands in for it).
+    async fn image_for(
+        &self,
+        done: &[chain::Step<'_>],
+        bc: &str,
+        r: &manifests::ObjectRef,
+    ) -> Result<(String, ImageInfo)> {
+        match chain::resolve(self.manifests, done, bc, r, self.stand_in)? {
+            chain::Source::Rehearsed { local, .. } => {
+                let info = self.docker.existing_image(&local).await?;
+                Ok((local, info))
+            }
+            chain::Source::External {
+                reference,
+                stand_in,
+            } => {
+                if stand_in {
+                    self.status(
+                        "Using",
+                        format!(
+                            "{reference} in place of {} (`--builder-base`)",
+                            r.describe()
+                        ),
+                    );
+                }
+                let info = self
+                    .docker
+                    .ensure_base(&reference, PullPolicy::IfNotPresent, self.sink)
+                    .await?;
+                Ok((reference, info))
+            }
+        }
+    }
+
+    /// The label every container and image of the rehearsal carries.
+    fn tool_label(&self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([(TOOL_LABEL.to_string(), self.package.to_string())])
+    }
+
+    /// Removes the `<stream>:rehearse` tags (and their images when nothing else tags them).
+    async fn remove_tags(&self) {
+        let tags = self
+            .tags
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for tag in tags.iter().rev() {
+            let options = RemoveImageOptionsBuilder::default()
+                .force(false)
+                .noprune(false)
+                .build();
+            let _ = self
+                .docker
+                .api()
+                .remove_image(tag, Some(options), None)
+                .await;
+        }
+    }
+}

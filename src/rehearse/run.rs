@@ -1,0 +1,400 @@
+//! The workload step: every container of a committed Deployment or CronJob whose image is one the
+//! rehearsal built (by its `image.openshift.io/triggers` annotation, else its `image`) is run as
+//! `restricted-v2` runs pods — an arbitrary UID of group 0, a read-only root filesystem, no
+//! capabilities, no privilege escalation — with the container's `env`, `command` and `args`.
+//!
+//! A Deployment with a readiness probe must pass it (HTTP GET or TCP, against the container's IP
+//! on its network, within the probe's own deadline); one without must still be running after a
+//! moment (a container that exits is a CrashLoopBackOff in the cluster). A CronJob's container
+//! must exit 0. The container is removed in every case.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::LogsOptionsBuilder;
+use futures_util::StreamExt;
+
+use super::chain::Step;
+use super::manifests::{Container, PortRef, Probe, Workload};
+use super::{Rehearsal, UID};
+use crate::engine::client::Output;
+use crate::sink::Event;
+
+/// How long a Deployment without a probe must keep running.
+const SETTLE: Duration = Duration::from_secs(2);
+/// How long a CronJob's container may run.
+const JOB_LIMIT: Duration = Duration::from_secs(60);
+
+impl Rehearsal<'_, '_, '_> {
+    pub(super) async fn run_workloads(&self, steps: &[Step<'_>]) -> Result<()> {
+        let mut ran = 0;
+        for w in &self.manifests.workloads {
+            for c in &w.pod.containers {
+                let Some(step) = step_for(w, c, steps) else {
+                    continue;
+                };
+                ran += 1;
+                self.run_container(w, c, step).await.map_err(|e| {
+                    e.context(format!(
+                        "the rehearsal of the {} `{}` (`{}` at {}) failed, container `{}`",
+                        w.kind,
+                        w.name,
+                        w.file.display(),
+                        self.committed.short(),
+                        c.name
+                    ))
+                })?;
+            }
+        }
+        if ran == 0 {
+            self.status(
+                "Skipped",
+                "running the image: no committed Deployment or CronJob runs an image these BuildConfigs build",
+            );
+        }
+        Ok(())
+    }
+
+    async fn run_container(&self, w: &Workload, c: &Container, step: &Step<'_>) -> Result<()> {
+        let mut env = Vec::new();
+        for e in &c.env {
+            match (&e.value, &e.value_from) {
+                (_, Some(_)) => self.sink.event(Event::warning(format!(
+                    "`{}` of the container `{}` comes from `valueFrom`, which the rehearsal leaves unset",
+                    e.name, c.name
+                ))),
+                (v, None) => env.push(format!("{}={}", e.name, v.as_deref().unwrap_or(""))),
+            }
+        }
+        let container = self
+            .docker
+            .create_container(ContainerCreateBody {
+                image: Some(step.local.clone()),
+                user: Some(format!("{UID}:0")),
+                env: Some(env),
+                entrypoint: (!c.command.is_empty()).then(|| c.command.clone()),
+                cmd: (!c.args.is_empty()).then(|| c.args.clone()),
+                labels: Some(self.tool_label()),
+                host_config: Some(HostConfig {
+                    readonly_rootfs: Some(true),
+                    cap_drop: Some(vec!["ALL".into()]),
+                    security_opt: Some(vec!["no-new-privileges".into()]),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await?;
+        let result = self.watch(w, c, step, &container).await;
+        let result = match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(anyhow!("{e:#}\n{}", self.logs(&container, &c.name).await)),
+        };
+        self.docker.remove_container(&container).await?;
+        result
+    }
+
+    async fn watch(
+        &self,
+        w: &Workload,
+        c: &Container,
+        step: &Step<'_>,
+        container: &str,
+    ) -> Result<()> {
+        let how = format!("{} as {UID}:0, read-only root, no capabilities", step.local);
+        self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
+        self.docker
+            .api()
+            .start_container(container, None)
+            .await
+            .context("step `start`: the container did not start")?;
+        let started = Instant::now();
+        if w.kind == "CronJob" {
+            while started.elapsed() < JOB_LIMIT {
+                if let Some(code) = self.exited(container).await? {
+                    if code != 0 {
+                        bail!("step `run`: the job's container exited with code {code}");
+                    }
+                    self.status(
+                        "Ran",
+                        format!(
+                            "CronJob `{}`: exit code 0 in {:.1}s",
+                            w.name,
+                            started.elapsed().as_secs_f64()
+                        ),
+                    );
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            self.status(
+                "Stopped",
+                format!(
+                    "CronJob `{}`: still running after {}s",
+                    w.name,
+                    JOB_LIMIT.as_secs()
+                ),
+            );
+            return Ok(());
+        }
+        let Some(probe) = &c.readiness_probe else {
+            tokio::time::sleep(SETTLE).await;
+            if let Some(code) = self.exited(container).await? {
+                bail!(
+                    "step `run`: the container exited with code {code} within {}s; a Deployment restarts it forever (CrashLoopBackOff)\nnote: a program that exits belongs in a CronJob or no workload; a service should get a readiness probe",
+                    SETTLE.as_secs()
+                );
+            }
+            self.status(
+                "Running",
+                format!(
+                    "Deployment `{}`: still up after {}s (no readiness probe to wait for)",
+                    w.name,
+                    SETTLE.as_secs()
+                ),
+            );
+            return Ok(());
+        };
+        let (port, http_path) = probe_target(c, probe)?;
+        let limit = probe_deadline(probe);
+        let what = match &http_path {
+            Some(p) => format!("GET {p} on port {port}"),
+            None => format!("TCP port {port}"),
+        };
+        loop {
+            if let Some(code) = self.exited(container).await? {
+                bail!(
+                    "step `readiness probe`: the container exited with code {code} before it was ready ({what})"
+                );
+            }
+            let ip = self.container_ip(container).await?;
+            let addr = SocketAddr::new(ip, port);
+            let answer = tokio::task::spawn_blocking({
+                let path = http_path.clone();
+                move || probe_once(addr, path.as_deref())
+            })
+            .await
+            .unwrap_or_else(|e| Err(e.to_string()));
+            match answer {
+                Ok(detail) => {
+                    self.status(
+                        "Ready",
+                        format!(
+                            "{} `{}`: readiness probe {what} {detail} after {:.1}s",
+                            w.kind,
+                            w.name,
+                            started.elapsed().as_secs_f64()
+                        ),
+                    );
+                    return Ok(());
+                }
+                Err(why) if started.elapsed() > limit => bail!(
+                    "step `readiness probe`: {what} did not succeed within {}s: {why}",
+                    limit.as_secs()
+                ),
+                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+            }
+        }
+    }
+
+    /// The exit code when the container is no longer running.
+    async fn exited(&self, container: &str) -> Result<Option<i64>> {
+        let state = self
+            .docker
+            .api()
+            .inspect_container(container, None)
+            .await?
+            .state
+            .unwrap_or_default();
+        Ok((!state.running.unwrap_or(false)).then(|| state.exit_code.unwrap_or(-1)))
+    }
+
+    async fn container_ip(&self, container: &str) -> Result<IpAddr> {
+        let info = self.docker.api().inspect_container(container, None).await?;
+        let ip = info
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|n| {
+                n.into_values()
+                    .find_map(|e| e.ip_address.filter(|ip| !ip.is_empty()))
+            })
+            .ok_or_else(|| {
+                anyhow!(
+                    "step `readiness probe`: the container has no IP address on a Docker network"
+                )
+            })?;
+        ip.parse()
+            .with_context(|| format!("the container's IP address `{ip}`"))
+    }
+
+    /// The last lines of the container's output, as log events and for an error.
+    async fn logs(&self, container: &str, name: &str) -> String {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail("40")
+            .build();
+        let mut stream = self.docker.api().logs(container, Some(options));
+        let mut output = Output::new(name);
+        while let Some(Ok(chunk)) = stream.next().await {
+            output.push(&chunk.into_bytes(), self.sink);
+        }
+        output.flush(self.sink);
+        match output.tail() {
+            t if t.is_empty() => "(the container wrote no output)".to_string(),
+            t => format!("its output:\n{}", t.trim_end()),
+        }
+    }
+}
+
+/// The rehearsal step whose image `c` of `w` runs.
+fn step_for<'s, 'm>(w: &Workload, c: &Container, steps: &'s [Step<'m>]) -> Option<&'s Step<'m>> {
+    let qualified = |n: &str| {
+        if n.contains(':') {
+            n.to_string()
+        } else {
+            format!("{n}:latest")
+        }
+    };
+    let by_trigger = w
+        .triggers
+        .iter()
+        .filter(|(_, name)| name.is_empty() || *name == c.name)
+        .find_map(|(istag, _)| steps.iter().find(|s| s.output == qualified(istag)));
+    by_trigger.or_else(|| {
+        let image = qualified(c.image.as_deref()?.rsplit('/').next()?);
+        steps.iter().find(|s| s.output == image)
+    })
+}
+
+/// The port number and, for an HTTP probe, the path.
+fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
+    let (port, path) = match (&probe.http_get, &probe.tcp_socket) {
+        (Some(h), _) => (&h.port, Some(h.path.clone().unwrap_or_else(|| "/".into()))),
+        (None, Some(t)) => (&t.port, None),
+        (None, None) => {
+            bail!("step `readiness probe`: only `httpGet` and `tcpSocket` probes are rehearsed")
+        }
+    };
+    let number = match port {
+        PortRef::Number(n) => *n,
+        PortRef::Name(name) => c
+            .ports
+            .iter()
+            .find(|p| p.name.as_deref() == Some(name))
+            .map(|p| p.container_port)
+            .ok_or_else(|| {
+                anyhow!(
+                    "step `readiness probe`: its port `{name}` is not a named port of the container"
+                )
+            })?,
+    };
+    Ok((number, path))
+}
+
+/// `initialDelaySeconds + failureThreshold * periodSeconds` (Kubernetes defaults 0, 3, 10), at
+/// least 10 s.
+fn probe_deadline(p: &Probe) -> Duration {
+    let secs = p.initial_delay_seconds.unwrap_or(0)
+        + p.failure_threshold.unwrap_or(3) * p.period_seconds.unwrap_or(10);
+    Duration::from_secs(secs.max(10).into())
+}
+
+/// One probe: `Ok(detail)` when it succeeds (HTTP 200-399, or a TCP connection).
+fn probe_once(addr: SocketAddr, path: Option<&str>) -> Result<String, String> {
+    let mut s =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(1)).map_err(|e| e.to_string())?;
+    let Some(path) = path else {
+        return Ok("connected".into());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
+    // One write: a server may answer and close as soon as it has read the request line.
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\nUser-Agent: kube-probe/xtask-s2i\r\n\r\n");
+    s.write_all(request.as_bytes()).map_err(|e| e.to_string())?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !head.windows(2).any(|w| w == b"\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    let line = String::from_utf8_lossy(&head);
+    let status: u16 = line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "not an HTTP answer: {:?}",
+                line.lines().next().unwrap_or("")
+            )
+        })?;
+    if (200..400).contains(&status) {
+        Ok(format!("answered {status}"))
+    } else {
+        Err(format!("it answered {status}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::BufRead;
+
+    use super::*;
+
+    /// A server that answers each connection with `status`.
+    fn serve(status: u16) -> SocketAddr {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for mut s in listener.incoming().flatten() {
+                let mut line = String::new();
+                let _ = std::io::BufReader::new(&s).read_line(&mut line);
+                let _ = write!(s, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+            }
+        });
+        addr
+    }
+
+    #[test]
+    fn probes_succeed_on_2xx_and_3xx_only() {
+        assert_eq!(
+            probe_once(serve(200), Some("/healthz")),
+            Ok("answered 200".into())
+        );
+        assert_eq!(probe_once(serve(302), Some("/")), Ok("answered 302".into()));
+        assert_eq!(
+            probe_once(serve(503), Some("/")),
+            Err("it answered 503".into())
+        );
+        assert_eq!(probe_once(serve(200), None), Ok("connected".into()));
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        assert!(probe_once(closed, None).is_err());
+    }
+
+    #[test]
+    fn probe_ports_by_number_or_name() {
+        let c = Container {
+            ports: vec![super::super::manifests::ContainerPort {
+                container_port: 8080,
+                name: Some("http".into()),
+            }],
+            ..Default::default()
+        };
+        let named: Probe = serde_norway::from_str("httpGet: {path: /h, port: http}").unwrap();
+        assert_eq!(probe_target(&c, &named).unwrap(), (8080, Some("/h".into())));
+        let tcp: Probe = serde_norway::from_str("tcpSocket: {port: 9000}").unwrap();
+        assert_eq!(probe_target(&c, &tcp).unwrap(), (9000, None));
+        let wrong: Probe = serde_norway::from_str("tcpSocket: {port: grpc}").unwrap();
+        assert!(probe_target(&c, &wrong).is_err());
+        assert_eq!(probe_deadline(&Probe::default()), Duration::from_secs(30));
+    }
+}

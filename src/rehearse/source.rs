@@ -1,0 +1,150 @@
+//! The source tar of the S2I step: the committed tree at `contextDir` less what its
+//! `.s2iignore` names (s2i's globs, anchored at the source root), plus the vendored crates, every
+//! entry under `src/`, owned by the user that runs `assemble` and modified now, as a fresh
+//! clone's files are (so cargo rebuilds the source's crates and reuses the restored dependencies).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+
+use super::UID;
+
+/// One entry of the source tar.
+pub struct SrcEntry {
+    pub path: String,
+    pub abs: Option<PathBuf>,
+    pub bytes: Option<Vec<u8>>,
+    pub mode: u32,
+    pub kind: tar::EntryType,
+}
+
+/// The source at `root` less what `.s2iignore` names (s2i's globs, relative to the root).
+pub fn source_entries(root: &Path) -> Result<Vec<SrcEntry>> {
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
+    if let Ok(text) = std::fs::read_to_string(root.join(".s2iignore")) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let anchored = format!("/{}", line.trim_start_matches('/'));
+            builder
+                .add_line(None, &anchored)
+                .with_context(|| format!("failed to read the `.s2iignore` pattern `{line}`"))?;
+        }
+    }
+    let ignore = builder.build().context("failed to read `.s2iignore`")?;
+    let mut out = Vec::new();
+    walk(root, "", &mut out, &|rel, dir| {
+        ignore.matched(rel, dir).is_ignore()
+    })?;
+    Ok(out)
+}
+
+/// Every directory, file and link under `dir`, as `prefix/...`, except what `skip` names.
+pub fn walk(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<SrcEntry>,
+    skip: &dyn Fn(&str, bool) -> bool,
+) -> Result<()> {
+    let mut read: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("failed to read `{}`", dir.display()))?
+        .flatten()
+        .collect();
+    read.sort_by_key(|e| e.file_name());
+    for e in read {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let rel = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let path = e.path();
+        let meta = std::fs::symlink_metadata(&path)?;
+        if skip(&rel, meta.is_dir()) {
+            continue;
+        }
+        let (kind, mode) = if meta.is_dir() {
+            (tar::EntryType::Directory, 0o775)
+        } else if meta.file_type().is_symlink() {
+            (tar::EntryType::Symlink, 0o777)
+        } else {
+            (tar::EntryType::Regular, super::paths::mode_of(&meta))
+        };
+        out.push(SrcEntry {
+            path: rel.clone(),
+            abs: Some(path.clone()),
+            bytes: None,
+            mode,
+            kind,
+        });
+        if meta.is_dir() {
+            walk(&path, &rel, out, skip)?;
+        }
+    }
+    Ok(())
+}
+
+/// `KEY=value` lines of the source's `.s2i/environment`.
+pub fn s2i_environment(root: &Path) -> Vec<String> {
+    std::fs::read_to_string(root.join(".s2i/environment"))
+        .map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#') && l.contains('='))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The source tar: every entry under `src/`, owned by the assemble user (`UID`:0), modified now
+/// (as a fresh clone's files are, so cargo rebuilds the crates of the source).
+pub fn write_source(out: &mut dyn std::io::Write, entries: &[SrcEntry]) -> Result<()> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut tar = tar::Builder::new(out);
+    let mut dir = tar::Header::new_gnu();
+    dir.set_entry_type(tar::EntryType::Directory);
+    dir.set_mode(0o775);
+    dir.set_uid(UID.into());
+    dir.set_gid(0);
+    dir.set_mtime(now);
+    dir.set_size(0);
+    tar.append_data(&mut dir, "src/", std::io::empty())?;
+    for e in entries {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(e.kind);
+        h.set_mode(e.mode);
+        h.set_uid(UID.into());
+        h.set_gid(0);
+        h.set_mtime(now);
+        let path = format!("src/{}", e.path);
+        match (e.kind, &e.abs, &e.bytes) {
+            (_, _, Some(bytes)) => {
+                h.set_size(bytes.len() as u64);
+                tar.append_data(&mut h, &path, bytes.as_slice())?;
+            }
+            (tar::EntryType::Directory, _, _) => {
+                h.set_size(0);
+                tar.append_data(&mut h, format!("{path}/"), std::io::empty())?;
+            }
+            (tar::EntryType::Symlink, Some(abs), _) => {
+                h.set_size(0);
+                tar.append_link(&mut h, &path, std::fs::read_link(abs)?)?;
+            }
+            (_, Some(abs), _) => {
+                let f = std::fs::File::open(abs)
+                    .with_context(|| format!("failed to read `{}`", abs.display()))?;
+                h.set_size(f.metadata()?.len());
+                tar.append_data(&mut h, &path, f)?;
+            }
+            _ => {}
+        }
+    }
+    tar.finish()?;
+    Ok(())
+}
