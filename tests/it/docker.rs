@@ -25,10 +25,9 @@ const NAMES: [&str; 3] = ["hello-world-builder", "hello-world-app", "hello-world
 const PACKAGE: &str = "hello-world";
 const RUN_SCRIPT: &str = "/usr/libexec/s2i/run";
 
-/// Serializes the Docker work of these tests.
+/// Serializes the Docker work of these tests (and of `conformance`).
 fn lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    support::docker_lock()
 }
 
 /// Runs `docker` and returns its trimmed stdout, panicking with stderr when it fails.

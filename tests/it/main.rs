@@ -3,6 +3,7 @@
 //! `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets both), in which case they fail loudly.
 
 mod config;
+mod conformance;
 mod docker;
 mod okd;
 mod policy;

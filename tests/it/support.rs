@@ -18,6 +18,13 @@ pub fn example_dir() -> PathBuf {
 /// The local Rust base image that `cargo xtask rust-base` makes; tests build FROM it.
 pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
 
+/// Serializes the Docker work of the test modules that share the daemon (`docker`,
+/// `conformance`), so their builds never overlap on two cores.
+pub fn docker_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
 /// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
 pub fn docker_available(test: &str) -> bool {
