@@ -409,6 +409,26 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     assert!(!parts[0].contains("src"), "{inside}");
     assert!(parts[2].contains("from-environment"), "{inside}");
     assert!(parts[2].contains("/opt/app-root/build/"), "{inside}");
+    // Upstream's build labels, and the marker: `.s2i/` is not committed.
+    let labels: serde_json::Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config.Labels}}",
+        &p.app(),
+    ]))
+    .unwrap();
+    let build = |key: &str| labels[format!("io.openshift.s2i.build.{key}")].clone();
+    assert_eq!(build("commit.ref"), "main", "{labels:#}");
+    assert_eq!(
+        build("commit.author"),
+        "Conformance Tests <conformance@xtask-s2i.invalid>"
+    );
+    assert_eq!(build("commit.message"), "the example");
+    assert_eq!(build("commit.id").as_str().map(str::len), Some(40));
+    assert!(build("commit.date").as_str().is_some_and(|d| !d.is_empty()));
+    assert_eq!(build("image"), p.builder());
+    assert_eq!(labels["io.github.xtask-s2i.uncommitted-changes"], "true");
 
     // A one-line change: incremental from `/opt/app-root/build`, only the app compiled.
     append(&p.root.join("src/main.rs"), "// one-line change");
