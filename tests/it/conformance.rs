@@ -349,14 +349,30 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     let text = std::fs::read_to_string(&dockerfile).unwrap();
     assert!(text.contains("COPY upload/src /tmp/src"), "{text}");
 
-    let loaded = format!("localhost/{builder}");
     let app = "localhost/hello-world-podman:conformance";
-    ok(Command::new("sh")
+    let load = ok(Command::new("sh")
         .args(["-c", "docker save \"$1\" | podman load", "sh", &builder])
         .env("CONTAINERS_CONF", &conf));
-    let built = output(podman(&["build", "--pull=never", "-t", app]).arg(&context));
-    let run = output(&mut podman(&["run", "--rm", app, RUN, "--name", "Podman"]));
-    let _ = podman(&["rmi", "-f", app, &loaded]).output();
+    let loaded: Vec<String> = load
+        .lines()
+        .filter_map(|l| l.split_once("Loaded image").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once(':').map(|(_, names)| names))
+        .flat_map(|names| names.split(',').map(|n| n.trim().to_string()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert!(!loaded.is_empty(), "podman load said: {load}");
+    let built =
+        output(podman(&["build", "--pull=never", "--network=none", "-t", app]).arg(&context));
+    let run = output(&mut podman(&[
+        "run",
+        "--rm",
+        "--network=none",
+        app,
+        RUN,
+        "--name",
+        "Podman",
+    ]));
+    let _ = podman(&["rmi", "-f", app]).args(&loaded).output();
     assert!(built.0, "podman build failed:\n{}", built.1);
     assert!(run.0 && run.1.contains("Podman"), "{}", run.1);
 }
