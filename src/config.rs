@@ -17,6 +17,9 @@ use serde_json::Value;
 
 use crate::names;
 
+mod okd;
+pub use okd::Workload;
+
 /// The image every builder starts from unless the user says otherwise.
 pub const DEFAULT_BUILDER_BASE: &str = "docker.io/library/rust:1-slim";
 /// Environment variable that overrides `builder-base` (offline machines, CI).
@@ -76,7 +79,7 @@ pub const KEYS: &[KeyDoc] = &[
     KeyDoc {
         key: "bin",
         ty: "string",
-        default: "the package's only binary target",
+        default: "the package's only binary target, else its `default-run`",
         example: r#"bin = "hello-world""#,
     },
     KeyDoc {
@@ -102,6 +105,12 @@ pub const KEYS: &[KeyDoc] = &[
         ty: "boolean",
         default: "`true`",
         example: "vendor = false",
+    },
+    KeyDoc {
+        key: "strip",
+        ty: "boolean",
+        default: "`true`: no debug info or symbols in the image's binary",
+        example: "strip = false",
     },
     KeyDoc {
         key: "user",
@@ -188,8 +197,56 @@ pub const OKD_KEYS: &[KeyDoc] = &[
     KeyDoc {
         key: "build-resources",
         ty: "table",
-        default: "none",
+        default: "`{ requests = { cpu = \"500m\", memory = \"1Gi\", ephemeral-storage = \"2Gi\" }, limits = { memory = \"4Gi\", ephemeral-storage = \"10Gi\" } }`",
         example: r#"build-resources = { limits = { cpu = "2", memory = "4Gi" } }"#,
+    },
+    KeyDoc {
+        key: "build-timeout",
+        ty: "integer",
+        default: "`3600` (seconds)",
+        example: "build-timeout = 1800",
+    },
+    KeyDoc {
+        key: "tag",
+        ty: "string",
+        default: "`latest`",
+        example: r#"tag = "stable""#,
+    },
+    KeyDoc {
+        key: "workload",
+        ty: "string",
+        default: "`deployment` with `port`, else `none`",
+        example: r#"workload = "cronjob""#,
+    },
+    KeyDoc {
+        key: "schedule",
+        ty: "string",
+        default: "none (required by `workload = \"cronjob\"`)",
+        example: r#"schedule = "*/15 * * * *""#,
+    },
+    KeyDoc {
+        key: "health-path",
+        ty: "string",
+        default: "none (TCP probes on `port`)",
+        example: r#"health-path = "/healthz""#,
+    },
+    KeyDoc {
+        key: "resources",
+        ty: "table",
+        default: "`{ requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"128Mi\" } }`",
+        example: r#"resources = { limits = { memory = "256Mi" } }"#,
+    },
+    KeyDoc {
+        key: "source-secret",
+        ty: "string",
+        default: "none (a public repository)",
+        example: r#"source-secret = "hello-git""#,
+    },
+    KeyDoc {
+        key: "unauthenticated-webhooks",
+        ty: "boolean",
+        default: "`false`",
+        example: "unauthenticated-webhooks = true",
     },
 ];
 
@@ -370,6 +427,14 @@ pub struct RawOkd {
     pub replicas: Option<u32>,
     pub tls: Option<Tls>,
     pub build_resources: Option<RawResources>,
+    pub build_timeout: Option<i64>,
+    pub tag: Option<String>,
+    pub workload: Option<Workload>,
+    pub schedule: Option<String>,
+    pub health_path: Option<String>,
+    pub resources: Option<RawResources>,
+    pub source_secret: Option<String>,
+    pub unauthenticated_webhooks: Option<bool>,
 }
 
 /// `[package.metadata.s2i]` as written: every key optional.
@@ -387,6 +452,7 @@ pub struct RawConfig {
     pub no_default_features: Option<bool>,
     pub profile: Option<String>,
     pub vendor: Option<bool>,
+    pub strip: Option<bool>,
     pub user: Option<RawUser>,
     pub env: Option<BTreeMap<String, String>>,
     pub labels: Option<BTreeMap<String, String>>,
@@ -411,6 +477,7 @@ impl RawConfig {
             no_default_features,
             profile,
             vendor,
+            strip,
             user,
             env,
             labels,
@@ -431,6 +498,7 @@ impl RawConfig {
             no_default_features: no_default_features.or(ws.no_default_features),
             profile: profile.or(ws.profile),
             vendor: vendor.or(ws.vendor),
+            strip: strip.or(ws.strip),
             user: match (user, ws.user) {
                 (Some(p), Some(w)) => Some(RawUser {
                     builder: p.builder.or(w.builder),
@@ -461,6 +529,14 @@ impl RawOkd {
             replicas,
             tls,
             build_resources,
+            build_timeout,
+            tag,
+            workload,
+            schedule,
+            health_path,
+            resources,
+            source_secret,
+            unauthenticated_webhooks,
         } = self;
         RawOkd {
             namespace: namespace.or(ws.namespace),
@@ -474,6 +550,14 @@ impl RawOkd {
             replicas: replicas.or(ws.replicas),
             tls: tls.or(ws.tls),
             build_resources: build_resources.or(ws.build_resources),
+            build_timeout: build_timeout.or(ws.build_timeout),
+            tag: tag.or(ws.tag),
+            workload: workload.or(ws.workload),
+            schedule: schedule.or(ws.schedule),
+            health_path: health_path.or(ws.health_path),
+            resources: resources.or(ws.resources),
+            source_secret: source_secret.or(ws.source_secret),
+            unauthenticated_webhooks: unauthenticated_webhooks.or(ws.unauthenticated_webhooks),
         }
     }
 }
@@ -520,8 +604,23 @@ pub struct OkdConfig {
     pub webhooks: BTreeMap<WebhookKind, String>,
     pub replicas: u32,
     pub tls: Tls,
+    /// Resources of every build, defaults merged with `okd.build-resources`.
     pub build_limits: BTreeMap<String, String>,
     pub build_requests: BTreeMap<String, String>,
+    /// `completionDeadlineSeconds` of every build.
+    pub build_timeout: u32,
+    /// The stable tag of the chain's ImageStreamTags (`okd.tag`).
+    pub tag: String,
+    pub workload: Workload,
+    /// The CronJob's schedule; set exactly when `workload` is [`Workload::CronJob`].
+    pub schedule: Option<String>,
+    /// The HTTP path of the probes; TCP probes on the port when `None`.
+    pub health_path: Option<String>,
+    /// Resources of the container, defaults merged with `okd.resources`.
+    pub limits: BTreeMap<String, String>,
+    pub requests: BTreeMap<String, String>,
+    pub source_secret: Option<String>,
+    pub unauthenticated_webhooks: bool,
 }
 
 /// The validated configuration of one package, with every default applied.
@@ -540,6 +639,8 @@ pub struct Config {
     pub no_default_features: bool,
     pub profile: String,
     pub vendor: bool,
+    /// Strip debug info and symbols from the binary (cargo's `strip = "symbols"` for the profile).
+    pub strip: bool,
     pub builder_user: u32,
     pub runtime_user: u32,
     pub env: BTreeMap<String, String>,
@@ -758,8 +859,10 @@ fn parse_raw(src: &Source) -> Result<RawConfig, ConfigError> {
             okd,
             &OKD_KEYS.iter().map(|k| k.key).collect::<Vec<_>>(),
         )?;
-        if let Some(res) = okd.get("build-resources").filter(|v| v.is_object()) {
-            check_keys(src, &["okd", "build-resources"], res, RESOURCE_KEYS)?;
+        for table in ["build-resources", "resources"] {
+            if let Some(res) = okd.get(table).filter(|v| v.is_object()) {
+                check_keys(src, &["okd", table], res, RESOURCE_KEYS)?;
+            }
         }
     }
     if let Some(user) = src.value.get("user").filter(|v| v.is_object()) {
@@ -1004,6 +1107,7 @@ impl Validator<'_> {
             no_default_features,
             profile,
             vendor,
+            strip,
             user,
             env,
             labels,
@@ -1132,6 +1236,15 @@ impl Validator<'_> {
                 }
                 b
             }
+            // Cargo's own choice for `cargo run` when there are several.
+            None if bins.len() > 1
+                && package
+                    .default_run
+                    .as_ref()
+                    .is_some_and(|d| bins.contains(d)) =>
+            {
+                package.default_run.clone().unwrap_or_default()
+            }
             None => match bins.as_slice() {
                 [one] => {
                     self.check(&["bin"], names::cargo_ident(one, "binary name"), || {
@@ -1150,7 +1263,7 @@ impl Validator<'_> {
                     return Err(self.err(
                         &["bin"],
                         format!("package `{name}` has several binary targets and `bin` does not say which one goes in the image"),
-                        Some(format!("set `bin` to one of {}, e.g. `bin = \"{}\"`", bin_list(), bins[0])),
+                        Some(format!("set `bin` to one of {}, e.g. `bin = \"{}\"` (or `default-run` in `[package]`)", bin_list(), bins[0])),
                     ));
                 }
             },
@@ -1248,6 +1361,7 @@ impl Validator<'_> {
             info.repository.clone(),
             metadata,
             &runtime_image,
+            port,
         )?;
 
         Ok(Config {
@@ -1264,6 +1378,7 @@ impl Validator<'_> {
             no_default_features: no_default_features.unwrap_or(false),
             profile,
             vendor: vendor.unwrap_or(true),
+            strip: strip.unwrap_or(true),
             builder_user,
             runtime_user,
             env,
@@ -1279,6 +1394,7 @@ impl Validator<'_> {
         repository: Option<String>,
         metadata: &Metadata,
         runtime_image: &str,
+        port: Option<u16>,
     ) -> Result<OkdConfig, ConfigError> {
         let RawOkd {
             namespace,
@@ -1290,6 +1406,14 @@ impl Validator<'_> {
             replicas,
             tls,
             build_resources,
+            build_timeout,
+            tag,
+            workload,
+            schedule,
+            health_path,
+            resources,
+            source_secret,
+            unauthenticated_webhooks,
         } = raw;
         if let Some(ns) = &namespace {
             self.check(&["okd", "namespace"], names::dns1123_label(ns), || {
@@ -1364,29 +1488,30 @@ impl Validator<'_> {
             hooks.insert(*k, secret);
         }
         let replicas = replicas.unwrap_or(1);
-        let res = build_resources.unwrap_or_default();
-        let check_res = |which: &'static str,
-                         map: Option<BTreeMap<String, String>>|
-         -> Result<BTreeMap<String, String>, ConfigError> {
-            let map = map.unwrap_or_default();
-            for (k, v) in &map {
-                if !RESOURCE_NAMES.contains(&k.as_str()) {
-                    return Err(self.err(
-                        &["okd", "build-resources", which, k],
-                        format!("unknown resource `{}`", names::printable(k)),
-                        Some("the resources are `cpu`, `memory` and `ephemeral-storage`".into()),
-                    ));
-                }
-                self.check(
-                    &["okd", "build-resources", which, k],
-                    names::quantity(v),
-                    || r#"e.g. `cpu = "2"`, `memory = "4Gi"`"#.into(),
-                )?;
-            }
-            Ok(map)
-        };
-        let build_limits = check_res("limits", res.limits)?;
-        let build_requests = check_res("requests", res.requests)?;
+        let (build_limits, build_requests) = self.resources(
+            "build-resources",
+            build_resources.unwrap_or_default(),
+            okd::DEFAULT_BUILD_RESOURCES,
+        )?;
+        let (limits, requests) = self.resources(
+            "resources",
+            resources.unwrap_or_default(),
+            okd::DEFAULT_RESOURCES,
+        )?;
+        let workload = self.workload(workload, schedule, health_path.as_deref(), port)?;
+        if let Some(secret) = &source_secret {
+            self.check(&["okd", "source-secret"], names::dns1123_subdomain(secret), || {
+                "the value names the Secret holding the git credentials, e.g. `source-secret = \"hello-git\"`".into()
+            })?;
+        }
+        let unauthenticated_webhooks = unauthenticated_webhooks.unwrap_or(false);
+        if unauthenticated_webhooks && hooks.is_empty() {
+            return Err(self.err(
+                &["okd", "unauthenticated-webhooks"],
+                "there is no webhook for unauthenticated callers to reach",
+                Some("configure `okd.webhooks`, e.g. `webhooks = [\"github\"]`, or leave `unauthenticated-webhooks` unset".into()),
+            ));
+        }
         Ok(OkdConfig {
             namespace,
             git_uri,
@@ -1398,6 +1523,15 @@ impl Validator<'_> {
             tls: tls.unwrap_or_default(),
             build_limits,
             build_requests,
+            build_timeout: self.build_timeout(build_timeout)?,
+            tag: self.okd_tag(tag)?,
+            workload: workload.0,
+            schedule: workload.1,
+            health_path,
+            limits,
+            requests,
+            source_secret,
+            unauthenticated_webhooks,
         })
     }
 }

@@ -126,6 +126,10 @@ struct Context<'a> {
     runtime_user: u32,
     builder_image: String,
     builder_stream_tag: String,
+    /// The repositories without a tag (the usage text must not change with the version).
+    builder_name: &'a str,
+    app_name: &'a str,
+    okd_tag: &'a str,
     app_image: String,
     runtime_image: String,
     app_stream: &'a str,
@@ -137,6 +141,9 @@ struct Context<'a> {
     features: &'a [String],
     no_default_features: bool,
     vendor: bool,
+    /// `CARGO_PROFILE_<PROFILE>_STRIP` when `strip = true`: assemble sets it (unless the build
+    /// environment already does) so the local and the cluster build strip alike.
+    strip_env: Option<String>,
     env: &'a BTreeMap<String, String>,
     labels: &'a BTreeMap<String, String>,
     port: Option<u16>,
@@ -207,7 +214,11 @@ impl Plan {
             builder_user: config.builder_user,
             runtime_user: config.runtime_user,
             builder_image: builder.reference(),
-            builder_stream_tag: builder.stream_tag(),
+            // The cluster's ImageStreamTags use the stable `okd.tag`.
+            builder_stream_tag: format!("{}:{}", builder.stream(), config.okd.tag),
+            builder_name: &builder.name,
+            app_name: &app.name,
+            okd_tag: &config.okd.tag,
             app_image: app.reference(),
             runtime_image: runtime.reference(),
             app_stream: app.stream(),
@@ -219,6 +230,12 @@ impl Plan {
             features: &config.features,
             no_default_features: config.no_default_features,
             vendor: config.vendor,
+            strip_env: config.strip.then(|| {
+                format!(
+                    "CARGO_PROFILE_{}_STRIP",
+                    config.profile.to_ascii_uppercase().replace('-', "_")
+                )
+            }),
             env: &config.env,
             labels: &image_labels,
             port: config.port,

@@ -6,16 +6,23 @@
 //!
 //! - one YAML file per object, named `<kind>-<name>.yaml` (object names are unique in a
 //!   namespace, so file names cannot collide even when several packages share the directory):
-//!   four ImageStreams (upstream base, builder, app, runtime), three BuildConfigs, a Deployment,
-//!   and a Service and a Route when `port` is set;
+//!   four ImageStreams (upstream base, builder, app, runtime) and three BuildConfigs
+//!   ([`builds`]), then the workload ([`workload`]): a Deployment (with a Service and a Route when
+//!   `port` is set), a CronJob, or nothing, and the webhook RoleBinding when asked for;
 //! - the builder context the builder BuildConfig builds from: `builder/` when the directory
 //!   belongs to one package, `<package>/builder/` when several packages share it;
-//! - `kustomization.yaml` listing every object file, so `oc apply -k <dir>` takes it all.
+//! - `kustomization.yaml` listing every object file and, when set, the one `namespace:`, so
+//!   `oc apply -k <dir>` takes it all and an overlay can retarget it.
 //!
-//! Names, tags and paths come from the Plan only. This module knows the OpenShift object model
+//! Names and paths come from the Plan; the chain's ImageStreamTags use the stable `okd.tag`
+//! (the version goes into the image labels), so a release changes no spec. What the cluster's
+//! source build sees is worked out by [`source`]. This module knows the OpenShift object model
 //! and nothing of Docker; the objects are typed structs ([`model`]) written by [`yaml`].
 
+mod builds;
 pub mod model;
+pub mod source;
+mod workload;
 pub mod yaml;
 
 use std::collections::BTreeMap;
@@ -23,17 +30,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use crate::config::{Tls, WebhookKind};
 use crate::files::FileSet;
-use crate::plan::Plan;
+use crate::plan::{ImageRef, Plan};
 use model::*;
 
-/// The annotation that makes OpenShift update a Deployment's image when an ImageStreamTag moves.
+/// The annotation that makes OpenShift update a workload's image when an ImageStreamTag moves.
 pub const TRIGGERS_ANNOTATION: &str = "image.openshift.io/triggers";
-/// How many finished builds of each kind a BuildConfig keeps.
-const HISTORY_LIMIT: u32 = 5;
-/// The name of the container port, used by the Service and the Route.
-const PORT_NAME: &str = "http";
 
 /// One [`FileSet`] per manifests directory, holding the manifests of every plan that writes there.
 pub fn file_sets(plans: &[Plan]) -> Result<Vec<FileSet>> {
@@ -60,15 +62,55 @@ struct Manifest {
 
 impl Manifest {
     fn new<S: serde::Serialize>(object: &Object<S>) -> Result<Manifest> {
+        Manifest::of(object.kind, &object.metadata.name, object)
+    }
+
+    /// An object that does not have the `spec` shape of [`Object`].
+    fn of<T: serde::Serialize>(kind: &'static str, name: &str, object: &T) -> Result<Manifest> {
         Ok(Manifest {
-            kind: object.kind,
-            name: object.metadata.name.clone(),
+            kind,
+            name: name.to_string(),
             yaml: yaml::to_string(object)?,
         })
     }
 
     fn file_name(&self) -> String {
         format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+/// What every object of one plan shares: its names, labels and the stable tag.
+struct Ctx<'a> {
+    plan: &'a Plan,
+    app_name: String,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(plan: &'a Plan) -> Ctx<'a> {
+        Ctx {
+            plan,
+            app_name: plan.runtime.stream().to_string(),
+        }
+    }
+
+    fn meta(&self, name: &str, component: &str) -> ObjectMeta {
+        ObjectMeta {
+            name: name.to_string(),
+            labels: BTreeMap::from([
+                ("app.kubernetes.io/name".to_string(), self.app_name.clone()),
+                ("app.kubernetes.io/component".to_string(), component.into()),
+            ]),
+            annotations: BTreeMap::new(),
+        }
+    }
+
+    /// `stream:<okd.tag>`: the same whatever the package version, so a release changes no spec.
+    fn stream_tag(&self, r: &ImageRef) -> String {
+        format!("{}:{}", r.stream(), self.plan.config.okd.tag)
+    }
+
+    fn tag(&self, r: &ImageRef) -> ObjectReference {
+        ObjectReference::image_stream_tag(self.stream_tag(r))
     }
 }
 
@@ -84,7 +126,10 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
         } else {
             "builder".to_string()
         };
-        for manifest in objects(plan, &builder_dir)? {
+        let ctx = Ctx::new(plan);
+        let mut objects = builds::objects(&ctx, &builder_dir)?;
+        objects.extend(workload::objects(&ctx)?);
+        for manifest in objects {
             let key = (manifest.kind, manifest.name.clone());
             if let Some(other) = owners.insert(key, plan.package()) {
                 bail!(
@@ -110,6 +155,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
     let kustomization = Kustomization {
         api_version: "kustomize.config.k8s.io/v1beta1",
         kind: "Kustomization",
+        namespace: namespace(dir, plans)?,
         resources,
     };
     set.add(
@@ -120,323 +166,31 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
     Ok(set)
 }
 
-/// The objects of one plan, in chain order; `builder_dir` is the builder context's directory
-/// relative to the manifests directory.
-fn objects(plan: &Plan, builder_dir: &str) -> Result<Vec<Manifest>> {
-    let git = git_source(plan)?;
-    let okd = &plan.config.okd;
-    let app_name = plan.runtime.stream().to_string();
-    let meta = |name: &str, component: &str| ObjectMeta {
-        name: name.to_string(),
-        namespace: okd.namespace.clone(),
-        labels: BTreeMap::from([
-            ("app.kubernetes.io/name".to_string(), app_name.clone()),
-            ("app.kubernetes.io/component".to_string(), component.into()),
-        ]),
-        annotations: BTreeMap::new(),
-    };
-    let tag = |r: &crate::plan::ImageRef| ObjectReference::image_stream_tag(r.stream_tag());
-    let stream = |name: &str, component: &str, local: bool, tags: Vec<TagReference>| Object {
-        api_version: "image.openshift.io/v1",
-        kind: "ImageStream",
-        metadata: meta(name, component),
-        spec: ImageStreamSpec {
-            lookup_policy: LookupPolicy { local },
-            tags,
-        },
-    };
-    let resources = (!okd.build_limits.is_empty() || !okd.build_requests.is_empty()).then(|| {
-        ResourceRequirements {
-            limits: okd.build_limits.clone(),
-            requests: okd.build_requests.clone(),
+/// The one `okd.namespace` of the packages sharing a directory.
+fn namespace(dir: &Path, plans: &[&Plan]) -> Result<Option<String>> {
+    let mut found: Option<(&str, &Option<String>)> = None;
+    for plan in plans {
+        let ns = &plan.config.okd.namespace;
+        match found {
+            Some((other, theirs)) if theirs != ns => bail!(
+                "packages `{other}` and `{}` share the manifests directory `{}` but not the namespace ({} and {})\nnote: the namespace is written once, in its `kustomization.yaml`; give both packages the same `okd.namespace` (e.g. in `[workspace.metadata.s2i.okd]`) or each its own `okd.manifests-dir`",
+                plan.package(),
+                dir.display(),
+                show(theirs),
+                show(ns),
+            ),
+            Some(_) => {}
+            None => found = Some((plan.package(), ns)),
         }
-    });
-    let build_config = |name: &str,
-                        component: &str,
-                        triggers: Vec<BuildTrigger>,
-                        source: BuildSource,
-                        strategy: BuildStrategy,
-                        output: BuildOutput| Object {
-        api_version: "build.openshift.io/v1",
-        kind: "BuildConfig",
-        metadata: meta(name, component),
-        spec: BuildConfigSpec {
-            run_policy: "Serial",
-            triggers,
-            source,
-            strategy,
-            output,
-            resources: resources.clone(),
-            successful_builds_history_limit: HISTORY_LIMIT,
-            failed_builds_history_limit: HISTORY_LIMIT,
-        },
-    };
-    let image_labels: Vec<ImageLabel> = plan
-        .image_labels
-        .iter()
-        .map(|(name, value)| ImageLabel {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect();
-    let env: Vec<EnvVar> = plan
-        .env()
-        .iter()
-        .map(|(name, value)| EnvVar {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect();
-
-    let mut out = vec![
-        Manifest::new(&stream(
-            plan.base_stream.stream(),
-            "builder-base",
-            false,
-            vec![TagReference {
-                name: plan.base_stream.tag.clone(),
-                from: ObjectReference {
-                    kind: "DockerImage",
-                    name: plan.cluster_base.clone(),
-                },
-                import_policy: TagImportPolicy { scheduled: true },
-                reference_policy: TagReferencePolicy { type_: "Source" },
-            }],
-        ))?,
-        Manifest::new(&stream(plan.builder.stream(), "builder", false, vec![]))?,
-        Manifest::new(&stream(plan.app.stream(), "app", false, vec![]))?,
-        Manifest::new(&stream(plan.runtime.stream(), "runtime", true, vec![]))?,
-    ];
-
-    // The builder image: the committed builder context, FROM the tracked upstream base.
-    out.push(Manifest::new(&build_config(
-        plan.builder.stream(),
-        "builder",
-        vec![
-            BuildTrigger::config_change(),
-            // No `from`: the strategy's own `from`, the base tag.
-            BuildTrigger::image_change(None),
-        ],
-        BuildSource {
-            type_: "Git",
-            git: Some(git.clone()),
-            context_dir: Some(repo_path(&[
-                &okd.context_dir,
-                &okd.manifests_dir,
-                builder_dir,
-            ])),
-            dockerfile: None,
-            images: vec![],
-        },
-        BuildStrategy {
-            type_: "Docker",
-            docker_strategy: Some(DockerBuildStrategy {
-                from: Some(tag(&plan.base_stream)),
-            }),
-            source_strategy: None,
-        },
-        BuildOutput {
-            to: tag(&plan.builder),
-            image_labels: vec![],
-        },
-    ))?);
-
-    // The app image: S2I over the source with the builder.
-    let mut app_triggers = vec![
-        BuildTrigger::config_change(),
-        BuildTrigger::image_change(None),
-    ];
-    for (kind, secret) in &okd.webhooks {
-        let hook = Some(WebHookTrigger {
-            secret_reference: LocalObjectReference {
-                name: secret.clone(),
-            },
-        });
-        let base = BuildTrigger::new("");
-        app_triggers.push(match kind {
-            WebhookKind::Generic => BuildTrigger {
-                type_: "Generic",
-                generic: hook,
-                ..base
-            },
-            WebhookKind::GitHub => BuildTrigger {
-                type_: "GitHub",
-                github: hook,
-                ..base
-            },
-            WebhookKind::GitLab => BuildTrigger {
-                type_: "GitLab",
-                gitlab: hook,
-                ..base
-            },
-            WebhookKind::Bitbucket => BuildTrigger {
-                type_: "Bitbucket",
-                bitbucket: hook,
-                ..base
-            },
-        });
     }
-    let context_dir = repo_path(&[&okd.context_dir]);
-    out.push(Manifest::new(&build_config(
-        plan.app.stream(),
-        "app",
-        app_triggers,
-        BuildSource {
-            type_: "Git",
-            git: Some(git),
-            context_dir: (context_dir != ".").then_some(context_dir),
-            dockerfile: None,
-            images: vec![],
-        },
-        BuildStrategy {
-            type_: "Source",
-            docker_strategy: None,
-            source_strategy: Some(SourceBuildStrategy {
-                from: tag(&plan.builder),
-                incremental: true,
-                env: env.clone(),
-            }),
-        },
-        BuildOutput {
-            to: tag(&plan.app),
-            image_labels: image_labels.clone(),
-        },
-    ))?);
+    Ok(found.and_then(|(_, ns)| ns.clone()))
+}
 
-    // The runtime image: the binary copied out of the app image onto `FROM scratch`.
-    out.push(Manifest::new(&build_config(
-        plan.runtime.stream(),
-        "runtime",
-        vec![
-            BuildTrigger::config_change(),
-            // The strategy has no `from` (it would replace `FROM scratch`), so the watched
-            // image must be named.
-            BuildTrigger::image_change(Some(tag(&plan.app))),
-        ],
-        BuildSource {
-            type_: "Dockerfile",
-            git: None,
-            context_dir: None,
-            dockerfile: Some(plan.runtime_dockerfile.clone()),
-            images: vec![ImageSource {
-                from: tag(&plan.app),
-                paths: vec![ImageSourcePath {
-                    source_path: plan.bin_path.clone(),
-                    destination_dir: ".".into(),
-                }],
-            }],
-        },
-        BuildStrategy {
-            type_: "Docker",
-            docker_strategy: Some(DockerBuildStrategy { from: None }),
-            source_strategy: None,
-        },
-        BuildOutput {
-            to: tag(&plan.runtime),
-            image_labels,
-        },
-    ))?);
-
-    // The Deployment, redeployed by OpenShift whenever the runtime tag moves.
-    let container = app_name.clone();
-    let triggers = vec![ImageTrigger {
-        from: tag(&plan.runtime),
-        field_path: format!("spec.template.spec.containers[?(@.name==\"{container}\")].image"),
-        paused: false,
-    }];
-    let mut deployment_meta = meta(&app_name, "runtime");
-    deployment_meta.annotations.insert(
-        TRIGGERS_ANNOTATION.into(),
-        serde_json::to_string(&triggers)?,
-    );
-    let selector = BTreeMap::from([("deployment".to_string(), app_name.clone())]);
-    let mut pod_labels = meta(&app_name, "runtime").labels;
-    pod_labels.extend(selector.clone());
-    let port = plan.config.port;
-    out.push(Manifest::new(&Object {
-        api_version: "apps/v1",
-        kind: "Deployment",
-        metadata: deployment_meta,
-        spec: DeploymentSpec {
-            replicas: okd.replicas,
-            selector: LabelSelector {
-                match_labels: selector.clone(),
-            },
-            template: PodTemplateSpec {
-                metadata: PodTemplateMeta { labels: pod_labels },
-                spec: PodSpec {
-                    containers: vec![Container {
-                        name: container,
-                        // Resolved through the runtime stream's local lookup policy, and
-                        // replaced by the trigger with the digest of each new image.
-                        image: plan.runtime.stream_tag(),
-                        image_pull_policy: "IfNotPresent",
-                        env,
-                        ports: port
-                            .map(|p| ContainerPort {
-                                name: PORT_NAME,
-                                container_port: p,
-                                protocol: "TCP",
-                            })
-                            .into_iter()
-                            .collect(),
-                        security_context: SecurityContext {
-                            run_as_non_root: true,
-                            run_as_user: plan.config.runtime_user,
-                            allow_privilege_escalation: false,
-                            capabilities: Capabilities { drop: vec!["ALL"] },
-                            seccomp_profile: SeccompProfile {
-                                type_: "RuntimeDefault",
-                            },
-                        },
-                    }],
-                },
-            },
-        },
-    })?);
-
-    if let Some(port) = port {
-        out.push(Manifest::new(&Object {
-            api_version: "v1",
-            kind: "Service",
-            metadata: meta(&app_name, "runtime"),
-            spec: ServiceSpec {
-                selector,
-                ports: vec![ServicePort {
-                    name: PORT_NAME,
-                    protocol: "TCP",
-                    port,
-                    target_port: PORT_NAME,
-                }],
-            },
-        })?);
-        let termination = match okd.tls {
-            Tls::Edge => Some("edge"),
-            Tls::Passthrough => Some("passthrough"),
-            Tls::Reencrypt => Some("reencrypt"),
-            Tls::None => None,
-        };
-        out.push(Manifest::new(&Object {
-            api_version: "route.openshift.io/v1",
-            kind: "Route",
-            metadata: meta(&app_name, "runtime"),
-            spec: RouteSpec {
-                to: RouteTargetReference {
-                    kind: "Service",
-                    name: app_name.clone(),
-                    weight: 100,
-                },
-                port: RoutePort {
-                    target_port: PORT_NAME,
-                },
-                tls: termination.map(|termination| TlsConfig {
-                    termination,
-                    insecure_edge_termination_policy: "Redirect",
-                }),
-            },
-        })?);
+fn show(ns: &Option<String>) -> String {
+    match ns {
+        Some(ns) => format!("`{ns}`"),
+        None => "none".into(),
     }
-    Ok(out)
 }
 
 /// The git source of the BuildConfigs, or an error saying which keys to set.

@@ -20,11 +20,10 @@ pub struct Object<S> {
     pub spec: S,
 }
 
+/// Metadata without a namespace: the namespace is set once, in `kustomization.yaml`.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ObjectMeta {
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub namespace: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -105,8 +104,8 @@ pub struct BuildConfigSpec {
     pub source: BuildSource,
     pub strategy: BuildStrategy,
     pub output: BuildOutput,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resources: Option<ResourceRequirements>,
+    pub resources: ResourceRequirements,
+    pub completion_deadline_seconds: u32,
     pub successful_builds_history_limit: u32,
     pub failed_builds_history_limit: u32,
 }
@@ -180,6 +179,8 @@ pub struct BuildSource {
     pub dockerfile: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub images: Vec<ImageSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_secret: Option<LocalObjectReference>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -277,8 +278,13 @@ pub struct PodTemplateMeta {
     pub labels: BTreeMap<String, String>,
 }
 
+/// No pod-level `securityContext`: under `restricted-v2` OpenShift picks the UID, the group and
+/// the fsGroup from the namespace's range, and a pinned one would be refused.
 #[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PodSpec {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<&'static str>,
     pub containers: Vec<Container>,
 }
 
@@ -292,7 +298,36 @@ pub struct Container {
     pub env: Vec<EnvVar>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
+    pub resources: ResourceRequirements,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub readiness_probe: Option<Probe>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub liveness_probe: Option<Probe>,
     pub security_context: SecurityContext,
+}
+
+/// A readiness or liveness probe: an HTTP GET or a TCP connect on the named port.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Probe {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_get: Option<HttpGetAction>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_socket: Option<TcpSocketAction>,
+    pub period_seconds: u32,
+    pub timeout_seconds: u32,
+    pub failure_threshold: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpGetAction {
+    pub path: String,
+    pub port: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TcpSocketAction {
+    pub port: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -307,10 +342,10 @@ pub struct ContainerPort {
 #[serde(rename_all = "camelCase")]
 pub struct SecurityContext {
     pub run_as_non_root: bool,
-    pub run_as_user: u32,
     pub allow_privilege_escalation: bool,
     pub capabilities: Capabilities,
     pub seccomp_profile: SeccompProfile,
+    pub read_only_root_filesystem: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -346,6 +381,60 @@ pub struct ServicePort {
     pub protocol: &'static str,
     pub port: u16,
     pub target_port: &'static str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// batch/v1
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CronJobSpec {
+    pub schedule: String,
+    pub concurrency_policy: &'static str,
+    pub successful_jobs_history_limit: u32,
+    pub failed_jobs_history_limit: u32,
+    pub job_template: JobTemplateSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct JobTemplateSpec {
+    pub spec: JobSpec,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobSpec {
+    pub backoff_limit: u32,
+    pub template: PodTemplateSpec,
+}
+
+// ---------------------------------------------------------------------------------------------
+// rbac.authorization.k8s.io/v1 (no `spec`)
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleBinding {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    pub metadata: ObjectMeta,
+    pub role_ref: RoleRef,
+    pub subjects: Vec<Subject>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleRef {
+    pub api_group: &'static str,
+    pub kind: &'static str,
+    pub name: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subject {
+    pub api_group: &'static str,
+    pub kind: &'static str,
+    pub name: &'static str,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -387,5 +476,8 @@ pub struct TlsConfig {
 pub struct Kustomization {
     pub api_version: &'static str,
     pub kind: &'static str,
+    /// The one place the namespace is written, so `oc apply -k` and overlays can retarget it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
     pub resources: Vec<String>,
 }

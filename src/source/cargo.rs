@@ -6,8 +6,9 @@
 //! `.rs` file of the closure (cargo needs the targets to exist to load the manifests, not their
 //! contents). `cargo metadata` there rewrites the lock without the packages that only other
 //! members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
-//! in `out_dir/source/vendor/<hash>`, so a source change does not vendor again; crates that no
-//! Linux target needs (`windows-sys`, ...) are cut down to their manifest.
+//! and the build's package and features in `out_dir/source/vendor/<hash>`, so a source change
+//! does not vendor again; crates the container build never compiles (`windows-sys`, optional
+//! dependencies of features that are off, ...) are cut down to what cargo needs to load them.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -80,9 +81,12 @@ impl Workspace<'_> {
         if first.ok {
             return Ok(first);
         }
-        sink.event(Event::warning(format!(
-            "{what} offline failed; retrying with network access"
-        )));
+        // Expected on a first run (the local registry cache lacks the crates): nothing for the
+        // user to do, so no warning; `-v` says it.
+        sink.event(Event::Log {
+            stage: "source".into(),
+            line: format!("{what}: the local registry cache is not enough; retrying online"),
+        });
         let second = self.run(false, args)?;
         if second.ok {
             return Ok(second);
@@ -159,7 +163,41 @@ pub fn prune_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<
 }
 
 /// Changes when what goes into the vendor cache changes (e.g. which crates are cut down).
-const VENDOR_FORMAT: &str = "vendor v1\0";
+const VENDOR_FORMAT: &str = "vendor v2\0";
+
+/// What the container builds: it decides which vendored crates can be cut.
+pub struct BuildSpec<'a> {
+    pub package: &'a str,
+    pub features: &'a [String],
+    pub no_default_features: bool,
+}
+
+impl BuildSpec<'_> {
+    /// The `cargo tree` arguments that select the same package and features as `assemble`.
+    fn tree_args(&self) -> Vec<String> {
+        let mut args = vec!["--package".to_string(), self.package.to_string()];
+        if !self.features.is_empty() {
+            args.push("--features".into());
+            args.push(self.features.join(","));
+        }
+        if self.no_default_features {
+            args.push("--no-default-features".into());
+        }
+        args
+    }
+
+    /// Feeds everything that changes which crates are cut into the vendor cache key.
+    fn hash_into(&self, h: &mut Sha256) {
+        for part in self.tree_args() {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        for t in LINUX_TARGETS {
+            h.update(t.as_bytes());
+            h.update([0]);
+        }
+    }
+}
 
 /// Vendored crates for one pruned lock: the directory and the `[source]` tables to add to the
 /// tar's cargo config (empty when nothing needs vendoring).
@@ -173,12 +211,14 @@ pub fn vendor(
     ws: &Workspace<'_>,
     cache_root: &Path,
     lock: &[u8],
-    package: &str,
+    spec: &BuildSpec<'_>,
     sink: &dyn Sink,
 ) -> Result<Vendored> {
+    let package = spec.package;
     let mut h = Sha256::new();
     h.update(VENDOR_FORMAT.as_bytes());
     h.update(lock);
+    spec.hash_into(&mut h);
     let key = hex(&h.finalize())[..16].to_string();
     let cache = cache_root.join(&key);
     let config = cache.join("config.toml");
@@ -204,7 +244,7 @@ pub fn vendor(
                 tail(&r.stderr)
             );
         }
-        stub_foreign_crates(ws, &dest);
+        stub_foreign_crates(ws, spec, &dest);
         crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
         if cache.exists() {
             std::fs::remove_dir_all(&cache)
@@ -265,12 +305,18 @@ const LINUX_TARGETS: [&str; 7] = [
     "riscv64gc-unknown-linux-gnu",
 ];
 
-/// Shrinks the vendored crates that no Linux target needs (`windows-sys` alone is ~20 MB) to
-/// their `Cargo.toml`: cargo still reads their manifests to check the lock, but never their
-/// sources. Their checksum file keeps the package checksum and lists only `Cargo.toml`. Best
-/// effort: if `cargo tree` fails, every crate stays whole.
-fn stub_foreign_crates(ws: &Workspace<'_>, vendor: &Path) {
-    let mut args = vec![
+/// Shrinks the vendored crates that the container build never compiles (`windows-sys` alone is
+/// ~20 MB) to what cargo needs to load their manifests (see [`stub`]). The decision comes from
+/// `cargo tree` of the real build: the package, its configured features, the Linux targets,
+/// normal and build dependencies (proc-macros are normal ones). Best effort, and when in doubt a
+/// crate stays whole: if `cargo tree` fails, or this machine is not a Linux one (cargo tree
+/// filters build dependencies and proc-macros by the machine it runs on, not by `--target`),
+/// nothing is cut.
+fn stub_foreign_crates(ws: &Workspace<'_>, spec: &BuildSpec<'_>, vendor: &Path) {
+    if !cfg!(target_os = "linux") {
+        return;
+    }
+    let mut args: Vec<String> = [
         "tree",
         "--locked",
         "--edges",
@@ -279,10 +325,14 @@ fn stub_foreign_crates(ws: &Workspace<'_>, vendor: &Path) {
         "none",
         "--format",
         "{p}",
-    ];
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(spec.tree_args());
     for t in LINUX_TARGETS {
-        args.extend(["--target", t]);
+        args.extend(["--target".to_string(), t.to_string()]);
     }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (program, all) = ws.command(true, &args);
     let Ok(out) = duct::cmd(&program, &all)
         .dir(ws.dir)
@@ -333,12 +383,60 @@ fn stub_foreign_crates(ws: &Workspace<'_>, vendor: &Path) {
         if used.contains(&(name, version)) {
             continue;
         }
-        let _ = stub(&dir);
+        let _ = stub(&dir, &doc);
     }
 }
 
-/// Leaves only `Cargo.toml` and a checksum file that lists only it.
-fn stub(dir: &Path) -> Result<()> {
+/// The files of a vendored crate that cargo may look for when it loads the manifest: target
+/// auto-discovery (`src/lib.rs`, `src/main.rs`, `src/bin/*`, `examples/`, `tests/`, `benches/`),
+/// the build script, and every `path` the manifest names. They stay, emptied; the rest goes.
+fn target_files(dir: &Path, doc: &DocumentMut) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = ["src/lib.rs", "src/main.rs", "build.rs"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    for sub in ["src/bin", "examples", "tests", "benches"] {
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = PathBuf::from(sub).join(e.file_name());
+            if e.path().is_dir() {
+                out.push(name.join("main.rs"));
+            } else if name.extension().is_some_and(|x| x == "rs") {
+                out.push(name);
+            }
+        }
+    }
+    let path_of = |item: &Item| item.get("path").and_then(|p| p.as_str()).map(PathBuf::from);
+    if let Some(build) = doc
+        .get("package")
+        .and_then(|p| p.get("build"))
+        .and_then(|b| b.as_str())
+    {
+        out.push(build.into());
+    }
+    out.extend(doc.get("lib").and_then(path_of));
+    for kind in ["bin", "example", "test", "bench"] {
+        if let Some(targets) = doc.get(kind).and_then(|t| t.as_array_of_tables()) {
+            out.extend(
+                targets
+                    .iter()
+                    .filter_map(|t| t.get("path").and_then(|p| p.as_str()).map(PathBuf::from)),
+            );
+        }
+    }
+    out.retain(|p| dir.join(p).is_file());
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Cuts a vendored crate down to its `Cargo.toml` and its [`target_files`], emptied. Cargo parses
+/// every vendored manifest, and a manifest published without explicit targets needs its target
+/// files to exist; it never reads their contents for a crate it does not build. The checksum
+/// file lists exactly what is left, with the checksums of what is left.
+fn stub(dir: &Path, doc: &DocumentMut) -> Result<()> {
     let sums = dir.join(".cargo-checksum.json");
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&sums)?)?;
     let manifest_sum = json
@@ -346,22 +444,40 @@ fn stub(dir: &Path) -> Result<()> {
         .and_then(|f| f.get("Cargo.toml"))
         .cloned()
         .context("no checksum of Cargo.toml")?;
+    let keep = target_files(dir, doc);
+    let empty = hex(&Sha256::digest(b""));
+    let mut files = serde_json::Map::new();
+    files.insert("Cargo.toml".into(), manifest_sum);
+    for k in &keep {
+        let key = k.to_string_lossy().replace('\\', "/");
+        files.insert(key, serde_json::Value::String(empty.clone()));
+    }
+    // Into a fresh directory first, so a crate is never left half cut.
+    let mut fresh = dir.as_os_str().to_owned();
+    fresh.push(".cut");
+    let fresh = PathBuf::from(fresh);
+    if fresh.exists() {
+        std::fs::remove_dir_all(&fresh)?;
+    }
+    std::fs::create_dir_all(&fresh)?;
+    std::fs::copy(dir.join("Cargo.toml"), fresh.join("Cargo.toml"))?;
+    for k in &keep {
+        let path = fresh.join(k);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(path, b"")?;
+    }
     let stubbed = serde_json::json!({
-        "files": { "Cargo.toml": manifest_sum },
+        "files": files,
         "package": json.get("package").cloned().unwrap_or(serde_json::Value::Null),
     });
-    for e in std::fs::read_dir(dir)?.flatten() {
-        let name = e.file_name();
-        if name == "Cargo.toml" || name == ".cargo-checksum.json" {
-            continue;
-        }
-        if e.file_type()?.is_dir() {
-            std::fs::remove_dir_all(e.path())?;
-        } else {
-            std::fs::remove_file(e.path())?;
-        }
-    }
-    std::fs::write(&sums, serde_json::to_vec(&stubbed)?)?;
+    std::fs::write(
+        fresh.join(".cargo-checksum.json"),
+        serde_json::to_vec(&stubbed)?,
+    )?;
+    std::fs::remove_dir_all(dir)?;
+    std::fs::rename(&fresh, dir)?;
     Ok(())
 }
 
@@ -404,6 +520,72 @@ pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cut_crate_keeps_its_manifest_and_empty_target_files_listed_in_its_checksums() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("tool-1.0.0");
+        let manifest = "[package]\nname = \"tool\"\nversion = \"1.0.0\"\nbuild = \"gen/build.rs\"\n\n[[bin]]\nname = \"tool-cli\"\n\n[[example]]\nname = \"demo\"\npath = \"ex/demo.rs\"\n";
+        for (rel, text) in [
+            ("Cargo.toml", manifest),
+            ("src/lib.rs", "pub mod big;"),
+            ("src/big.rs", "// a lot of code"),
+            ("src/bin/tool-cli.rs", "fn main() {}"),
+            ("src/bin/multi/main.rs", "fn main() {}"),
+            ("gen/build.rs", "fn main() {}"),
+            ("ex/demo.rs", "fn main() {}"),
+            ("tests/it.rs", "#[test] fn t() {}"),
+            ("README.md", "docs"),
+        ] {
+            let path = dir.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        std::fs::write(
+            dir.join(".cargo-checksum.json"),
+            r#"{"files":{"Cargo.toml":"abc","src/lib.rs":"def"},"package":"123"}"#,
+        )
+        .unwrap();
+        let doc: DocumentMut = manifest.parse().unwrap();
+        stub(&dir, &doc).unwrap();
+
+        let mut left = Vec::new();
+        for e in ignore::WalkBuilder::new(&dir)
+            .hidden(false)
+            .build()
+            .flatten()
+        {
+            if e.path().is_file() {
+                let rel = e.path().strip_prefix(&dir).unwrap().display().to_string();
+                left.push((rel, std::fs::read(e.path()).unwrap().len()));
+            }
+        }
+        left.sort();
+        let names: Vec<&str> = left.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                ".cargo-checksum.json",
+                "Cargo.toml",
+                "ex/demo.rs",
+                "gen/build.rs",
+                "src/bin/multi/main.rs",
+                "src/bin/tool-cli.rs",
+                "src/lib.rs",
+                "tests/it.rs",
+            ]
+        );
+        assert!(left.iter().all(|(n, len)| *len == 0 || !n.ends_with(".rs")));
+        let sums: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join(".cargo-checksum.json")).unwrap())
+                .unwrap();
+        assert_eq!(sums["package"], "123");
+        assert_eq!(sums["files"]["Cargo.toml"], "abc");
+        let empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+        assert_eq!(sums["files"]["src/bin/tool-cli.rs"], empty);
+        assert_eq!(sums["files"].as_object().unwrap().len(), 7);
+        assert!(!tmp.path().join("tool-1.0.0.cut").exists());
+    }
 
     #[test]
     fn merges_vendored_sources_into_the_users_config() {

@@ -52,6 +52,9 @@ pub struct Closure {
     root: PathBuf,
     out_dir: PathBuf,
     vendor: bool,
+    /// The features `assemble` builds with: they decide which vendored crates are cut.
+    features: Vec<String>,
+    no_default_features: bool,
     /// Sorted by path: walked directories, files and links, the manifests, the user's lock.
     entries: Vec<TarEntry>,
     /// Tar paths of the manifests (the staging workspace needs them).
@@ -251,6 +254,8 @@ impl Closure {
             package: config.package.name.clone(),
             out_dir: plan.out_dir.clone(),
             vendor: config.vendor,
+            features: config.features.clone(),
+            no_default_features: config.no_default_features,
             manifests: manifests.into_iter().map(|m| m.tar_path).collect(),
             relocated: relocated.len(),
             root,
@@ -324,7 +329,12 @@ impl Closure {
         let pruned = cargo::prune_lock(&ws, &self.package, sink);
         let vendored = match (&pruned, self.vendor) {
             (Ok(lock), true) => {
-                cargo::vendor(&ws, &source_dir.join("vendor"), lock, &self.package, sink).map(Some)
+                let spec = cargo::BuildSpec {
+                    package: &self.package,
+                    features: &self.features,
+                    no_default_features: self.no_default_features,
+                };
+                cargo::vendor(&ws, &source_dir.join("vendor"), lock, &spec, sink).map(Some)
             }
             _ => Ok(None),
         };

@@ -231,6 +231,9 @@ fn bad_configurations() -> Vec<Case> {
         case("vendor as a string", r#"vendor = "yes""#, "package.metadata.s2i.vendor")
             .at("vendor")
             .says(&["expected a boolean, found the string `\"yes\"`"]),
+        case("strip as a string", r#"strip = "symbols""#, "package.metadata.s2i.strip")
+            .at("strip")
+            .says(&["expected a boolean, found the string `\"symbols\"`"]),
         case("features not an array", r#"features = "tls""#, "package.metadata.s2i.features")
             .at("features")
             .says(&["expected an array of strings, found the string"]),
@@ -445,6 +448,49 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("gpu")
         .says(&["unknown resource `gpu`", "`cpu`"]),
+        case("cronjob without a schedule", "[package.metadata.s2i.okd]\nworkload = \"cronjob\"", "package.metadata.s2i.okd.workload")
+            .at("workload")
+            .says(&["needs a schedule", "schedule = "]),
+        case("schedule without a cronjob", "port = 8080\n\n[package.metadata.s2i.okd]\nschedule = \"@daily\"", "package.metadata.s2i.okd.schedule")
+            .at("schedule")
+            .says(&["only for `workload = \"cronjob\"`"]),
+        case("bad schedule", "[package.metadata.s2i.okd]\nworkload = \"cronjob\"\nschedule = \"every day\"", "package.metadata.s2i.okd.schedule")
+            .at("schedule")
+            .says(&["not a cron schedule", "five fields"]),
+        case("cronjob with a port", "port = 8080\n\n[package.metadata.s2i.okd]\nworkload = \"cronjob\"\nschedule = \"@daily\"", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["a CronJob serves no port"]),
+        case("unknown workload", "[package.metadata.s2i.okd]\nworkload = \"statefulset\"", "package.metadata.s2i.okd.workload")
+            .at("workload")
+            .says(&["`statefulset`", "deployment"]),
+        case("health-path without a port", "[package.metadata.s2i.okd]\nhealth-path = \"/healthz\"", "package.metadata.s2i.okd.health-path")
+            .at("health-path")
+            .says(&["need a Deployment with a `port`"]),
+        case("relative health-path", "port = 8080\n\n[package.metadata.s2i.okd]\nhealth-path = \"healthz\"", "package.metadata.s2i.okd.health-path")
+            .at("health-path")
+            .says(&["not an HTTP path"]),
+        case("okd tag with a colon", "[package.metadata.s2i.okd]\ntag = \"a:b\"", "package.metadata.s2i.okd.tag")
+            .at("tag")
+            .says(&["version goes into the image labels"]),
+        case("build-timeout too short", "[package.metadata.s2i.okd]\nbuild-timeout = 5", "package.metadata.s2i.okd.build-timeout")
+            .at("build-timeout")
+            .says(&["5 seconds", "from 60 to 86400"]),
+        case("bad source-secret", "[package.metadata.s2i.okd]\nsource-secret = \"My Secret\"", "package.metadata.s2i.okd.source-secret")
+            .at("source-secret")
+            .says(&["not a valid Kubernetes name"]),
+        case("unauthenticated webhooks without webhooks", "[package.metadata.s2i.okd]\nunauthenticated-webhooks = true", "package.metadata.s2i.okd.unauthenticated-webhooks")
+            .at("unauthenticated-webhooks")
+            .says(&["no webhook"]),
+        case(
+            "unknown container resource",
+            "[package.metadata.s2i.okd.resources.requests]\ngpu = \"1\"",
+            "package.metadata.s2i.okd.resources.requests.gpu",
+        )
+        .at("gpu")
+        .says(&["unknown resource `gpu`"]),
+        case("unknown key in resources", "[package.metadata.s2i.okd.resources]\nlimit = {}", "package.metadata.s2i.okd.resources.limit")
+            .at("limit")
+            .says(&["did you mean `limits`"]),
         case("replicas negative", "okd = { replicas = -1 }", "package.metadata.s2i.okd.replicas")
             .at("okd")
             .says(&["`-1` is out of range"]),
@@ -785,6 +831,7 @@ features = ["fast"]
 no-default-features = true
 profile = "dist"
 vendor = false
+strip = false
 user = { builder = 2000, runtime = 3000 }
 env = { RUST_LOG = "info", TZ = "UTC" }
 labels = { "com.example.team" = "platform" }
@@ -799,6 +846,13 @@ webhooks = ["generic"]
 replicas = 2
 tls = "reencrypt"
 build-resources = { limits = { memory = "2Gi" } }
+build-timeout = 900
+tag = "prod"
+workload = "deployment"
+health-path = "/healthz"
+resources = { requests = { cpu = "50m" } }
+source-secret = "shop-git"
+unauthenticated-webhooks = true
 
 [profile.dist]
 inherits = "release"
@@ -817,7 +871,7 @@ fn shop() -> Ws {
             "api/Cargo.toml",
             &member(
                 "api",
-                "port = 9090\nuser = { runtime = 4000 }\nenv = { TZ = \"Europe/Paris\", API = \"1\" }\nlabels = { \"com.example.tier\" = \"front\" }\n\n[package.metadata.s2i.okd]\nnamespace = \"api\"\nreplicas = 3",
+                "port = 9090\nuser = { runtime = 4000 }\nenv = { TZ = \"Europe/Paris\", API = \"1\" }\nlabels = { \"com.example.tier\" = \"front\" }\n\n[package.metadata.s2i.okd]\nnamespace = \"api\"\nmanifests-dir = \"deploy/api\"\nreplicas = 3\nresources = { limits = { memory = \"1Gi\" } }",
             ),
         ),
         ("api/src/main.rs", "fn main() {}\n"),
@@ -849,6 +903,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     assert!(api.no_default_features);
     assert_eq!(api.profile, "dist");
     assert!(!api.vendor);
+    assert!(!api.strip);
     // The package wins; tables merge key by key.
     assert_eq!(api.port, Some(9090));
     assert_eq!((api.builder_user, api.runtime_user), (2000, 4000));
@@ -874,10 +929,19 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         Some("https://example.com/acme/shop.git")
     );
     assert_eq!(api.okd.git_ref.as_deref(), Some("main"));
-    assert_eq!(api.okd.manifests_dir, "deploy/cluster");
+    assert_eq!(api.okd.manifests_dir, "deploy/api");
     assert_eq!(api.okd.tls, xtask_s2i::config::Tls::Reencrypt);
     assert_eq!(api.okd.build_limits["memory"], "2Gi");
     assert_eq!(api.okd.webhooks.len(), 1);
+    assert_eq!(api.okd.build_timeout, 900);
+    assert_eq!(api.okd.tag, "prod");
+    assert_eq!(api.okd.workload, xtask_s2i::config::Workload::Deployment);
+    assert_eq!(api.okd.health_path.as_deref(), Some("/healthz"));
+    assert_eq!(api.okd.source_secret.as_deref(), Some("shop-git"));
+    assert!(api.okd.unauthenticated_webhooks);
+    // `resources` is one table: the package's replaces the workspace's, over the defaults.
+    assert_eq!(api.okd.limits["memory"], "1Gi");
+    assert_eq!(api.okd.requests["cpu"], "10m");
     // Per-package keys cannot be workspace defaults: each package keeps its own names and binary.
     assert_eq!(api.bin, "api");
     assert_eq!(
@@ -895,6 +959,9 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     assert_eq!(worker.env["TZ"], "UTC");
     assert_eq!(worker.okd.namespace.as_deref(), Some("shop"));
     assert_eq!(worker.okd.replicas, 2);
+    assert_eq!(worker.okd.manifests_dir, "deploy/cluster");
+    assert_eq!(worker.okd.requests["cpu"], "50m");
+    assert_eq!(worker.okd.limits["memory"], "128Mi");
     assert_eq!(worker.bin, "worker");
     assert_eq!(worker.runtime_image, "worker");
     assert_eq!(worker.tag, "edge");
@@ -907,6 +974,22 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
                 .is_file()
         );
     }
+}
+
+#[test]
+fn a_workspace_schedule_is_inherited() {
+    let ws = Ws::new(&[
+        (
+            "Cargo.toml",
+            "[workspace]\nmembers = [\"job\"]\nresolver = \"2\"\n\n[workspace.metadata.s2i.okd]\nworkload = \"cronjob\"\nschedule = \"@hourly\"\n",
+        ),
+        ("job/Cargo.toml", &member("job", "")),
+        ("job/src/main.rs", "fn main() {}\n"),
+    ]);
+    let summary = ws.run().expect("a valid CronJob workspace");
+    let okd = &summary.plans[0].config.okd;
+    assert_eq!(okd.workload, xtask_s2i::config::Workload::CronJob);
+    assert_eq!(okd.schedule.as_deref(), Some("@hourly"));
 }
 
 #[test]
@@ -923,7 +1006,11 @@ fn every_key_has_an_inheritance_rule_that_is_tested() {
             k.key
         );
     }
-    for k in OKD_KEYS.iter().filter(|k| k.key != "context-dir") {
+    // `schedule` goes with `workload = "cronjob"`: see `a_workspace_schedule_is_inherited`.
+    for k in OKD_KEYS
+        .iter()
+        .filter(|k| k.key != "context-dir" && k.key != "schedule")
+    {
         assert!(
             s2i["okd"].get(k.key).is_some(),
             "WS_DEFAULTS does not set `okd.{}`",

@@ -6,7 +6,7 @@
 //!
 //! `s2i` gets the source the way a user or the cluster has it: the directory the source tar of
 //! the tool unpacks to (vendored crates and all, so the container build runs offline). The tests
-//! hold the Docker lock of [`support::docker_lock`], skip without a daemon unless
+//! hold the Docker lock of [`support::engine_lock`], skip without a daemon unless
 //! `XTASK_S2I_REQUIRE_DOCKER=1`, and skip without `s2i`/`podman` unless `CI=true`, where a
 //! missing tool fails them.
 
@@ -251,7 +251,7 @@ fn s2i_builds_plain_incremental_and_as_an_arbitrary_uid() {
     if !support::docker_available(test) || !tool("s2i", &["version"], test) {
         return;
     }
-    let _lock = support::docker_lock();
+    let _lock = support::engine_lock();
     let _user = SharedUser;
     let shared = shared();
     let builder = shared.project.builder();
@@ -326,7 +326,7 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     {
         return;
     }
-    let _lock = support::docker_lock();
+    let _lock = support::engine_lock();
     let _user = SharedUser;
     let shared = shared();
     let builder = shared.project.builder();
@@ -383,7 +383,7 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     if !support::docker_available(test) {
         return;
     }
-    let _lock = support::docker_lock();
+    let _lock = support::engine_lock();
     let p = Project::new("conformance-override", support::RUST_BASE);
     let s2i = p.root.join(".s2i");
     std::fs::create_dir_all(s2i.join("bin")).unwrap();
@@ -464,7 +464,7 @@ fn a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners() {
     if !support::docker_available(test) || !tool("s2i", &["version"], test) {
         return;
     }
-    let _lock = support::docker_lock();
+    let _lock = support::engine_lock();
     let base = "xtask-s2i-conformance/entrypoint-base:1".to_string();
     let dockerfile = format!(
         "FROM {}\n\

@@ -27,7 +27,7 @@ const RUN_SCRIPT: &str = "/usr/libexec/s2i/run";
 
 /// Serializes the Docker work of these tests (and of `conformance`).
 fn lock() -> MutexGuard<'static, ()> {
-    support::docker_lock()
+    support::engine_lock()
 }
 
 /// Runs `docker` and returns its trimmed stdout, panicking with stderr when it fails.
@@ -208,7 +208,7 @@ struct Cold {
 }
 
 /// How many tests use the cold build; the last one removes it.
-const COLD_USERS: usize = 7;
+const COLD_USERS: usize = 8;
 static COLD_DONE: Mutex<usize> = Mutex::new(0);
 
 fn cold() -> &'static Cold {
@@ -294,7 +294,7 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
     eprintln!("cold chain: {:.1}s", cold.seconds);
 
     // The runtime image runs and greets.
-    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
     assert_eq!(run(&p.runtime(), &["--name", "OKD"]), "Hello OKD!");
 
     // One layer, whose only file is the binary; a numeric non-root user; the size of the binary.
@@ -378,7 +378,10 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         "{labels}"
     );
     assert_eq!(labels["org.opencontainers.image.title"], PACKAGE);
-    assert_eq!(run(&p.app(), &[]), "Hello World!");
+    assert_eq!(
+        run(&p.app(), &[RUN_SCRIPT, "--name", "World"]),
+        "Hello World!"
+    );
 
     // Nothing with the tool's label is left behind.
     let ids: Vec<String> = p.ids().into_iter().flatten().collect();
@@ -450,6 +453,125 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         "{:#?}",
         sink.events()
     );
+}
+
+/// Removes a container by name when dropped, however the test ends.
+struct RemoveContainer(String);
+
+impl Drop for RemoveContainer {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
+    }
+}
+
+/// One HTTP GET on a fresh connection: the status and the body.
+fn http_get(addr: &str, path: &str) -> std::io::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nUser-Agent: it\r\n\r\n"
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Ok((status, body))
+}
+
+/// The runtime image run as OpenShift's `restricted-v2` runs it (an arbitrary UID in group 0, a
+/// read-only root file system, no capabilities): it serves `/`, `/?name=` and `/healthz`, logs
+/// each request, and as PID 1 stops at once on `docker stop` (SIGTERM), not after the timeout.
+#[test]
+fn the_runtime_image_serves_under_restricted_v2_and_stops_promptly() {
+    if !support::docker_available("the_runtime_image_serves_under_restricted_v2_and_stops_promptly")
+    {
+        return;
+    }
+    let _lock = lock();
+    let _user = ColdUser;
+    let p = &cold().project;
+    let size: u64 = docker(&["image", "inspect", "-f", "{{.Size}}", &p.runtime()])
+        .parse()
+        .unwrap();
+    assert!(size < 3 * 1024 * 1024, "the runtime image is {size} bytes");
+
+    let name = format!("xtask-s2i-it-serve-{}", std::process::id());
+    let _container = RemoveContainer(name.clone());
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--user",
+        "1000680000:0",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "-p",
+        "127.0.0.1::8080",
+        &p.runtime(),
+    ]);
+    let port = docker(&["port", &name, "8080/tcp"]);
+    let addr = port.lines().next().unwrap().trim().to_string();
+    let started = Instant::now();
+    let health = loop {
+        match http_get(&addr, "/healthz") {
+            Ok(r) => break r,
+            Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                eprintln!("waiting for {addr}: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("the service never answered on {addr}: {e}"),
+        }
+    };
+    assert_eq!(health.0, 200, "{health:?}");
+    assert_eq!(
+        http_get(&addr, "/").unwrap(),
+        (200, "Hello World!\n".to_string())
+    );
+    assert_eq!(
+        http_get(&addr, "/?name=OKD").unwrap(),
+        (200, "Hello OKD!\n".to_string())
+    );
+    assert_eq!(http_get(&addr, "/nowhere").unwrap().0, 404);
+
+    let stopping = Instant::now();
+    docker(&["stop", "-t", "10", &name]);
+    let took = stopping.elapsed();
+    assert!(
+        took < Duration::from_millis(1500),
+        "`docker stop` took {took:?}: SIGTERM did not stop PID 1"
+    );
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.ExitCode}}", &name]),
+        "0",
+        "stopped by SIGKILL rather than exiting on SIGTERM"
+    );
+    let out = Command::new("docker")
+        .args(["logs", &name])
+        .output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    for line in [
+        "\"GET /healthz HTTP/1.1\" 200",
+        "\"GET / HTTP/1.1\" 200",
+        "\"GET /?name=OKD HTTP/1.1\" 200",
+        "\"GET /nowhere HTTP/1.1\" 404",
+        "hello-world stopping",
+    ] {
+        assert!(logs.contains(line), "no {line:?} in the logs:\n{logs}");
+    }
 }
 
 #[test]
@@ -603,7 +725,7 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
         &p.builder(),
         "/onbuild-ran",
     ]);
-    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
 
     // Only a template changes (the `usage` script): all three rebuilt again.
     let usage = p.file(".s2i/templates/s2i/bin/usage");
@@ -619,7 +741,7 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
         [false, false, false],
         "a new template rebuilds all"
     );
-    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
     assert_eq!(
         run(&p.builder(), &[]),
         "the builder of hello-world",
@@ -758,7 +880,7 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
         "the runtime image"
     );
     assert_eq!(anatomy(&p.runtime(), None).1, "hello-world Regular 755 0:0");
-    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
     assert_eq!(
         docker(&[
             "image",
@@ -801,7 +923,7 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
         ]),
         "SIGINT"
     );
-    assert_eq!(run(&p.runtime(), &[]), "Hello World!");
+    assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
 
     // A failing `RUN` of a directly assembled builder: the error shows its output and exit
     // code, no tag moves, no container is left.

@@ -2,9 +2,11 @@
 //! schemas skip with a printed reason unless `XTASK_S2I_REQUIRE_DOCKER=1` /
 //! `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets both), in which case they fail loudly.
 
+mod adopt;
 mod config;
 mod conformance;
 mod docker;
+mod fixtures;
 mod okd;
 mod policy;
 mod render;

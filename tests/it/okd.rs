@@ -72,6 +72,7 @@ features = ["extra"]
 no-default-features = true
 profile = "release"
 vendor = false
+strip = false
 user = { builder = 1001, runtime = 1000 }
 env = { RUST_LOG = "info", FLAG = "no", MODE = "on", PERM = "0755", VERSION = "1.0", TILDE = "~", NOTHING = "null", TRUTH = "true" }
 labels = { "com.example.team" = "platform", "com.example.enabled" = "yes" }
@@ -81,12 +82,29 @@ port = 8443
 namespace = "demo"
 git-uri = "ssh://git@example.com/acme/hello.git"
 git-ref = "release/1.0"
-context-dir = "./services//hello/"
+context-dir = "./examples//hello-world/"
 manifests-dir = "k8s/okd"
 webhooks = { generic = "hello-generic", github = "hello-github", gitlab = "hello-gitlab", bitbucket = "hello-bitbucket" }
 replicas = 3
 tls = "reencrypt"
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi", ephemeral-storage = "10Gi" } }
+build-timeout = 1800
+tag = "stable"
+workload = "deployment"
+health-path = "/healthz"
+resources = { limits = { cpu = "1", memory = "256Mi" }, requests = { memory = "64Mi" } }
+source-secret = "hello-git"
+unauthenticated-webhooks = true
+"#;
+
+/// The keys [`EVERY_KEY`] cannot set together with a Deployment: a CronJob and its schedule.
+const CRONJOB: &str = r#"[package.metadata.s2i]
+env = { RUST_LOG = "info" }
+
+[package.metadata.s2i.okd]
+context-dir = "examples/hello-world"
+workload = "cronjob"
+schedule = "*/15 * * * *"
 "#;
 
 /// A copy of the example configured with [`EVERY_KEY`]; returns (tempdir guard, manifest).
@@ -108,6 +126,13 @@ fn every_key_workspace() -> (tempfile::TempDir, PathBuf) {
 fn two_package_workspace(s2i: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = support::copy_example(tmp.path());
+    // A git checkout, as a real repository is: `second`'s default `okd.context-dir` comes from it.
+    let git = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(tmp.path())
+        .status()
+        .expect("run `git init`");
+    assert!(git.success());
     let manifest = root.join("Cargo.toml");
     support::edit(
         &manifest,
@@ -137,10 +162,14 @@ fn every_key_of_the_configuration_is_used() {
             key.key
         );
     }
+    let cron: toml::Table = CRONJOB.parse().unwrap();
     for key in OKD_KEYS {
         assert!(
-            s2i["okd"].get(key.key).is_some(),
-            "EVERY_KEY does not set `okd.{}`",
+            s2i["okd"].get(key.key).is_some()
+                || cron["package"]["metadata"]["s2i"]["okd"]
+                    .get(key.key)
+                    .is_some(),
+            "neither EVERY_KEY nor CRONJOB sets `okd.{}`",
             key.key
         );
     }
@@ -149,8 +178,53 @@ fn every_key_of_the_configuration_is_used() {
 // ---------------------------------------------------------------------------------------------
 // Schemas
 
-/// Draft 4 validators of the OpenShift 4.19 schemas, by kind.
+/// Draft 4 validators of the OpenShift 4.19 schemas, by kind; `PodTemplateSpec` and
+/// `ObjectMeta` are the Deployment schema's parts, for the kinds the schema folder lacks.
 struct Schemas(BTreeMap<&'static str, jsonschema::Validator>);
+
+/// The fields of the batch/v1 and rbac/v1 objects whose schemas are not in the schema folder
+/// (Kubernetes 1.32 API reference); their pod template and metadata are validated with the
+/// Deployment schema's parts.
+const CRONJOB_SPEC: &[&str] = &[
+    "schedule",
+    "timeZone",
+    "startingDeadlineSeconds",
+    "concurrencyPolicy",
+    "suspend",
+    "jobTemplate",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+];
+const JOB_SPEC: &[&str] = &[
+    "parallelism",
+    "completions",
+    "activeDeadlineSeconds",
+    "podFailurePolicy",
+    "successPolicy",
+    "backoffLimit",
+    "backoffLimitPerIndex",
+    "maxFailedIndexes",
+    "selector",
+    "manualSelector",
+    "template",
+    "ttlSecondsAfterFinished",
+    "completionMode",
+    "suspend",
+    "podReplacementPolicy",
+    "managedBy",
+];
+
+/// Keys of `value` that are not in `allowed`, as `path: message` lines.
+fn unknown_keys(path: &str, value: &Value, allowed: &[&str]) -> Vec<String> {
+    match value.as_object() {
+        Some(map) => map
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|k| format!("{path}: unknown field `{k}`"))
+            .collect(),
+        None => vec![format!("{path}: not an object")],
+    }
+}
 
 impl Schemas {
     fn load(test: &str) -> Option<Schemas> {
@@ -172,12 +246,111 @@ impl Schemas {
                 .unwrap_or_else(|e| panic!("compile `{}`: {e}", path.display()));
             out.insert(kind, validator);
         }
+        let deployment: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join("deployment-apps-v1.json")).unwrap(),
+        )
+        .unwrap();
+        for (name, part) in [
+            (
+                "PodTemplateSpec",
+                &deployment["properties"]["spec"]["properties"]["template"],
+            ),
+            ("ObjectMeta", &deployment["properties"]["metadata"]),
+        ] {
+            let validator = jsonschema::draft4::new(part)
+                .unwrap_or_else(|e| panic!("compile the Deployment schema's {name}: {e}"));
+            out.insert(name, validator);
+        }
         Some(Schemas(out))
+    }
+
+    fn part_errors(&self, part: &str, path: &str, value: &Value) -> Vec<String> {
+        self.0[part]
+            .iter_errors(value)
+            .map(|e| format!("{path}{}: {e}", e.instance_path()))
+            .collect()
+    }
+
+    /// A batch/v1 CronJob: its fields, its metadata and its pod template.
+    fn cron_job_errors(&self, o: &Value) -> Vec<String> {
+        let mut errors = unknown_keys("", o, &["apiVersion", "kind", "metadata", "spec"]);
+        if o["apiVersion"] != "batch/v1" {
+            errors.push(format!("/apiVersion: {}", o["apiVersion"]));
+        }
+        errors.extend(self.part_errors("ObjectMeta", "/metadata", &o["metadata"]));
+        let spec = &o["spec"];
+        errors.extend(unknown_keys("/spec", spec, CRONJOB_SPEC));
+        if !spec["schedule"].is_string() {
+            errors.push("/spec/schedule: required string".into());
+        }
+        let job = &spec["jobTemplate"];
+        errors.extend(unknown_keys(
+            "/spec/jobTemplate",
+            job,
+            &["metadata", "spec"],
+        ));
+        errors.extend(unknown_keys(
+            "/spec/jobTemplate/spec",
+            &job["spec"],
+            JOB_SPEC,
+        ));
+        let template = &job["spec"]["template"];
+        errors.extend(self.part_errors(
+            "PodTemplateSpec",
+            "/spec/jobTemplate/spec/template",
+            template,
+        ));
+        let restart = &template["spec"]["restartPolicy"];
+        if restart != "Never" && restart != "OnFailure" {
+            errors.push(format!("a Job's pods must not restart `Always`: {restart}"));
+        }
+        errors
+    }
+
+    /// An rbac.authorization.k8s.io/v1 RoleBinding.
+    fn role_binding_errors(&self, o: &Value) -> Vec<String> {
+        let mut errors = unknown_keys(
+            "",
+            o,
+            &["apiVersion", "kind", "metadata", "roleRef", "subjects"],
+        );
+        if o["apiVersion"] != "rbac.authorization.k8s.io/v1" {
+            errors.push(format!("/apiVersion: {}", o["apiVersion"]));
+        }
+        errors.extend(self.part_errors("ObjectMeta", "/metadata", &o["metadata"]));
+        errors.extend(unknown_keys(
+            "/roleRef",
+            &o["roleRef"],
+            &["apiGroup", "kind", "name"],
+        ));
+        for key in ["apiGroup", "kind", "name"] {
+            if !o["roleRef"][key].is_string() {
+                errors.push(format!("/roleRef/{key}: required string"));
+            }
+        }
+        for (i, subject) in o["subjects"].as_array().into_iter().flatten().enumerate() {
+            errors.extend(unknown_keys(
+                &format!("/subjects/{i}"),
+                subject,
+                &["apiGroup", "kind", "name", "namespace"],
+            ));
+            if !["User", "Group", "ServiceAccount"]
+                .contains(&subject["kind"].as_str().unwrap_or(""))
+            {
+                errors.push(format!("/subjects/{i}/kind: {}", subject["kind"]));
+            }
+        }
+        errors
     }
 
     /// Every schema error of one object, as `path: message` lines.
     fn errors(&self, object: &Value) -> Vec<String> {
         let kind = object["kind"].as_str().expect("a kind");
+        match kind {
+            "CronJob" => return self.cron_job_errors(object),
+            "RoleBinding" => return self.role_binding_errors(object),
+            _ => {}
+        }
         let validator = self
             .0
             .get(kind)
@@ -239,7 +412,7 @@ fn shared_directory_objects_match_the_openshift_schemas() {
     else {
         return;
     };
-    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let (_tmp, manifest) = two_package_workspace("port = 9000\nokd = { namespace = \"hello\" }");
     schemas.assert_valid(&one_set(&manifest));
 }
 
@@ -371,14 +544,55 @@ fn shell_var(script: &str, name: &str) -> String {
     line.trim_matches('\'').to_string()
 }
 
+/// The pod template of a Deployment or a CronJob.
+fn pod_template(workload: &Value) -> &Value {
+    match workload["kind"].as_str() {
+        Some("CronJob") => &workload["spec"]["jobTemplate"]["spec"]["template"],
+        _ => &workload["spec"]["template"],
+    }
+}
+
+/// What the `restricted-v2` SCC admits as it is: no pinned UID, GID or fsGroup anywhere; every
+/// container non-root, without privilege escalation or capabilities, with the runtime's
+/// seccomp profile and a read-only root file system.
+fn assert_restricted_v2(workload: &Value) {
+    let name = workload["metadata"]["name"].as_str().unwrap();
+    let pod = &pod_template(workload)["spec"];
+    for key in ["runAsUser", "runAsGroup", "fsGroup", "supplementalGroups"] {
+        assert!(
+            pod["securityContext"].get(key).is_none(),
+            "{name}: the pod pins `{key}`"
+        );
+    }
+    for c in pod["containers"].as_array().unwrap() {
+        let sc = &c["securityContext"];
+        for key in ["runAsUser", "runAsGroup", "privileged"] {
+            assert!(sc.get(key).is_none(), "{name}: the container sets `{key}`");
+        }
+        assert_eq!(sc["runAsNonRoot"], true, "{name}");
+        assert_eq!(sc["allowPrivilegeEscalation"], false, "{name}");
+        assert_eq!(
+            sc["capabilities"]["drop"],
+            serde_json::json!(["ALL"]),
+            "{name}"
+        );
+        assert!(sc["capabilities"].get("add").is_none(), "{name}");
+        assert_eq!(sc["seccompProfile"]["type"], "RuntimeDefault", "{name}");
+        assert_eq!(sc["readOnlyRootFilesystem"], true, "{name}");
+    }
+}
+
 /// Checks every chain of a set.
 fn assert_chain(set: &FileSet) {
     let objects = by_kind_name(set);
-    let deployments: Vec<&Value> = objects
+    let runtimes: Vec<&Value> = objects
         .values()
-        .filter(|o| o["kind"] == "Deployment")
+        .filter(|o| {
+            o["kind"] == "BuildConfig"
+                && o["metadata"]["labels"]["app.kubernetes.io/component"] == "runtime"
+        })
         .collect();
-    assert!(!deployments.is_empty());
+    assert!(!runtimes.is_empty());
 
     // Every referenced ImageStreamTag has its ImageStream.
     for (key, object) in &objects {
@@ -397,29 +611,47 @@ fn assert_chain(set: &FileSet) {
                 assert!(t["type"].is_string(), "{key}: trigger without `type`: {t}");
             }
         }
+        // The namespace is set once, in the kustomization.
+        assert!(
+            object["metadata"].get("namespace").is_none(),
+            "{key} names its namespace"
+        );
     }
 
-    for deployment in deployments {
-        // The Deployment's trigger names the runtime tag and one of its containers.
-        let annotation = deployment["metadata"]["annotations"]["image.openshift.io/triggers"]
+    for workload in objects
+        .values()
+        .filter(|o| o["kind"] == "Deployment" || o["kind"] == "CronJob")
+    {
+        // The workload's trigger names a runtime tag some BuildConfig builds, and one of its
+        // containers.
+        let annotation = workload["metadata"]["annotations"]["image.openshift.io/triggers"]
             .as_str()
             .expect("the image trigger annotation");
         let triggers: Value = serde_json::from_str(annotation).unwrap();
         let trigger = &triggers[0];
         assert_eq!(trigger["from"]["kind"], "ImageStreamTag");
         let runtime_tag = trigger["from"]["name"].as_str().unwrap();
+        build_config_to(&objects, runtime_tag);
         let field_path = trigger["fieldPath"].as_str().unwrap();
-        let containers = deployment["spec"]["template"]["spec"]["containers"]
-            .as_array()
-            .unwrap();
+        let pod = pod_template(workload);
+        let containers = pod["spec"]["containers"].as_array().unwrap();
+        let prefix = match workload["kind"].as_str() {
+            Some("CronJob") => "spec.jobTemplate.spec.template.spec",
+            _ => "spec.template.spec",
+        };
         assert!(
             containers.iter().any(|c| field_path
                 == format!(
-                    "spec.template.spec.containers[?(@.name==\"{}\")].image",
+                    "{prefix}.containers[?(@.name==\"{}\")].image",
                     c["name"].as_str().unwrap()
                 )),
             "the trigger's fieldPath `{field_path}` names no container"
         );
+        assert_restricted_v2(workload);
+    }
+
+    for runtime in runtimes {
+        let runtime_tag = runtime["spec"]["output"]["to"]["name"].as_str().unwrap();
         let (runtime_stream, _) = runtime_tag.split_once(':').unwrap();
         assert_eq!(
             objects[&format!("ImageStream/{runtime_stream}")]["spec"]["lookupPolicy"]["local"],
@@ -523,9 +755,24 @@ fn example_chain_holds_together() {
         objects["BuildConfig/hello-world-builder"]["spec"]["source"]["contextDir"],
         "examples/hello-world/deploy/okd/builder"
     );
-    assert_eq!(
-        objects["BuildConfig/hello-world-app"]["spec"]["source"]["contextDir"],
-        "examples/hello-world"
+    // The example's build dependency `xtask-s2i` is the repository root: the cluster's source is
+    // the whole repository, and assemble is told where the workspace is.
+    let app = &objects["BuildConfig/hello-world-app"];
+    assert!(app["spec"]["source"].get("contextDir").is_none(), "{app}");
+    assert!(
+        app["spec"]["strategy"]["sourceStrategy"]["env"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({
+                "name": "XTASK_S2I_WORKSPACE_DIR",
+                "value": "examples/hello-world"
+            })),
+        "{app}"
+    );
+    let (assemble, _) = &set.files["builder/s2i/bin/assemble"];
+    assert!(
+        assemble.contains("cd \"$XTASK_S2I_WORKSPACE_DIR\""),
+        "assemble does not read the workspace directory"
     );
 }
 
@@ -537,7 +784,7 @@ fn every_key_chain_holds_together() {
     let objects = by_kind_name(&set);
     assert_eq!(
         objects["BuildConfig/hello-builder"]["spec"]["source"]["contextDir"],
-        "services/hello/k8s/okd/builder"
+        "examples/hello-world/k8s/okd/builder"
     );
     let app = &objects["BuildConfig/hello-app"];
     let types: Vec<&str> = app["spec"]["triggers"]
@@ -557,9 +804,38 @@ fn every_key_chain_holds_together() {
             "Bitbucket"
         ]
     );
-    assert_eq!(app["spec"]["source"]["contextDir"], "services/hello");
+    assert!(app["spec"]["source"].get("contextDir").is_none(), "{app}");
     assert_eq!(app["spec"]["source"]["git"]["ref"], "release/1.0");
+    assert_eq!(app["spec"]["source"]["sourceSecret"]["name"], "hello-git");
+    // The configured resources are merged over the defaults.
     assert_eq!(app["spec"]["resources"]["limits"]["cpu"], "2");
+    assert_eq!(
+        app["spec"]["resources"]["limits"]["ephemeral-storage"],
+        "10Gi"
+    );
+    assert_eq!(app["spec"]["completionDeadlineSeconds"], 1800);
+    assert_eq!(app["spec"]["output"]["to"]["name"], "hello-app:stable");
+    // The builder has the webhooks and the source secret too.
+    let builder = &objects["BuildConfig/hello-builder"];
+    assert_eq!(builder["spec"]["triggers"], app["spec"]["triggers"]);
+    assert_eq!(
+        builder["spec"]["source"]["sourceSecret"]["name"],
+        "hello-git"
+    );
+    let container = &objects["Deployment/hello"]["spec"]["template"]["spec"]["containers"][0];
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(
+            container[probe]["httpGet"]["path"], "/healthz",
+            "{container}"
+        );
+        assert_eq!(container[probe]["httpGet"]["port"], "http", "{container}");
+    }
+    assert_eq!(container["resources"]["limits"]["memory"], "256Mi");
+    assert_eq!(container["resources"]["requests"]["memory"], "64Mi");
+    assert_eq!(container["resources"]["requests"]["cpu"], "10m");
+    let binding = &objects["RoleBinding/hello-webhook-unauthenticated"];
+    assert_eq!(binding["roleRef"]["name"], "system:webhook");
+    assert_eq!(binding["subjects"][0]["name"], "system:unauthenticated");
     assert_eq!(objects["Deployment/hello"]["spec"]["replicas"], 3);
     assert_eq!(
         objects["Route/hello"]["spec"]["tls"]["termination"],
@@ -569,14 +845,13 @@ fn every_key_chain_holds_together() {
         objects["ImageStream/hello-builder-base"]["spec"]["tags"][0]["name"],
         "pinned"
     );
-    for object in objects.values() {
-        assert_eq!(object["metadata"]["namespace"], "demo");
-    }
+    let kustomization: Value = serde_norway::from_str(&set.files["kustomization.yaml"].0).unwrap();
+    assert_eq!(kustomization["namespace"], "demo");
 }
 
 #[test]
 fn shared_directory_keeps_each_builder_context_apart() {
-    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let (_tmp, manifest) = two_package_workspace("port = 9000\nokd = { namespace = \"hello\" }");
     let set = one_set(&manifest);
     assert!(set.root.ends_with("deploy/okd"));
     for package in ["hello-world", "second"] {
@@ -588,7 +863,7 @@ fn shared_directory_keeps_each_builder_context_apart() {
         );
     }
     assert!(!set.files.contains_key("builder/Dockerfile"));
-    // The example sets its context-dir; `second` has none and its workspace is no git checkout.
+    // The example sets its context-dir; `second` takes it from the git checkout.
     let objects = by_kind_name(&set);
     assert_eq!(
         objects["BuildConfig/hello-world-builder"]["spec"]["source"]["contextDir"],
@@ -596,7 +871,7 @@ fn shared_directory_keeps_each_builder_context_apart() {
     );
     assert_eq!(
         objects["BuildConfig/second-builder"]["spec"]["source"]["contextDir"],
-        "deploy/okd/second/builder"
+        "examples/hello-world/deploy/okd/second/builder"
     );
     let objects_by_file = objects_files(&set);
     assert!(objects_by_file.contains(&"deployment-second.yaml".to_string()));
@@ -620,6 +895,26 @@ fn packages_writing_the_same_object_are_refused() {
         "{err}"
     );
     assert!(err.contains("okd.manifests-dir"), "{err}");
+}
+
+#[test]
+fn packages_sharing_a_directory_share_the_namespace() {
+    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::cli::plans(&metadata, &[], None).unwrap();
+    let err = match xtask_s2i::okd::file_sets(&plans) {
+        Ok(_) => panic!("two namespaces in one kustomization"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("packages `hello-world` and `second` share the manifests directory"),
+        "{err}"
+    );
+    assert!(err.contains("(`hello` and none)"), "{err}");
+    assert!(
+        err.contains("\nnote: ") && err.contains("okd.namespace"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -693,7 +988,7 @@ fn every_key_output_snapshot() {
 
 #[test]
 fn shared_directory_output_snapshot() {
-    let (_tmp, manifest) = two_package_workspace("port = 9000");
+    let (_tmp, manifest) = two_package_workspace("port = 9000\nokd = { namespace = \"hello\" }");
     let set = one_set(&manifest);
     assert_output_rules(&set);
     insta::assert_snapshot!("shared_directory", dump(&set));
@@ -724,7 +1019,7 @@ fn yaml_1_1_ambiguous_strings_are_quoted() {
         app.contains("- name: com.example.enabled\n      value: 'yes'\n"),
         "{app}"
     );
-    assert!(app.contains("name: hello-app:1.0\n"), "{app}");
+    assert!(app.contains("name: hello-app:stable\n"), "{app}");
     assert!(app.contains("cpu: '2'\n"), "{app}");
     // Read back, the values are the strings that were configured.
     let value: Value = serde_norway::from_str(deployment).unwrap();
@@ -914,24 +1209,352 @@ fn a_missing_git_uri_is_an_error_that_names_both_keys() {
     );
 }
 
+/// Removes the example's port (and the probe path that needs it).
+fn without_port(manifest: &Path) {
+    support::edit(manifest, "port = 8080\n", "");
+    support::edit(manifest, "health-path = \"/healthz\"\n", "");
+}
+
 #[test]
-fn without_a_port_there_is_no_service_and_no_route() {
+fn without_a_port_the_workload_is_none() {
     let (_tmp, manifest, _) = example_copy();
-    support::edit(&manifest, "port = 8080\n", "");
+    without_port(&manifest);
     let set = one_set(&manifest);
     let objects = by_kind_name(&set);
     let kinds: Vec<&str> = objects
         .keys()
         .map(|k| k.split('/').next().unwrap())
         .collect();
-    assert!(
-        !kinds.contains(&"Service") && !kinds.contains(&"Route"),
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k != "ImageStream")
+            .collect::<Vec<_>>(),
+        ["BuildConfig"; 3].iter().collect::<Vec<_>>(),
         "{kinds:?}"
     );
-    let container = &objects["Deployment/hello-world"]["spec"]["template"]["spec"]["containers"][0];
-    assert!(container.get("ports").is_none(), "{container}");
-    assert!(!set.files["kustomization.yaml"].0.contains("route-"));
+    assert!(!set.files["kustomization.yaml"].0.contains("deployment-"));
     assert_chain(&set);
+    assert_output_rules(&set);
+    insta::assert_snapshot!("workload_none", dump_objects(&set, &["kustomization.yaml"]));
+    if let Some(schemas) = Schemas::load("without_a_port_the_workload_is_none") {
+        schemas.assert_valid(&set);
+    }
+}
+
+#[test]
+fn a_deployment_without_a_port_has_no_service_route_or_probes() {
+    let (_tmp, manifest, _) = example_copy();
+    without_port(&manifest);
+    support::edit(
+        &manifest,
+        "git-ref = \"main\"\n",
+        "git-ref = \"main\"\nworkload = \"deployment\"\n",
+    );
+    let set = one_set(&manifest);
+    let objects = by_kind_name(&set);
+    assert!(
+        !objects
+            .keys()
+            .any(|k| k.starts_with("Service/") || k.starts_with("Route/"))
+    );
+    let container = &objects["Deployment/hello-world"]["spec"]["template"]["spec"]["containers"][0];
+    for field in ["ports", "readinessProbe", "livenessProbe"] {
+        assert!(container.get(field).is_none(), "{field}: {container}");
+    }
+    assert_eq!(container["resources"]["limits"]["memory"], "128Mi");
+    assert_chain(&set);
+}
+
+#[test]
+fn without_a_health_path_the_probes_are_tcp() {
+    let (_tmp, manifest, _) = example_copy();
+    support::edit(&manifest, "health-path = \"/healthz\"\n", "");
+    let objects = by_kind_name(&one_set(&manifest));
+    let container = &objects["Deployment/hello-world"]["spec"]["template"]["spec"]["containers"][0];
+    for probe in ["readinessProbe", "livenessProbe"] {
+        assert_eq!(container[probe]["tcpSocket"]["port"], "http", "{container}");
+        assert!(container[probe].get("httpGet").is_none(), "{container}");
+    }
+}
+
+/// A CronJob: the trigger annotation at the job template's container, a schedule, pods that do
+/// not restart, no Service, Route or probes.
+#[test]
+fn a_cronjob_workload() {
+    let (_tmp, manifest, _) = example_copy();
+    set_s2i(&manifest, CRONJOB);
+    let set = one_set(&manifest);
+    assert_chain(&set);
+    assert_output_rules(&set);
+    let objects = by_kind_name(&set);
+    let cron = &objects["CronJob/hello-world"];
+    assert_eq!(cron["spec"]["schedule"], "*/15 * * * *");
+    assert_eq!(cron["spec"]["concurrencyPolicy"], "Forbid");
+    let container = &pod_template(cron)["spec"]["containers"][0];
+    for field in ["ports", "readinessProbe", "livenessProbe"] {
+        assert!(container.get(field).is_none(), "{field}: {container}");
+    }
+    assert!(!objects.keys().any(|k| k.starts_with("Deployment/")
+        || k.starts_with("Service/")
+        || k.starts_with("Route/")));
+    insta::assert_snapshot!(
+        "workload_cronjob",
+        dump_objects(&set, &["cronjob-hello-world.yaml", "kustomization.yaml"])
+    );
+    if let Some(schemas) = Schemas::load("a_cronjob_workload") {
+        schemas.assert_valid(&set);
+        // The checks of the CronJob are not vacuous.
+        let mut bad = cron.clone();
+        bad["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+            ["runAsNonroot"] = Value::Bool(true);
+        bad["spec"]["jobTemplate"]["spec"]["backofLimit"] = 2.into();
+        bad["spec"]["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] = "Always".into();
+        let errors = schemas.errors(&bad);
+        assert_eq!(errors.len(), 3, "{errors:#?}");
+    }
+}
+
+/// Only the given files of a set, whole.
+fn dump_objects(set: &FileSet, files: &[&str]) -> String {
+    let mut out = String::new();
+    for (rel, (text, mode)) in &set.files {
+        if files.contains(&rel.as_str()) {
+            out.push_str(&format!("=== {rel} ({mode:o})\n{text}"));
+        }
+    }
+    out
+}
+
+/// A release changes the version label and nothing else of the BuildConfigs and the
+/// Deployment: the chain's tags are stable, so no BuildConfig waits on a tag nothing builds.
+#[test]
+fn a_version_bump_changes_no_spec_but_the_labels() {
+    let (_tmp, manifest, _) = example_copy();
+    let before = by_kind_name(&one_set(&manifest));
+    support::edit(&manifest, "version = \"0.1.0\"", "version = \"0.2.0\"");
+    let after = by_kind_name(&one_set(&manifest));
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>()
+    );
+    let strip = |o: &Value| {
+        let mut o = o.clone();
+        if let Some(output) = o["spec"].get_mut("output") {
+            output.as_object_mut().unwrap().remove("imageLabels");
+        }
+        o
+    };
+    let mut labels_changed = 0;
+    for (key, old) in &before {
+        let new = &after[key];
+        assert_eq!(strip(old), strip(new), "{key} changed with the version");
+        if old != new {
+            labels_changed += 1;
+            let labels = new["spec"]["output"]["imageLabels"].to_string();
+            assert!(labels.contains("\"0.2.0\""), "{key}: {labels}");
+        }
+    }
+    assert_eq!(
+        labels_changed, 3,
+        "the three BuildConfigs carry the version label"
+    );
+    let text: String = one_set(&manifest)
+        .files
+        .values()
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert!(!text.contains(":0.2.0"), "a tag follows the version");
+}
+
+/// Whether `kubectl` runs; when it does not, the test is skipped with a printed reason, unless
+/// CI=true or XTASK_S2I_REQUIRE_SCHEMAS=1, where it fails.
+fn kubectl_available(test: &str) -> bool {
+    let required = std::env::var("CI").as_deref() == Ok("true")
+        || std::env::var("XTASK_S2I_REQUIRE_SCHEMAS").as_deref() == Ok("1");
+    let kubectl = std::process::Command::new("kubectl")
+        .args(["version", "--client"])
+        .output();
+    if kubectl.as_ref().is_ok_and(|o| o.status.success()) {
+        return true;
+    }
+    assert!(
+        !required,
+        "{test}: `kubectl` is missing ({kubectl:?}), and CI=true or XTASK_S2I_REQUIRE_SCHEMAS=1\nnote: install the `kubectl` package (kubectl 1.32 with kustomize 5.5)"
+    );
+    eprintln!("skipping {test}: no `kubectl`");
+    false
+}
+
+/// `kubectl kustomize DIR`, as the documents it prints.
+fn kustomize(dir: &Path) -> Vec<Value> {
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "kubectl kustomize `{}` failed: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .split("\n---\n")
+        .map(|d| serde_norway::from_str(d).unwrap())
+        .collect()
+}
+
+/// `kubectl kustomize` builds the example's directory, and puts every object in the namespace
+/// that only the kustomization names.
+#[test]
+fn kubectl_kustomize_builds_the_example() {
+    if !kubectl_available("kubectl_kustomize_builds_the_example") {
+        return;
+    }
+    // The committed directory (kept up to date by `committed_example_manifests_are_up_to_date`).
+    let dir = support::example_dir().join("deploy/okd");
+    let docs = kustomize(&dir);
+    let expected = objects(&example_set()).len();
+    assert_eq!(docs.len(), expected, "{docs:#?}");
+    for doc in &docs {
+        assert_eq!(doc["metadata"]["namespace"], "hello", "{doc}");
+    }
+
+    // Retargeted by an overlay, as `oc apply -k` users do (kustomize wants relative paths).
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base");
+    std::fs::create_dir_all(&base).unwrap();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            std::fs::copy(&path, base.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let overlay = tmp.path().join("overlay");
+    std::fs::create_dir_all(&overlay).unwrap();
+    std::fs::write(
+        overlay.join("kustomization.yaml"),
+        "namespace: other\nresources:\n- ../base\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("kubectl")
+        .arg("kustomize")
+        .arg(&overlay)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.matches("namespace: other\n").count(),
+        expected,
+        "{stdout}"
+    );
+}
+
+/// The CronJob, the RoleBinding and a directory without a namespace build too.
+#[test]
+fn kubectl_kustomize_builds_every_workload() {
+    if !kubectl_available("kubectl_kustomize_builds_every_workload") {
+        return;
+    }
+    let (_tmp, every_key) = every_key_workspace();
+    let (_tmp2, cron, _) = example_copy();
+    set_s2i(&cron, CRONJOB);
+    for (set, namespace, kind) in [
+        (one_set(&every_key), Some("demo"), "RoleBinding"),
+        (one_set(&cron), None, "CronJob"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        for (rel, (text, _)) in &set.files {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let docs = kustomize(tmp.path());
+        assert_eq!(docs.len(), objects(&set).len());
+        assert!(docs.iter().any(|d| d["kind"] == kind), "no {kind}");
+        for doc in &docs {
+            assert_eq!(doc["metadata"]["namespace"].as_str(), namespace, "{doc}");
+        }
+    }
+}
+
+/// A path dependency the cluster's clone does not hold fails the command, naming the
+/// dependency and the manifest, and writes nothing.
+#[test]
+fn a_path_dependency_outside_the_repository_is_an_error() {
+    let (tmp, manifest, okd) = example_copy();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(outside.path().join("shared/src")).unwrap();
+    std::fs::write(
+        outside.path().join("shared/Cargo.toml"),
+        "[package]\nname = \"shared\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(outside.path().join("shared/src/lib.rs"), "").unwrap();
+    let shared = outside.path().join("shared").canonicalize().unwrap();
+    support::edit(
+        &manifest,
+        "[build-dependencies]",
+        &format!(
+            "shared = {{ path = {:?} }}\n\n[build-dependencies]",
+            shared.display().to_string()
+        ),
+    );
+    let before = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
+    let err = ImageArgs {
+        no_build: true,
+        manifest_path: Some(manifest.clone()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .unwrap_err();
+    let err = format!("{err:#}");
+    for needle in [
+        "the path dependency `shared`",
+        &manifest.display().to_string(),
+        &shared.display().to_string(),
+        "outside the repository the cluster builds from",
+        &tmp.path().canonicalize().unwrap().display().to_string(),
+        "\nnote: ",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
+    assert_eq!(before, after, "a failed run changed the manifests");
+}
+
+/// The `.s2iignore` at the top of the cluster's source must not drop what cargo loads: here a
+/// workspace member, as the example's own `.s2iignore` once did.
+#[test]
+fn an_s2iignore_dropping_a_workspace_member_is_an_error() {
+    let (tmp, manifest, _) = example_copy();
+    std::fs::write(
+        tmp.path().join(".s2iignore"),
+        "# mine\n/examples/hello-world/xtask\n",
+    )
+    .unwrap();
+    let err = ImageArgs {
+        check: true,
+        manifest_path: Some(manifest),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .unwrap_err();
+    let err = format!("{err:#}");
+    assert!(
+        err.contains(".s2iignore` drops `examples/hello-world/xtask`"),
+        "{err}"
+    );
+    assert!(err.contains("\nnote: "), "{err}");
 }
 
 #[test]
@@ -946,4 +1569,86 @@ fn tls_none_means_a_plain_http_route() {
     let route = &objects["Route/hello-world"];
     assert!(route["spec"].get("tls").is_none(), "{route}");
     assert_eq!(route["spec"]["port"]["targetPort"], "http");
+}
+
+/// What the cluster clones — the committed tree of this repository, cut to the app
+/// BuildConfig's `contextDir` — holds the example's whole Cargo workspace: cargo loads it there
+/// (every member, every path dependency) with the committed lock, and the `.s2iignore` at its
+/// top (if any) drops nothing it needs.
+#[test]
+fn the_committed_tree_holds_the_examples_cluster_source() {
+    let repo = support::repo_root();
+    let tmp = tempfile::tempdir().unwrap();
+    let archive = std::process::Command::new("git")
+        .args(["archive", "--format=tar", "HEAD"])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    if !archive.status.success() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`git archive HEAD` failed in CI: {}",
+            String::from_utf8_lossy(&archive.stderr)
+        );
+        eprintln!("skipping: this checkout is no git repository");
+        return;
+    }
+    let clone = tmp.path().join("clone");
+    tar::Archive::new(archive.stdout.as_slice())
+        .unpack(&clone)
+        .unwrap();
+
+    let objects = by_kind_name(&example_set());
+    let app = &objects["BuildConfig/hello-world-app"];
+    let context = app["spec"]["source"]["contextDir"].as_str().unwrap_or(".");
+    // Only `contextDir` is the build's source: nothing above it is there.
+    let source = if context == "." {
+        clone
+    } else {
+        let source = tmp.path().join("source");
+        std::fs::rename(clone.join(context), &source).unwrap();
+        source
+    };
+    let workspace = app["spec"]["strategy"]["sourceStrategy"]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "XTASK_S2I_WORKSPACE_DIR")
+        .map(|e| e["value"].as_str().unwrap().to_string())
+        .unwrap_or_else(|| ".".into());
+    let manifest = source.join(&workspace).join("Cargo.toml");
+    assert!(manifest.is_file(), "no `{}`", manifest.display());
+    if let Ok(ignore) = std::fs::read_to_string(source.join(".s2iignore")) {
+        panic!("the cluster's source has a `.s2iignore`; teach this test to apply it:\n{ignore}");
+    }
+    // `cargo fetch --locked` loads the workspace as the cluster's cargo will (it may download
+    // into the host's cache: crates come from the registry, not from the clone).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(&cargo)
+        .args(["fetch", "--locked", "--manifest-path"])
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the committed workspace does not load from the cluster's source: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    let mut members: Vec<&str> = metadata
+        .workspace_packages()
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    members.sort();
+    assert_eq!(members, ["hello-world", "xtask"]);
+    let root = source.canonicalize().unwrap();
+    for p in metadata.workspace_packages() {
+        for d in p.dependencies.iter().filter_map(|d| d.path.as_ref()) {
+            assert!(
+                d.as_std_path().canonicalize().unwrap().starts_with(&root),
+                "`{d}` is outside the clone"
+            );
+        }
+    }
 }

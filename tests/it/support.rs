@@ -18,13 +18,6 @@ pub fn example_dir() -> PathBuf {
 /// The local Rust base image that `cargo xtask rust-base` makes; tests build FROM it.
 pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
 
-/// Serializes the Docker work of the test modules that share the daemon (`docker`,
-/// `conformance`), so their builds never overlap on two cores.
-pub fn docker_lock() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
 /// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
 pub fn docker_available(test: &str) -> bool {
@@ -61,25 +54,19 @@ pub fn schemas_dir(test: &str) -> Option<PathBuf> {
     None
 }
 
-/// Copies the example (without `target/`) into `dest`, rewriting its path dependencies on
-/// xtask-s2i to absolute paths so the copy builds anywhere. Returns the copy's root.
+/// Copies the example (without `target/`) into `dest/examples/hello-world`, laid out as in this
+/// repository: the library crate its path dependencies name (`Cargo.toml`, `README.md`, `src/`,
+/// `templates/`) is copied to `dest`, so the relative paths stay as committed and `dest` stands
+/// for the repository the cluster clones. Returns the copy's root.
 pub fn copy_example(dest: &Path) -> PathBuf {
-    let root = dest.join("hello-world");
+    let root = dest.join("examples/hello-world");
     copy_dir(&example_dir(), &root);
     let repo = repo_root();
-    for manifest in ["Cargo.toml", "xtask/Cargo.toml"] {
-        let path = root.join(manifest);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let text = text
-            .replace(
-                "path = \"../../..\"",
-                &format!("path = {:?}", repo.display().to_string()),
-            )
-            .replace(
-                "path = \"../..\"",
-                &format!("path = {:?}", repo.display().to_string()),
-            );
-        std::fs::write(&path, text).unwrap();
+    for file in ["Cargo.toml", "README.md"] {
+        std::fs::copy(repo.join(file), dest.join(file)).unwrap();
+    }
+    for dir in ["src", "templates"] {
+        copy_dir(&repo.join(dir), &dest.join(dir));
     }
     root
 }
@@ -110,4 +97,11 @@ pub fn edit(path: &Path, from: &str, to: &str) {
         path.display()
     );
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Serializes the tests of this binary that use the container engine (two cores: one chain at a
+/// time is faster than two).
+pub fn engine_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }

@@ -1,0 +1,279 @@
+//! The ImageStreams and the three BuildConfigs of the chain: the builder (Docker strategy over
+//! the committed builder context, FROM the tracked upstream base), the app (Source strategy over
+//! the repository with the builder, incremental) and the runtime (an inline `FROM scratch`
+//! Dockerfile plus the binary copied out of the app image).
+//!
+//! Every build carries `resources` and a `completionDeadlineSeconds`; the Git-sourced ones carry
+//! the webhooks and `sourceSecret` when configured; every trigger has its `type`, and an
+//! ImageChange trigger names its `from` wherever the watched image is not the strategy's own.
+
+use anyhow::Result;
+
+use super::source::{ClusterSource, WORKSPACE_DIR_ENV};
+use super::{Ctx, Manifest, git_source, repo_path};
+use crate::config::WebhookKind;
+use crate::okd::model::*;
+use crate::plan::ImageRef;
+
+/// How many finished builds of each kind a BuildConfig keeps.
+const HISTORY_LIMIT: u32 = 5;
+/// The label that carries the package version into each image.
+const VERSION_LABEL: &str = "org.opencontainers.image.version";
+
+/// The streams and BuildConfigs of one plan, in chain order; `builder_dir` is the builder
+/// context's directory relative to the manifests directory.
+pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>> {
+    let plan = ctx.plan;
+    let okd = &plan.config.okd;
+    let git = git_source(plan)?;
+    let source = ClusterSource::find(plan)?;
+    let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
+        api_version: "image.openshift.io/v1",
+        kind: "ImageStream",
+        metadata: ctx.meta(r.stream(), component),
+        spec: ImageStreamSpec {
+            lookup_policy: LookupPolicy { local },
+            tags,
+        },
+    };
+    let mut out = vec![
+        Manifest::new(&stream(
+            &plan.base_stream,
+            "builder-base",
+            false,
+            vec![TagReference {
+                name: plan.base_stream.tag.clone(),
+                from: ObjectReference {
+                    kind: "DockerImage",
+                    name: plan.cluster_base.clone(),
+                },
+                import_policy: TagImportPolicy { scheduled: true },
+                // Builds pull the imported image through the internal registry: one pull from
+                // the upstream registry per import, not one per build.
+                reference_policy: TagReferencePolicy { type_: "Local" },
+            }],
+        ))?,
+        Manifest::new(&stream(&plan.builder, "builder", false, vec![]))?,
+        Manifest::new(&stream(&plan.app, "app", false, vec![]))?,
+        Manifest::new(&stream(&plan.runtime, "runtime", true, vec![]))?,
+    ];
+
+    let build_config = |r: &ImageRef,
+                        component: &str,
+                        triggers: Vec<BuildTrigger>,
+                        source: BuildSource,
+                        strategy: BuildStrategy,
+                        image_labels: Vec<ImageLabel>| Object {
+        api_version: "build.openshift.io/v1",
+        kind: "BuildConfig",
+        metadata: ctx.meta(r.stream(), component),
+        spec: BuildConfigSpec {
+            run_policy: "Serial",
+            triggers,
+            source,
+            strategy,
+            output: BuildOutput {
+                to: ctx.tag(r),
+                image_labels,
+            },
+            resources: ResourceRequirements {
+                limits: okd.build_limits.clone(),
+                requests: okd.build_requests.clone(),
+            },
+            completion_deadline_seconds: okd.build_timeout,
+            successful_builds_history_limit: HISTORY_LIMIT,
+            failed_builds_history_limit: HISTORY_LIMIT,
+        },
+    };
+    let git_source = |context_dir: String| BuildSource {
+        type_: "Git",
+        git: Some(git.clone()),
+        context_dir: (context_dir != ".").then_some(context_dir),
+        dockerfile: None,
+        images: vec![],
+        source_secret: okd
+            .source_secret
+            .clone()
+            .map(|name| LocalObjectReference { name }),
+    };
+    let labels: Vec<ImageLabel> = plan
+        .image_labels
+        .iter()
+        .map(|(name, value)| ImageLabel {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect();
+
+    // The builder image: the committed builder context, FROM the tracked upstream base.
+    let mut triggers = vec![
+        BuildTrigger::config_change(),
+        // No `from`: the strategy's own `from`, the base tag.
+        BuildTrigger::image_change(None),
+    ];
+    triggers.extend(webhooks(ctx));
+    out.push(Manifest::new(&build_config(
+        &plan.builder,
+        "builder",
+        triggers,
+        git_source(repo_path(&[
+            &okd.context_dir,
+            &okd.manifests_dir,
+            builder_dir,
+        ])),
+        BuildStrategy {
+            type_: "Docker",
+            docker_strategy: Some(DockerBuildStrategy {
+                // The base stream's tag follows the upstream tag, not `okd.tag`.
+                from: Some(ObjectReference::image_stream_tag(
+                    plan.base_stream.stream_tag(),
+                )),
+            }),
+            source_strategy: None,
+        },
+        vec![ImageLabel {
+            name: VERSION_LABEL.into(),
+            value: plan.config.package.version.clone(),
+        }],
+    ))?);
+
+    // The app image: S2I over the repository at `contextDir` with the builder; assemble is told
+    // where the workspace is when the source is a directory above it.
+    let mut triggers = vec![
+        BuildTrigger::config_change(),
+        BuildTrigger::image_change(None),
+    ];
+    triggers.extend(webhooks(ctx));
+    let mut env: Vec<EnvVar> = plan
+        .env()
+        .iter()
+        .map(|(name, value)| EnvVar {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect();
+    if source.workspace_dir != "." {
+        env.push(EnvVar {
+            name: WORKSPACE_DIR_ENV.into(),
+            value: source.workspace_dir.clone(),
+        });
+    }
+    out.push(Manifest::new(&build_config(
+        &plan.app,
+        "app",
+        triggers,
+        git_source(source.context_dir.clone()),
+        BuildStrategy {
+            type_: "Source",
+            docker_strategy: None,
+            source_strategy: Some(SourceBuildStrategy {
+                from: ctx.tag(&plan.builder),
+                incremental: true,
+                env,
+            }),
+        },
+        labels.clone(),
+    ))?);
+
+    // The runtime image: the binary copied out of the app image onto `FROM scratch`.
+    out.push(Manifest::new(&build_config(
+        &plan.runtime,
+        "runtime",
+        vec![
+            BuildTrigger::config_change(),
+            // The strategy has no `from` (it would replace `FROM scratch`), so the watched
+            // image must be named.
+            BuildTrigger::image_change(Some(ctx.tag(&plan.app))),
+        ],
+        BuildSource {
+            type_: "Dockerfile",
+            git: None,
+            context_dir: None,
+            dockerfile: Some(without_labels(&plan.runtime_dockerfile)),
+            images: vec![ImageSource {
+                from: ctx.tag(&plan.app),
+                paths: vec![ImageSourcePath {
+                    source_path: plan.bin_path.clone(),
+                    destination_dir: ".".into(),
+                }],
+            }],
+            source_secret: None,
+        },
+        BuildStrategy {
+            type_: "Docker",
+            docker_strategy: Some(DockerBuildStrategy { from: None }),
+            source_strategy: None,
+        },
+        labels,
+    ))?);
+    Ok(out)
+}
+
+/// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).
+fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
+    ctx.plan
+        .config
+        .okd
+        .webhooks
+        .iter()
+        .map(|(kind, secret)| {
+            let hook = Some(WebHookTrigger {
+                secret_reference: LocalObjectReference {
+                    name: secret.clone(),
+                },
+            });
+            let base = BuildTrigger::new("");
+            match kind {
+                WebhookKind::Generic => BuildTrigger {
+                    type_: "Generic",
+                    generic: hook,
+                    ..base
+                },
+                WebhookKind::GitHub => BuildTrigger {
+                    type_: "GitHub",
+                    github: hook,
+                    ..base
+                },
+                WebhookKind::GitLab => BuildTrigger {
+                    type_: "GitLab",
+                    gitlab: hook,
+                    ..base
+                },
+                WebhookKind::Bitbucket => BuildTrigger {
+                    type_: "Bitbucket",
+                    bitbucket: hook,
+                    ..base
+                },
+            }
+        })
+        .collect()
+}
+
+/// The runtime Dockerfile without its `LABEL` instructions: in the cluster `output.imageLabels`
+/// sets the same labels, and the spec stays the same across versions.
+fn without_labels(dockerfile: &str) -> String {
+    let mut out = String::new();
+    let mut in_label = false;
+    for line in dockerfile.lines() {
+        let continued = line.trim_end().ends_with('\\');
+        if in_label || line.starts_with("LABEL ") {
+            in_label = continued;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_labels;
+
+    #[test]
+    fn labels_are_dropped_from_the_runtime_dockerfile() {
+        let dockerfile =
+            "# c\nFROM scratch\nLABEL \"a\"=\"1\" \\\n      \"b\"=\"2\"\nLABEL c=3\nUSER 1\n";
+        assert_eq!(without_labels(dockerfile), "# c\nFROM scratch\nUSER 1\n");
+    }
+}

@@ -1,0 +1,303 @@
+//! What the cluster's source build sees: the git repository at `okd.git-ref`, cut to the app
+//! BuildConfig's `contextDir`. Unlike the local chain (whose source tar gathers path
+//! dependencies from anywhere), the cluster has nothing but that directory, so it must hold the
+//! Cargo workspace, every path dependency of every member, and every `[patch]` path.
+//!
+//! [`ClusterSource::find`] picks the smallest such directory inside the repository and says where
+//! the workspace is in it (assemble is told through [`WORKSPACE_DIR_ENV`]); a path dependency
+//! outside the repository, or a package that the `.s2iignore` at that directory would drop, is
+//! an error naming the dependency and the file, found here instead of in the cluster.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use toml_edit::{DocumentMut, Item, TableLike};
+
+use crate::plan::Plan;
+
+/// The build environment variable that tells `assemble` where the Cargo workspace is inside the
+/// source, when the source is a directory above it.
+pub const WORKSPACE_DIR_ENV: &str = "XTASK_S2I_WORKSPACE_DIR";
+
+/// The app BuildConfig's view of the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSource {
+    /// The BuildConfig's `contextDir`, relative to the repository root (`.` for the root).
+    pub context_dir: String,
+    /// The Cargo workspace relative to `context_dir` (`.` when it is `context_dir`).
+    pub workspace_dir: String,
+}
+
+/// A package the cluster's build needs, and why.
+struct Needed {
+    dir: PathBuf,
+    name: String,
+    declared_in: PathBuf,
+}
+
+impl ClusterSource {
+    /// Finds the source directory of `plan`'s workspace. The repository root is the directory
+    /// `okd.context-dir` levels above the workspace root (the git checkout's top when the
+    /// default was taken from git).
+    pub fn find(plan: &Plan) -> Result<ClusterSource> {
+        let config = &plan.config;
+        let ws_root = canon(&config.workspace_root)?;
+        let ws_in_repo: Vec<&str> = config
+            .okd
+            .context_dir
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        let repo = ws_root
+            .ancestors()
+            .nth(ws_in_repo.len())
+            .unwrap_or(&ws_root)
+            .to_path_buf();
+
+        let mut common = ws_root.clone();
+        let (members, deps) = needed(&ws_root)?;
+        let mut needed_dirs = vec![ws_root.clone()];
+        needed_dirs.extend(members);
+        for need in deps {
+            if !need.dir.starts_with(&repo) {
+                bail!(
+                    "the path dependency `{}` of `{}` is `{}`, outside the repository the cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the workspace)\nnote: the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or move it into the repository; if the repository holds it, set `okd.context-dir` to the workspace's directory inside the repository",
+                    need.name,
+                    need.declared_in.display(),
+                    need.dir.display(),
+                    repo.display(),
+                    config.okd.context_dir,
+                    need.name,
+                    need.name,
+                );
+            }
+            while !need.dir.starts_with(&common) {
+                common = common.parent().unwrap_or(&repo).to_path_buf();
+            }
+            needed_dirs.push(need.dir);
+        }
+        check_s2iignore(&common, &needed_dirs)?;
+        Ok(ClusterSource {
+            context_dir: rel(&repo, &common),
+            workspace_dir: rel(&common, &ws_root),
+        })
+    }
+}
+
+fn canon(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).with_context(|| format!("failed to find `{}`", path.display()))
+}
+
+/// `to` relative to `from` with `/` separators, `.` when equal (`to` is below `from`).
+fn rel(from: &Path, to: &Path) -> String {
+    let parts: Vec<String> = to
+        .strip_prefix(from)
+        .unwrap_or(Path::new(""))
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(s) => Some(s.to_string_lossy().into_owned()),
+            _ => None,
+        })
+        .collect();
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Every package cargo loads to build in the workspace at `ws_root`: the members' directories
+/// (from `cargo metadata`), and the path dependencies of the members, of every kind and
+/// transitively, with the `[patch]` and `[replace]` paths of the root manifest.
+fn needed(ws_root: &Path) -> Result<(Vec<PathBuf>, Vec<Needed>)> {
+    let root_manifest = ws_root.join("Cargo.toml");
+    let metadata = crate::config::read_metadata(Some(&root_manifest))?;
+    let mut queue: VecDeque<Needed> = VecDeque::new();
+    for p in metadata.workspace_packages() {
+        let manifest = p.manifest_path.clone().into_std_path_buf();
+        for d in &p.dependencies {
+            if let Some(path) = &d.path {
+                queue.push_back(Needed {
+                    dir: path.clone().into_std_path_buf(),
+                    name: d.name.clone(),
+                    declared_in: manifest.clone(),
+                });
+            }
+        }
+    }
+    let root_doc = read(&root_manifest)?;
+    for table in ["patch", "replace"] {
+        let Some(t) = root_doc.get(table).and_then(Item::as_table_like) else {
+            continue;
+        };
+        let mut specs: Vec<(&str, &dyn TableLike)> = Vec::new();
+        for (name, item) in t.iter() {
+            match item.as_table_like() {
+                Some(spec) if table == "replace" => specs.push((name, spec)),
+                Some(registry) => specs.extend(
+                    registry
+                        .iter()
+                        .filter_map(|(n, i)| i.as_table_like().map(|s| (n, s))),
+                ),
+                None => {}
+            }
+        }
+        for (name, spec) in specs {
+            if let Some(path) = spec.get("path").and_then(Item::as_str) {
+                queue.push_back(Needed {
+                    dir: ws_root.join(path),
+                    name: name.to_string(),
+                    declared_in: root_manifest.clone(),
+                });
+            }
+        }
+    }
+
+    let members: BTreeSet<PathBuf> = metadata
+        .workspace_packages()
+        .iter()
+        .filter_map(|p| p.manifest_path.parent())
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    while let Some(mut need) = queue.pop_front() {
+        // A missing directory is cargo's error to report, with its own words.
+        let Ok(dir) = std::fs::canonicalize(&need.dir) else {
+            continue;
+        };
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        need.dir = dir.clone();
+        if !members.contains(&dir) {
+            let manifest = dir.join("Cargo.toml");
+            if let Ok(doc) = read(&manifest) {
+                for (name, path) in path_deps(&doc) {
+                    queue.push_back(Needed {
+                        dir: dir.join(path),
+                        name,
+                        declared_in: manifest.clone(),
+                    });
+                }
+            }
+        }
+        out.push(need);
+    }
+    Ok((members.into_iter().collect(), out))
+}
+
+fn read(manifest: &Path) -> Result<DocumentMut> {
+    let text = std::fs::read_to_string(manifest)
+        .with_context(|| format!("failed to read `{}`", manifest.display()))?;
+    text.parse()
+        .with_context(|| format!("failed to parse `{}`", manifest.display()))
+}
+
+/// `(name, path)` of every path dependency in a manifest, `[target.*]` tables included.
+fn path_deps(doc: &DocumentMut) -> Vec<(String, String)> {
+    const KINDS: [&str; 5] = [
+        "dependencies",
+        "dev-dependencies",
+        "dev_dependencies",
+        "build-dependencies",
+        "build_dependencies",
+    ];
+    let mut tables: Vec<&dyn TableLike> = Vec::new();
+    for kind in KINDS {
+        if let Some(t) = doc.get(kind).and_then(Item::as_table_like) {
+            tables.push(t);
+        }
+    }
+    if let Some(targets) = doc.get("target").and_then(Item::as_table_like) {
+        for (_, target) in targets.iter() {
+            for kind in KINDS {
+                if let Some(t) = target.get(kind).and_then(Item::as_table_like) {
+                    tables.push(t);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for t in tables {
+        for (name, spec) in t.iter() {
+            if let Some(path) = spec
+                .as_table_like()
+                .and_then(|s| s.get("path"))
+                .and_then(Item::as_str)
+            {
+                out.push((name.to_string(), path.to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// The `.s2iignore` at the top of the cluster's source drops what its patterns match (upstream
+/// s2i and OpenShift apply it before assemble runs): none of `dirs` may be among them.
+fn check_s2iignore(top: &Path, dirs: &[PathBuf]) -> Result<()> {
+    let file = top.join(crate::source::IGNORE_FILE);
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(());
+    };
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let pattern = line.trim_start_matches('/').trim_end_matches('/');
+        for dir in dirs {
+            let rel = rel(top, dir);
+            let mut prefix = String::new();
+            for part in rel.split('/').filter(|p| *p != ".") {
+                if !prefix.is_empty() {
+                    prefix.push('/');
+                }
+                prefix.push_str(part);
+                if glob(pattern, &prefix) {
+                    bail!(
+                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this workspace needs `{rel}`\nnote: the cluster applies the `.s2iignore` at the top of its source (`{}`); remove the pattern",
+                        file.display(),
+                        top.display()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `filepath.Match` as upstream s2i uses it: `*` and `?` within one path segment.
+fn glob(pattern: &str, path: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), path.chars().collect());
+    fn go(p: &[char], s: &[char]) -> bool {
+        match (p.first(), s.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != '/' && go(p, &s[1..])),
+            (Some('?'), Some(c)) if *c != '/' => go(&p[1..], &s[1..]),
+            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
+            _ => false,
+        }
+    }
+    go(&p, &s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_within_segments() {
+        assert!(glob("xtask", "xtask"));
+        assert!(glob("x*", "xtask"));
+        assert!(!glob("x*", "xtask/src"));
+        assert!(glob("crates/?pp", "crates/app"));
+        assert!(!glob("deploy", "xtask"));
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(rel(Path::new("/a"), Path::new("/a")), ".");
+        assert_eq!(rel(Path::new("/a"), Path::new("/a/b/c")), "b/c");
+    }
+}

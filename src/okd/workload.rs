@@ -1,0 +1,250 @@
+//! What runs the runtime image: a Deployment (with a Service and a Route when `port` is set), a
+//! CronJob on `okd.schedule`, or nothing (`okd.workload`); and the RoleBinding that lets
+//! unauthenticated callers reach the build webhooks (OpenShift 4.16 and later no longer allow it
+//! by default) when `okd.unauthenticated-webhooks` asks for it.
+//!
+//! The pod template is written for the `restricted-v2` SCC as it is: no `runAsUser`,
+//! `runAsGroup` or `fsGroup` (OpenShift assigns them from the namespace's range, and a static
+//! binary on `scratch` runs under any UID), a container that drops every capability, cannot
+//! escalate, uses the runtime's default seccomp profile and a read-only root file system.
+//! Each workload carries the `image.openshift.io/triggers` annotation, so a new runtime image
+//! rolls it out.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+
+use super::{Ctx, Manifest, TRIGGERS_ANNOTATION};
+use crate::config::{Tls, Workload};
+use crate::okd::model::*;
+
+/// The name of the container port, used by the probes, the Service and the Route.
+const PORT_NAME: &str = "http";
+
+/// The workload objects of one plan.
+pub(super) fn objects(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
+    let plan = ctx.plan;
+    let okd = &plan.config.okd;
+    let mut out = Vec::new();
+    match okd.workload {
+        Workload::None => {}
+        Workload::Deployment => {
+            out.push(deployment(ctx)?);
+            if let Some(port) = plan.config.port {
+                out.extend(service_and_route(ctx, port)?);
+            }
+        }
+        Workload::CronJob => out.push(cron_job(ctx)?),
+    }
+    if okd.unauthenticated_webhooks {
+        out.push(webhook_role_binding(ctx)?);
+    }
+    Ok(out)
+}
+
+/// Metadata with the trigger annotation that sets the container's image at `field_prefix`.
+fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
+    let triggers = vec![ImageTrigger {
+        from: ctx.tag(&ctx.plan.runtime),
+        field_path: format!(
+            "{field_prefix}.containers[?(@.name==\"{}\")].image",
+            ctx.app_name
+        ),
+        paused: false,
+    }];
+    let mut meta = ctx.meta(&ctx.app_name, "runtime");
+    meta.annotations.insert(
+        TRIGGERS_ANNOTATION.into(),
+        serde_json::to_string(&triggers)?,
+    );
+    Ok(meta)
+}
+
+/// The runtime container, as `restricted-v2` admits it.
+fn container(ctx: &Ctx<'_>) -> Container {
+    let plan = ctx.plan;
+    let okd = &plan.config.okd;
+    let port = plan
+        .config
+        .port
+        .filter(|_| okd.workload == Workload::Deployment);
+    let probe = |period_seconds| {
+        port.map(|_| Probe {
+            http_get: okd.health_path.clone().map(|path| HttpGetAction {
+                path,
+                port: PORT_NAME,
+            }),
+            tcp_socket: match okd.health_path {
+                Some(_) => None,
+                None => Some(TcpSocketAction { port: PORT_NAME }),
+            },
+            period_seconds,
+            timeout_seconds: 1,
+            failure_threshold: 3,
+        })
+    };
+    Container {
+        name: ctx.app_name.clone(),
+        // Resolved through the runtime stream's local lookup policy, and replaced by the
+        // trigger with the digest of each new image.
+        image: ctx.stream_tag(&plan.runtime),
+        image_pull_policy: "IfNotPresent",
+        env: plan
+            .env()
+            .iter()
+            .map(|(name, value)| EnvVar {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+        ports: port
+            .map(|p| ContainerPort {
+                name: PORT_NAME,
+                container_port: p,
+                protocol: "TCP",
+            })
+            .into_iter()
+            .collect(),
+        resources: ResourceRequirements {
+            limits: okd.limits.clone(),
+            requests: okd.requests.clone(),
+        },
+        readiness_probe: probe(5),
+        liveness_probe: probe(10),
+        security_context: SecurityContext {
+            run_as_non_root: true,
+            allow_privilege_escalation: false,
+            capabilities: Capabilities { drop: vec!["ALL"] },
+            seccomp_profile: SeccompProfile {
+                type_: "RuntimeDefault",
+            },
+            read_only_root_filesystem: true,
+        },
+    }
+}
+
+fn selector(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
+    BTreeMap::from([("deployment".to_string(), ctx.app_name.clone())])
+}
+
+fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
+    let selector = selector(ctx);
+    let mut pod_labels = ctx.meta(&ctx.app_name, "runtime").labels;
+    pod_labels.extend(selector.clone());
+    Manifest::new(&Object {
+        api_version: "apps/v1",
+        kind: "Deployment",
+        metadata: triggered_meta(ctx, "spec.template.spec")?,
+        spec: DeploymentSpec {
+            replicas: ctx.plan.config.okd.replicas,
+            selector: LabelSelector {
+                match_labels: selector,
+            },
+            template: PodTemplateSpec {
+                metadata: PodTemplateMeta { labels: pod_labels },
+                spec: PodSpec {
+                    restart_policy: None,
+                    containers: vec![container(ctx)],
+                },
+            },
+        },
+    })
+}
+
+fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
+    Manifest::new(&Object {
+        api_version: "batch/v1",
+        kind: "CronJob",
+        metadata: triggered_meta(ctx, "spec.jobTemplate.spec.template.spec")?,
+        spec: CronJobSpec {
+            schedule: ctx.plan.config.okd.schedule.clone().unwrap_or_default(),
+            // A run that outlasts its interval is not doubled.
+            concurrency_policy: "Forbid",
+            successful_jobs_history_limit: 3,
+            failed_jobs_history_limit: 3,
+            job_template: JobTemplateSpec {
+                spec: JobSpec {
+                    backoff_limit: 2,
+                    template: PodTemplateSpec {
+                        metadata: PodTemplateMeta {
+                            labels: ctx.meta(&ctx.app_name, "runtime").labels,
+                        },
+                        spec: PodSpec {
+                            restart_policy: Some("Never"),
+                            containers: vec![container(ctx)],
+                        },
+                    },
+                },
+            },
+        },
+    })
+}
+
+fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
+    let service = Manifest::new(&Object {
+        api_version: "v1",
+        kind: "Service",
+        metadata: ctx.meta(&ctx.app_name, "runtime"),
+        spec: ServiceSpec {
+            selector: selector(ctx),
+            ports: vec![ServicePort {
+                name: PORT_NAME,
+                protocol: "TCP",
+                port,
+                target_port: PORT_NAME,
+            }],
+        },
+    })?;
+    let termination = match ctx.plan.config.okd.tls {
+        Tls::Edge => Some("edge"),
+        Tls::Passthrough => Some("passthrough"),
+        Tls::Reencrypt => Some("reencrypt"),
+        Tls::None => None,
+    };
+    let route = Manifest::new(&Object {
+        api_version: "route.openshift.io/v1",
+        kind: "Route",
+        metadata: ctx.meta(&ctx.app_name, "runtime"),
+        spec: RouteSpec {
+            to: RouteTargetReference {
+                kind: "Service",
+                name: ctx.app_name.clone(),
+                weight: 100,
+            },
+            port: RoutePort {
+                target_port: PORT_NAME,
+            },
+            tls: termination.map(|termination| TlsConfig {
+                termination,
+                insecure_edge_termination_policy: "Redirect",
+            }),
+        },
+    })?;
+    Ok(vec![service, route])
+}
+
+/// The namespaced binding of the `system:webhook` ClusterRole to `system:unauthenticated`,
+/// as OpenShift's documentation gives it for forges that cannot authenticate (4.16+).
+fn webhook_role_binding(ctx: &Ctx<'_>) -> Result<Manifest> {
+    let name = format!("{}-webhook-unauthenticated", ctx.app_name);
+    let rbac = "rbac.authorization.k8s.io";
+    Manifest::of(
+        "RoleBinding",
+        &name,
+        &RoleBinding {
+            api_version: "rbac.authorization.k8s.io/v1",
+            kind: "RoleBinding",
+            metadata: ctx.meta(&name, "webhooks"),
+            role_ref: RoleRef {
+                api_group: rbac,
+                kind: "ClusterRole",
+                name: "system:webhook",
+            },
+            subjects: vec![Subject {
+                api_group: rbac,
+                kind: "Group",
+                name: "system:unauthenticated",
+            }],
+        },
+    )
+}

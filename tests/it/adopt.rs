@@ -1,0 +1,428 @@
+//! Adoption: repositories shaped like real ones ([`crate::fixtures`]) go through the whole chain
+//! as a new user would run it, and their runtime images run. What real repositories broke before:
+//! vendored crates cut to their manifest that cargo could no longer load, crates cut for features
+//! that were switched on later, and runtime images carrying debug info.
+//!
+//! The source tar is checked on the host first (cheap, no engine): every fixture's tar builds with
+//! `cargo build --offline --locked` and an empty cargo home, which is what `assemble` does.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use xtask_s2i::ImageArgs;
+use xtask_s2i::sink::{Buffer, Event};
+use xtask_s2i::source::Closure;
+
+use crate::fixtures;
+use crate::support;
+
+/// The tar the app stage would upload for `package` of the workspace at `root`.
+fn source_tar(root: &Path, package: &str) -> (Vec<u8>, Vec<Event>) {
+    let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::cli::plans(&metadata, &[package.to_string()], None)
+        .unwrap()
+        .remove(0);
+    let closure = Closure::scan(&plan, &metadata).unwrap();
+    let sink = Buffer::new();
+    let mut bytes = Vec::new();
+    xtask_s2i::engine::SourceTree::write_tar(&closure, &mut bytes, 1001, 0, &sink).unwrap();
+    (bytes, sink.events())
+}
+
+/// Path -> contents of every file of a tar.
+fn entries(tar: &[u8]) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in tar::Archive::new(tar).entries().unwrap() {
+        let mut e = e.unwrap();
+        if !e.header().entry_type().is_file() {
+            continue;
+        }
+        let path = e.path().unwrap().display().to_string();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut body).unwrap();
+        out.insert(path, body);
+    }
+    out
+}
+
+/// The vendored crate directories of a tar whose name starts with `name-`.
+fn vendored<'a>(files: &'a BTreeMap<String, Vec<u8>>, name: &str) -> Vec<&'a str> {
+    files
+        .keys()
+        .filter(|p| {
+            p.strip_prefix("vendor/").is_some_and(|r| {
+                r.starts_with(&format!("{name}-")) || r.starts_with(&format!("{name}/"))
+            })
+        })
+        .map(String::as_str)
+        .collect()
+}
+
+fn warnings(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Warning { message } => Some(message.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Extracts the tar and builds `args` in it with cargo, offline and locked, with an empty cargo
+/// home (only the tar counts); returns the target directory.
+fn build_extracted(tar: &[u8], dir: &Path, args: &[&str]) -> PathBuf {
+    let (src, target, home) = (dir.join("src"), dir.join("target"), dir.join("home"));
+    if src.exists() {
+        std::fs::remove_dir_all(&src).unwrap();
+    }
+    std::fs::create_dir_all(&src).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    tar::Archive::new(tar).unpack(&src).unwrap();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--offline", "--locked"])
+        .args(args)
+        .current_dir(&src)
+        .env("CARGO_HOME", &home)
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "the source tar does not build offline:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target
+}
+
+/// Sets `key = value` in the fixture's `[package.metadata.s2i]` (the table must end the file).
+fn set_metadata(manifest: &Path, line: &str) {
+    let text = std::fs::read_to_string(manifest).unwrap();
+    assert!(text.contains("[package.metadata.s2i]\n"), "{text}");
+    std::fs::write(manifest, format!("{text}{line}\n")).unwrap();
+}
+
+#[test]
+fn cut_crates_keep_what_cargo_needs_and_follow_the_features() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::cli(tmp.path());
+
+    // Feature off: `instant` and `windows-sys` are cut, but the tar still builds.
+    let (tar, events) = source_tar(&root, "adopt-cli");
+    assert_eq!(warnings(&events), Vec::<String>::new(), "a first run warns");
+    let files = entries(&tar);
+    for cut in ["instant", "windows-sys"] {
+        let kept = vendored(&files, cut);
+        assert!(!kept.is_empty(), "`{cut}` is not vendored at all: {kept:?}");
+        let code: Vec<&&str> = kept
+            .iter()
+            .filter(|p| p.ends_with(".rs") && !files[**p].is_empty())
+            .collect();
+        assert!(code.is_empty(), "`{cut}` keeps its code: {code:?}");
+    }
+    assert!(
+        vendored(&files, "cc")
+            .iter()
+            .any(|p| p.ends_with("src/lib.rs") && !files[*p].is_empty()),
+        "the build dependency `cc` was cut"
+    );
+    let target = build_extracted(&tar, &tmp.path().join("off"), &[]);
+    let out = Command::new(target.join("debug/adopt-cli"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "adopt-cli 0.3.0 sum=42\n"
+    );
+
+    // Feature on, same cache: `instant` comes back whole and the tar builds with it.
+    set_metadata(&root.join("Cargo.toml"), "features = [\"timing\"]");
+    let (tar, _) = source_tar(&root, "adopt-cli");
+    let files = entries(&tar);
+    assert!(
+        vendored(&files, "instant")
+            .iter()
+            .any(|p| p.ends_with("src/lib.rs") && !files[*p].is_empty()),
+        "`instant` is still cut with the feature on"
+    );
+    let target = build_extracted(&tar, &tmp.path().join("on"), &["--features", "timing"]);
+    let out = Command::new(target.join("debug/adopt-cli"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "adopt-cli 0.3.0 sum=42 timed=true\n"
+    );
+}
+
+#[test]
+fn a_real_shaped_workspace_tar_builds_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::workspace(tmp.path());
+    let (tar, events) = source_tar(&root, "ws-cli");
+    assert_eq!(warnings(&events), Vec::<String>::new());
+    let files = entries(&tar);
+    assert!(
+        files.keys().any(|p| p.starts_with("vendor/gitdep")),
+        "the git dependency is not vendored: {:?}",
+        files
+            .keys()
+            .filter(|p| p.starts_with("vendor/"))
+            .take(20)
+            .collect::<Vec<_>>()
+    );
+    let target = build_extracted(&tar, &tmp.path().join("b"), &["--package", "ws-cli"]);
+    let out = Command::new(target.join("debug/wsctl")).output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "wsctl git 7 patched\n"
+    );
+}
+
+/// One fixture's chain in the engine, tagged `it-adopt`; its images are removed on drop.
+struct Chain {
+    names: [String; 3],
+    tag: &'static str,
+}
+
+impl Chain {
+    fn new(package: &str) -> Chain {
+        let chain = Chain {
+            names: [
+                format!("{package}-builder"),
+                format!("{package}-app"),
+                package.to_string(),
+            ],
+            tag: "it-adopt",
+        };
+        chain.remove();
+        chain
+    }
+
+    fn image(&self, i: usize) -> String {
+        format!("{}:{}", self.names[i], self.tag)
+    }
+
+    fn build(&self, root: &Path) -> Vec<Event> {
+        let manifest = root.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        if !text.contains("tag = \"it-adopt\"") {
+            let text = text.replace(
+                "[package.metadata.s2i]\n",
+                "[package.metadata.s2i]\ntag = \"it-adopt\"\n",
+            );
+            std::fs::write(&manifest, text).unwrap();
+        }
+        let args = ImageArgs {
+            manifest_path: Some(manifest),
+            builder_base: Some(support::RUST_BASE.to_string()),
+            ..Default::default()
+        };
+        let sink = Buffer::new();
+        if let Err(e) = args.execute(&sink) {
+            let logs: Vec<String> = sink
+                .events()
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Log { line, .. } => Some(line.clone()),
+                    _ => None,
+                })
+                .collect();
+            panic!("the chain failed: {e:#}\n{}", logs.join("\n"));
+        }
+        sink.events()
+    }
+
+    fn remove(&self) {
+        for i in (0..3).rev() {
+            let _ = Command::new("docker")
+                .args(["rmi", &self.image(i)])
+                .output();
+        }
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The runtime image's binary: (size, bytes), read from `docker export`.
+fn runtime_binary(image: &str, bin: &str) -> Vec<u8> {
+    let container = docker(&["create", image]);
+    let export = Command::new("docker")
+        .args(["export", &container])
+        .output()
+        .unwrap();
+    docker(&["rm", &container]);
+    for e in tar::Archive::new(export.stdout.as_slice())
+        .entries()
+        .unwrap()
+    {
+        let mut e = e.unwrap();
+        if e.path().unwrap().display().to_string() == bin {
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(&mut e, &mut body).unwrap();
+            return body;
+        }
+    }
+    panic!("no `{bin}` in {image}");
+}
+
+/// The names of an ELF file's sections.
+fn section_names(elf: &[u8]) -> Vec<String> {
+    let u16_at = |o: usize| u16::from_le_bytes([elf[o], elf[o + 1]]) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().unwrap()) as usize;
+    assert_eq!(&elf[..4], b"\x7fELF");
+    let (shoff, shentsize, shnum, shstrndx) =
+        (u64_at(0x28), u16_at(0x3a), u16_at(0x3c), u16_at(0x3e));
+    let strtab = shoff + shstrndx * shentsize;
+    let str_off = u64_at(strtab + 0x18);
+    (0..shnum)
+        .map(|i| {
+            let name = str_off + u32_at(shoff + i * shentsize);
+            let end = elf[name..].iter().position(|b| *b == 0).unwrap();
+            String::from_utf8_lossy(&elf[name..name + end]).into_owned()
+        })
+        .collect()
+}
+
+/// The runtime image runs, holds the stripped binary and little else.
+fn check_runtime(chain: &Chain, bin: &str, args: &[&str], expect: &str) {
+    let image = chain.image(2);
+    let mut all = vec![
+        "run",
+        "--rm",
+        "--user",
+        "1000680000:0",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+    ];
+    all.push(&image);
+    all.extend(args);
+    assert_eq!(docker(&all), expect);
+    let binary = runtime_binary(&image, bin);
+    let sections = section_names(&binary);
+    for s in [".symtab", ".debug_info", ".debug_line"] {
+        assert!(
+            !sections.iter().any(|n| n == s),
+            "`{bin}` is not stripped: {s}"
+        );
+    }
+    let size: usize = docker(&["image", "inspect", "-f", "{{.Size}}", &image])
+        .parse()
+        .unwrap();
+    assert!(
+        size <= binary.len() + 16 * 1024,
+        "runtime image {size} B, binary {} B",
+        binary.len()
+    );
+}
+
+/// Prints the figures docs/BENCHMARKS.md records for the fixtures (`--nocapture` shows them).
+fn report(chain: &Chain, bin: &str, cold: f64) {
+    let image = chain.image(2);
+    let size: usize = docker(&["image", "inspect", "-f", "{{.Size}}", &image])
+        .parse()
+        .unwrap();
+    let binary = runtime_binary(&image, bin).len();
+    eprintln!(
+        "fixture `{}`: cold chain {cold:.1} s, runtime image {size} B, stripped binary {binary} B",
+        chain.names[2]
+    );
+}
+
+fn logs(events: &[Event]) -> String {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Log { line, .. } => Some(line.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn a_cli_with_cut_crates_a_sys_crate_and_a_feature_switched_on_later() {
+    if !support::docker_available(
+        "a_cli_with_cut_crates_a_sys_crate_and_a_feature_switched_on_later",
+    ) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::cli(tmp.path());
+    let chain = Chain::new("adopt-cli");
+
+    let started = std::time::Instant::now();
+    let events = chain.build(&root);
+    let cold = started.elapsed().as_secs_f64();
+    assert_eq!(warnings(&events), Vec::<String>::new(), "a first run warns");
+    // What the app stage uploaded (the same tar, from the vendor cache): `windows-sys` and the
+    // optional `instant` are cut to their manifests; the build below is offline and locked.
+    let files = entries(&source_tar(&root, "adopt-cli").0);
+    for cut in ["instant", "windows-sys"] {
+        let code: Vec<&str> = vendored(&files, cut)
+            .into_iter()
+            .filter(|p| !files[*p].is_empty() && p.ends_with(".rs"))
+            .collect();
+        assert!(
+            code.is_empty(),
+            "`{cut}` went into the image build: {code:?}"
+        );
+    }
+    let log = logs(&events);
+    let cargo_line = log
+        .lines()
+        .find(|l| l.contains("cargo build"))
+        .unwrap_or_else(|| panic!("assemble does not show its cargo command:\n{log}"));
+    for flag in ["--offline", "--locked"] {
+        assert!(cargo_line.contains(flag), "{cargo_line}");
+    }
+    check_runtime(&chain, "adopt-cli", &[], "adopt-cli 0.3.0 sum=42");
+    report(&chain, "adopt-cli", cold);
+
+    // The feature switched on after a first build: no cache is cleared.
+    set_metadata(&root.join("Cargo.toml"), "features = [\"timing\"]");
+    chain.build(&root);
+    check_runtime(
+        &chain,
+        "adopt-cli",
+        &[],
+        "adopt-cli 0.3.0 sum=42 timed=true",
+    );
+}
+
+#[test]
+fn a_workspace_with_a_renamed_bin_a_custom_profile_a_git_dependency_and_a_patch() {
+    if !support::docker_available(
+        "a_workspace_with_a_renamed_bin_a_custom_profile_a_git_dependency_and_a_patch",
+    ) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::workspace(tmp.path());
+    let chain = Chain::new("ws-cli");
+    let started = std::time::Instant::now();
+    chain.build(&root.join("crates/ws-cli"));
+    let cold = started.elapsed().as_secs_f64();
+    check_runtime(&chain, "wsctl", &[], "wsctl git 7 patched");
+    report(&chain, "wsctl", cold);
+}

@@ -1,0 +1,287 @@
+//! Fixture repositories shaped like real ones, written by the tests (never downloaded by a
+//! container): each is a Cargo workspace adopted the way the README says, with a committed
+//! `Cargo.lock` resolved on the host against crates.io.
+//!
+//! - [`cli`]: a single-package CLI with an optional dependency whose published manifest relies on
+//!   target auto-discovery (`instant` 0.1) behind a feature, Windows-only dependencies, a `-sys`
+//!   path crate that compiles bundled C code with the builder's C compiler and links it
+//!   statically, and a release profile that keeps debug info.
+//! - [`workspace`]: a multi-crate workspace whose binary is named differently from its package, a
+//!   `src/bin/` layout with `default-run`, a custom profile (`inherits = "release"`),
+//!   workspace-inherited package fields, a git dependency and `[patch.crates-io]` with a path.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Writes `text` at `root/rel`, creating the directories.
+pub fn write(root: &Path, rel: &str, text: &str) {
+    let path = root.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// Runs a command in `dir` and panics with its output when it fails.
+pub fn run(dir: &Path, program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run `{program}`: {e}"));
+    assert!(
+        out.status.success(),
+        "`{program} {}` in `{}` failed:\n{}",
+        args.join(" "),
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+/// Commits everything in `dir` to a fresh git repository.
+pub fn git_commit_all(dir: &Path) {
+    run(dir, "git", &["init", "-q"]);
+    run(dir, "git", &["add", "-A"]);
+    run(
+        dir,
+        "git",
+        &[
+            "-c",
+            "user.name=xtask-s2i tests",
+            "-c",
+            "user.email=tests@xtask-s2i.invalid",
+            "commit",
+            "-q",
+            "-m",
+            "fixture",
+        ],
+    );
+}
+
+/// Resolves the fixture's `Cargo.lock` on the host (the registry may be reached here; the
+/// container build never does).
+fn lock(root: &Path) {
+    run(root, &cargo(), &["generate-lockfile"]);
+}
+
+/// The `-sys` crate: bundled C code compiled by `cc` in its build script, linked statically.
+fn sys_crate(root: &Path, dir: &str) {
+    write(
+        root,
+        &format!("{dir}/Cargo.toml"),
+        r#"[package]
+name = "adopt-sys"
+version = "0.1.0"
+edition = "2021"
+links = "adoptsum"
+build = "build.rs"
+
+[build-dependencies]
+cc = "1"
+"#,
+    );
+    write(
+        root,
+        &format!("{dir}/build.rs"),
+        "fn main() {\n    cc::Build::new().file(\"csrc/sum.c\").compile(\"adoptsum\");\n}\n",
+    );
+    write(
+        root,
+        &format!("{dir}/csrc/sum.c"),
+        "int adopt_sum(int a, int b) { return a + b; }\n",
+    );
+    write(
+        root,
+        &format!("{dir}/src/lib.rs"),
+        r#"//! Bindings to the bundled C code.
+unsafe extern "C" {
+    fn adopt_sum(a: i32, b: i32) -> i32;
+}
+
+/// Adds in C.
+pub fn sum(a: i32, b: i32) -> i32 {
+    unsafe { adopt_sum(a, b) }
+}
+"#,
+    );
+}
+
+/// The single-package CLI. Returns its root.
+pub fn cli(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-cli");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-cli"
+version = "0.3.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/cli"
+
+[features]
+timing = ["dep:instant"]
+
+[dependencies]
+adopt-sys = { path = "sys" }
+instant = { version = "0.1", optional = true }
+
+[target.'cfg(windows)'.dependencies]
+windows-sys = { version = "0.59", features = ["Win32_Foundation"] }
+
+[profile.release]
+debug = 1
+
+[package.metadata.s2i]
+"#,
+    );
+    write(
+        &root,
+        "src/main.rs",
+        r#"fn main() {
+    let sum = adopt_sys::sum(40, 2);
+    #[cfg(feature = "timing")]
+    let timing = format!(" timed={}", instant::Instant::now().elapsed().as_secs() < 60);
+    #[cfg(not(feature = "timing"))]
+    let timing = String::new();
+    println!("adopt-cli {} sum={sum}{timing}", env!("CARGO_PKG_VERSION"));
+}
+"#,
+    );
+    sys_crate(&root, "sys");
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The multi-crate workspace, with `gitdep` in its own git repository beside it. Returns the
+/// workspace root.
+pub fn workspace(dest: &Path) -> PathBuf {
+    let git = dest.join("gitdep");
+    write(
+        &git,
+        "Cargo.toml",
+        "[package]\nname = \"gitdep\"\nversion = \"0.2.0\"\nedition = \"2021\"\n",
+    );
+    write(
+        &git,
+        "src/lib.rs",
+        "//! A dependency fetched from git.\npub fn word() -> &'static str {\n    \"git\"\n}\n",
+    );
+    git_commit_all(&git);
+
+    let root = dest.join("adopt-ws");
+    write(
+        &root,
+        "Cargo.toml",
+        &format!(
+            r#"[workspace]
+members = ["crates/*"]
+resolver = "2"
+
+[workspace.package]
+version = "1.4.2"
+edition = "2021"
+license = "MIT"
+repository = "https://example.invalid/adopt/ws"
+
+[workspace.dependencies]
+itoa = "1"
+gitdep = {{ git = "file://{}" }}
+
+[patch.crates-io]
+itoa = {{ path = "patches/itoa" }}
+
+[profile.dist]
+inherits = "release"
+debug = 1
+"#,
+            git.display()
+        ),
+    );
+    write(
+        &root,
+        "crates/ws-core/Cargo.toml",
+        r#"[package]
+name = "ws-core"
+version.workspace = true
+edition.workspace = true
+license.workspace = true
+
+[dependencies]
+itoa.workspace = true
+gitdep.workspace = true
+"#,
+    );
+    write(
+        &root,
+        "crates/ws-core/src/lib.rs",
+        r#"//! The core of the workspace.
+pub fn line(n: u64) -> String {
+    let mut buf = itoa::Buffer::new();
+    format!("{} {} {}", gitdep::word(), buf.format(n), itoa::PATCHED)
+}
+"#,
+    );
+    write(
+        &root,
+        "crates/ws-cli/Cargo.toml",
+        r#"[package]
+name = "ws-cli"
+version.workspace = true
+edition.workspace = true
+license.workspace = true
+repository.workspace = true
+default-run = "wsctl"
+
+[dependencies]
+ws-core = { path = "../ws-core" }
+
+[package.metadata.s2i]
+profile = "dist"
+"#,
+    );
+    write(
+        &root,
+        "crates/ws-cli/src/bin/wsctl.rs",
+        "fn main() {\n    println!(\"wsctl {}\", ws_core::line(7));\n}\n",
+    );
+    write(
+        &root,
+        "crates/ws-cli/src/bin/ws-helper.rs",
+        "fn main() {\n    println!(\"helper\");\n}\n",
+    );
+    write(
+        &root,
+        "patches/itoa/Cargo.toml",
+        "[package]\nname = \"itoa\"\nversion = \"1.0.99\"\nedition = \"2021\"\n",
+    );
+    write(
+        &root,
+        "patches/itoa/src/lib.rs",
+        r#"//! A patched `itoa` with the part of the API the workspace uses.
+pub const PATCHED: &str = "patched";
+
+#[derive(Default)]
+pub struct Buffer(String);
+
+impl Buffer {
+    pub fn new() -> Buffer {
+        Buffer::default()
+    }
+
+    pub fn format(&mut self, n: u64) -> &str {
+        self.0 = n.to_string();
+        &self.0
+    }
+}
+"#,
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
