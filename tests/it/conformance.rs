@@ -361,6 +361,18 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
         .filter(|n| !n.is_empty())
         .collect();
     assert!(!loaded.is_empty(), "podman load said: {load}");
+    // `s2i` writes the builder's normalized name (`docker.io/library/...`) into the `FROM`.
+    let from = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("FROM "))
+        .last()
+        .expect("the Dockerfile has a FROM")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    ok(&mut podman(&["tag", &loaded[0], &from]));
+    let loaded: Vec<String> = loaded.into_iter().chain([from]).collect();
     let built =
         output(podman(&["build", "--pull=never", "--network=none", "-t", app]).arg(&context));
     let run = output(&mut podman(&[
