@@ -364,8 +364,8 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     // `s2i` writes the builder's normalized name (`docker.io/library/...`) into the `FROM`.
     let from = text
         .lines()
-        .filter_map(|l| l.strip_prefix("FROM "))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("FROM "))
         .expect("the Dockerfile has a FROM")
         .split_whitespace()
         .next()
