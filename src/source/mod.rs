@@ -485,7 +485,15 @@ fn git_info(root: &Path) -> (String, Option<Revision>) {
         (out.status.success() && !s.is_empty()).then_some(s)
     };
     // One call for the commit, the branch and the changes under `root`.
-    let status = git(&["status", "--porcelain=v2", "--branch", "--", "."]);
+    // `.s2i/` (templates, `.s2i/bin`, `.s2i/environment`) is not in the uploaded tree.
+    let status = git(&[
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "--",
+        ".",
+        ":(exclude).s2i",
+    ]);
     let Some((id, reference, dirty)) = status.as_deref().and_then(parse_status) else {
         return (root.display().to_string(), None);
     };

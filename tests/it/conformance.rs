@@ -437,7 +437,7 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     assert!(!parts[0].contains("src"), "{inside}");
     assert!(parts[2].contains("from-environment"), "{inside}");
     assert!(parts[2].contains("/opt/app-root/build/"), "{inside}");
-    // Upstream's build labels, and the marker: `.s2i/` is not committed.
+    // Upstream's build labels.
     let labels: serde_json::Value = serde_json::from_str(&docker(&[
         "image",
         "inspect",
@@ -456,7 +456,8 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     assert_eq!(build("commit.id").as_str().map(str::len), Some(40));
     assert!(build("commit.date").as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(build("image"), p.builder());
-    assert_eq!(labels["io.github.xtask-s2i.uncommitted-changes"], "true");
+    // `.s2i/` is not uploaded: the tree is still the commit's.
+    assert!(labels["io.github.xtask-s2i.uncommitted-changes"].is_null());
 
     // A one-line change: incremental from `/opt/app-root/build`, only the app compiled.
     append(&p.root.join("src/main.rs"), "// one-line change");
@@ -468,6 +469,14 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
         "{second}"
     );
     greets(&p.app(), "OverrideIncremental");
+    let dirty = docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"io.github.xtask-s2i.uncommitted-changes\"}}",
+        &p.app(),
+    ]);
+    assert_eq!(dirty, "true", "an uncommitted edit is marked");
 }
 
 #[test]
