@@ -20,10 +20,18 @@ use crate::render::Templates;
 pub const APP_ROOT: &str = "/opt/app-root";
 /// Where the S2I scripts live in the builder image.
 pub const SCRIPTS_DIR: &str = "/usr/libexec/s2i";
-/// Where S2I puts the source inside the builder container.
+/// The builder image's `io.openshift.s2i.destination`: where S2I extracts the one tar holding
+/// `src/` (the source), `artifacts/` (the previous build's `save-artifacts` output) and
+/// `scripts/` (the source's `.s2i/bin` overrides). Upstream's default.
+pub const DESTINATION: &str = "/tmp";
+/// Where the default `assemble` finds the source: `src` under [`DESTINATION`].
 pub const SOURCE_DIR: &str = "/tmp/src";
-/// Where S2I puts the previous build's `save-artifacts` output.
+/// Where the default `assemble` finds the previous build's artifacts.
 pub const ARTIFACTS_DIR: &str = "/tmp/artifacts";
+/// The S2I labels of a builder image.
+pub const SCRIPTS_URL_LABEL: &str = "io.openshift.s2i.scripts-url";
+pub const DESTINATION_LABEL: &str = "io.openshift.s2i.destination";
+pub const ASSEMBLE_USER_LABEL: &str = "io.openshift.s2i.assemble-user";
 /// The label every container and image this tool creates carries (value: the package name).
 pub const TOOL_LABEL: &str = "io.github.xtask-s2i.package";
 /// The label holding a stage's input digest.
@@ -110,15 +118,24 @@ struct Context<'a> {
     target_dir: String,
     scripts_dir: &'a str,
     scripts_url: String,
+    destination: &'a str,
     source_dir: &'a str,
     artifacts_dir: &'a str,
     builder_base: &'a str,
     builder_user: u32,
     runtime_user: u32,
     builder_image: String,
+    builder_stream_tag: String,
+    /// The repositories without a tag (the usage text must not change with the version).
+    builder_name: &'a str,
+    app_name: &'a str,
+    okd_tag: &'a str,
     app_image: String,
     runtime_image: String,
     app_stream: &'a str,
+    git_uri: Option<&'a str>,
+    git_ref: Option<&'a str>,
+    context_dir: Option<&'a str>,
     profile: &'a str,
     profile_dir: &'a str,
     features: &'a [String],
@@ -130,6 +147,8 @@ struct Context<'a> {
     env: &'a BTreeMap<String, String>,
     labels: &'a BTreeMap<String, String>,
     port: Option<u16>,
+    /// `io.openshift.expose-services` of the builder: `<port>:http` when a port is set.
+    expose_services: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -188,15 +207,24 @@ impl Plan {
             target_dir: format!("{APP_ROOT}/target"),
             scripts_dir: SCRIPTS_DIR,
             scripts_url: format!("image://{SCRIPTS_DIR}"),
+            destination: DESTINATION,
             source_dir: SOURCE_DIR,
             artifacts_dir: ARTIFACTS_DIR,
             builder_base: &base,
             builder_user: config.builder_user,
             runtime_user: config.runtime_user,
             builder_image: builder.reference(),
+            // The cluster's ImageStreamTags use the stable `okd.tag`.
+            builder_stream_tag: format!("{}:{}", builder.stream(), config.okd.tag),
+            builder_name: &builder.name,
+            app_name: &app.name,
+            okd_tag: &config.okd.tag,
             app_image: app.reference(),
             runtime_image: runtime.reference(),
             app_stream: app.stream(),
+            git_uri: config.okd.git_uri.as_deref(),
+            git_ref: config.okd.git_ref.as_deref(),
+            context_dir: Some(config.okd.context_dir.as_str()).filter(|d| *d != "."),
             profile: &config.profile,
             profile_dir: &profile_dir,
             features: &config.features,
@@ -211,6 +239,7 @@ impl Plan {
             env: &config.env,
             labels: &image_labels,
             port: config.port,
+            expose_services: config.port.map(|p| format!("{p}:http")),
         };
 
         let mut builder_context = Vec::new();

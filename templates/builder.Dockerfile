@@ -2,8 +2,15 @@
 # The S2I builder image of `{{ package.name }}`: {{ builder_base }} plus the S2I scripts.
 FROM {{ builder_base }}
 
+# The S2I contract: where the scripts are, where `s2i` extracts the tar holding `src/` (and
+# `artifacts/`), and the user that extracts it and runs `assemble` (OpenShift may pick another UID
+# of group 0, so nothing under the destination belongs to the image).
 LABEL io.openshift.s2i.scripts-url={{ scripts_url | dq }} \
-      io.openshift.s2i.destination="/tmp" \
+      io.openshift.s2i.destination={{ destination | dq }} \
+      io.openshift.s2i.assemble-user={{ builder_user | string | dq }} \
+{% if expose_services %}
+      io.openshift.expose-services={{ expose_services | dq }} \
+{% endif %}
       io.k8s.description={{ ("Builds the static Rust binary `" ~ bin ~ "` of " ~ package.name ~ " with Source-to-Image") | dq }} \
       io.k8s.display-name={{ (package.name ~ " builder") | dq }} \
       io.openshift.tags={{ ("builder,rust," ~ package.name) | dq }}
@@ -18,9 +25,12 @@ USER 0
 COPY s2i/bin/ {{ scripts_dir }}/
 WORKDIR {{ app_root }}
 RUN chmod 0755 {{ scripts_dir }}/* \
- && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} {{ source_dir }} {{ artifacts_dir }} \
- && chown -R {{ builder_user }}:0 {{ app_root }} {{ source_dir }} {{ artifacts_dir }} \
- && chmod -R g=u {{ app_root }} {{ source_dir }} {{ artifacts_dir }}
+ && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} \
+ && chown -R {{ builder_user }}:0 {{ app_root }} \
+ && chmod -R g=u {{ app_root }}
 
 USER {{ builder_user }}
+{% if port %}
+EXPOSE {{ port }}
+{% endif %}
 CMD [{{ (scripts_dir ~ "/usage") | json }}]

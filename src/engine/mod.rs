@@ -17,6 +17,7 @@ pub(crate) mod client;
 mod direct;
 mod elf;
 mod push;
+mod s2i;
 mod stages;
 
 use std::fmt;
@@ -52,8 +53,16 @@ pub trait SourceTree: Sync {
     fn location(&self) -> String;
     /// The git commit the working tree is based on, if any (`io.openshift.s2i.build.commit.id`).
     fn commit(&self) -> Option<String>;
+    /// The git revision the working tree is based on, for upstream's
+    /// `io.openshift.s2i.build.commit.*` labels; by default only the commit.
+    fn revision(&self) -> Option<Revision> {
+        self.commit().map(|id| Revision {
+            id,
+            ..Revision::default()
+        })
+    }
     /// Writes the source tar to `out`. Entries are relative to the source root (the tar is
-    /// extracted at `/tmp/src`), owned by `uid`:`gid`, with their modes and real mtimes
+    /// extracted as `src/` in the builder's destination), owned by `uid`:`gid`, with their modes and real mtimes
     /// (cargo's incremental rebuild compares mtimes).
     fn write_tar(
         &self,
@@ -62,6 +71,23 @@ pub trait SourceTree: Sync {
         gid: u64,
         sink: &dyn Sink,
     ) -> Result<()>;
+}
+
+/// A git revision as upstream `s2i` labels it (`git show -s --format=...` of `HEAD`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Revision {
+    /// `rev-parse HEAD`.
+    pub id: String,
+    /// `rev-parse --abbrev-ref HEAD`: the branch, or `HEAD` when detached.
+    pub reference: String,
+    pub author_name: String,
+    pub author_email: String,
+    /// `%ad`: the author date in git's default format.
+    pub date: String,
+    /// `%<(80,trunc)%s`: the subject, cut to 80 columns.
+    pub message: String,
+    /// Whether the uploaded tree has changes `HEAD` does not hold.
+    pub dirty: bool,
 }
 
 /// The error a run ends with when it was stopped by Ctrl-C or SIGTERM (after cleaning up).

@@ -3,10 +3,11 @@
 //! - **builder**: the rendered builder Dockerfile `FROM` the base, carried out as one container
 //!   and a commit when it keeps to the subset of [`direct`], else `docker build` of the rendered
 //!   context; digest over the rendered context and the base image's ID.
-//! - **app** (S2I): a container from the builder image as the builder's user gets the source tar at
-//!   `/tmp/src` (and the previous app image's `save-artifacts` tar at `/tmp/artifacts`), runs
-//!   `assemble`, and is committed with `CMD` the `run` script; digest over the builder image's ID,
-//!   the source closure's digest and the build settings.
+//! - **app** (S2I, in [`app`]): a container from the builder image as its assemble user gets one
+//!   tar holding `src/` (and the previous app image's `save-artifacts` output as `artifacts/`) in
+//!   the builder's `io.openshift.s2i.destination`, runs `assemble`, and is committed with `CMD`
+//!   the `run` script; digest over the builder image's ID, the source closure's digest and the
+//!   build settings.
 //! - **runtime**: the binary read out of the app image through a never-started container, checked
 //!   to be static, imported as a one-layer image with the runtime Dockerfile's metadata (or built
 //!   `FROM scratch` with `docker build`); digest over the app image's ID and the runtime Dockerfile.
@@ -15,7 +16,6 @@
 //! stage succeeded; the image it moved away from is removed when nothing else references it.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::thread::Scope;
 use std::time::Instant;
 
@@ -30,16 +30,13 @@ use sha2::{Digest as _, Sha256};
 use super::client::{BuildError, Client, ImageInfo, Output};
 use super::elf::Linkage;
 use super::{Options, SourceTree, archive, direct, elf, push, report};
-use crate::plan::{self, ARTIFACTS_DIR, DIGEST_LABEL, ImageRef, Plan, SOURCE_DIR, TOOL_LABEL};
+use crate::plan::{self, DIGEST_LABEL, ImageRef, Plan, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
 const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
-/// The label naming the builder image an app image was assembled with.
-const S2I_BUILD_IMAGE: &str = "io.openshift.s2i.build.image";
-const S2I_SOURCE_LOCATION: &str = "io.openshift.s2i.build.source-location";
-const S2I_COMMIT_ID: &str = "io.openshift.s2i.build.commit.id";
+mod app;
 
 /// One run of the chain of one plan.
 pub struct Chain<'a, 's, 'e> {
@@ -348,250 +345,6 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     plan.out_dir.join("builder").display()
                 )
             })
-    }
-
-    /// The labels of the app image besides the digest.
-    fn app_labels(&self) -> std::collections::BTreeMap<String, String> {
-        let plan = self.plan;
-        let mut labels = plan.image_labels.clone();
-        labels.insert(S2I_BUILD_IMAGE.into(), plan.builder.reference());
-        labels.insert(S2I_SOURCE_LOCATION.into(), self.source.location());
-        if let Some(commit) = self.source.commit() {
-            labels.insert(S2I_COMMIT_ID.into(), commit);
-        }
-        labels.insert(TOOL_LABEL.into(), plan.package().into());
-        labels
-    }
-
-    async fn app(&self, builder: &ImageInfo) -> Result<Done> {
-        let started = Instant::now();
-        let plan = self.plan;
-        let config = &plan.config;
-        let reference = plan.app.reference();
-        let labels = self.app_labels();
-        let settings = serde_json::json!({
-            "env": config.env,
-            "features": config.features,
-            "no-default-features": config.no_default_features,
-            "profile": config.profile,
-            "vendor": config.vendor,
-            "bin": config.bin,
-            "bin-path": plan.bin_path,
-            "user": config.builder_user,
-            "assemble": plan.assemble_script,
-            "run": plan.run_script,
-            "labels": labels,
-        });
-        let digest = digest(&[
-            "app",
-            ENGINE_VERSION,
-            &builder.id,
-            self.source.digest(),
-            &settings.to_string(),
-        ]);
-        if let Some(image) = self.fresh(&plan.app, &digest).await? {
-            let report = self.report("app", &image, started, true);
-            return Ok(Done { report, image });
-        }
-
-        let previous = if self.opts.no_cache {
-            None
-        } else {
-            self.docker.image(&reference).await?
-        };
-        let artifacts = match &previous {
-            Some(previous) => self.save_artifacts(previous).await,
-            None => None,
-        };
-        self.status(
-            "Assembling",
-            format!(
-                "app {reference} ({}{})",
-                plan.builder.reference(),
-                if artifacts.is_some() {
-                    ", incremental"
-                } else {
-                    ""
-                }
-            ),
-        );
-        let container = self.assemble_container(builder, artifacts).await?;
-        let mut output = Output::new("app");
-        let code = self
-            .docker
-            .run(&container, &mut output, None, self.sink)
-            .await?;
-        if code != 0 {
-            self.docker.remove_container(&container).await?;
-            bail!(
-                "`{}` failed with exit code {code} in the app stage of `{}`:\n{}\
-                 note: no tag moved: `{reference}` is unchanged\n\
-                 note: `cargo xtask image -v` shows the whole output",
-                plan.assemble_script,
-                plan.package(),
-                output.tail(),
-            );
-        }
-
-        let mut labels: HashMap<String, String> = labels.into_iter().collect();
-        labels.insert(DIGEST_LABEL.into(), digest);
-        let commit = ContainerConfig {
-            cmd: Some(vec![plan.run_script.clone()]),
-            user: Some(config.builder_user.to_string()),
-            labels: Some(labels),
-            ..Default::default()
-        };
-        let comment = format!(
-            "{} assembled by xtask-s2i from {}",
-            plan.package(),
-            plan.builder.reference()
-        );
-        let what = format!("the app image `{reference}`");
-        let id = self
-            .docker
-            .commit(&container, commit, None, &comment, &what)
-            .await?;
-        let image = self.finish(&id, &plan.app).await?;
-        let report = self.report("app", &image, started, false);
-        Ok(Done { report, image })
-    }
-
-    /// A created (not started) `assemble` container holding the source and, when they could be
-    /// handed over, the artifacts. A failed artifacts upload starts over without them.
-    async fn assemble_container(
-        &self,
-        builder: &ImageInfo,
-        mut artifacts: Option<std::fs::File>,
-    ) -> Result<String> {
-        let plan = self.plan;
-        let uid = plan.config.builder_user;
-        loop {
-            let env = plan
-                .config
-                .env
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            let container = self
-                .docker
-                .create_container(ContainerCreateBody {
-                    image: Some(builder.id.clone()),
-                    user: Some(uid.to_string()),
-                    env: Some(env),
-                    cmd: Some(vec![plan.assemble_script.clone()]),
-                    labels: Some(tool_label(plan)),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                })
-                .await?;
-
-            let (source, sink) = (self.source, self.sink);
-            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
-                source.write_tar(out, uid.into(), 0, sink)
-            });
-            let uploaded = self.docker.upload(&container, SOURCE_DIR, body).await;
-            let written = written
-                .await
-                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
-            written.context("failed to write the source tar")?;
-            uploaded.with_context(|| format!("failed to copy the source to `{SOURCE_DIR}`"))?;
-
-            let Some(mut file) = artifacts.take() else {
-                return Ok(container);
-            };
-            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
-                std::io::copy(&mut file, out)?;
-                Ok(())
-            });
-            let uploaded = self.docker.upload(&container, ARTIFACTS_DIR, body).await;
-            let written = written
-                .await
-                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
-            match written.and(uploaded) {
-                Ok(()) => return Ok(container),
-                Err(e) => {
-                    self.sink.event(Event::warning(format!(
-                        "could not hand the previous build's artifacts to `assemble` ({e:#}); \
-                         building from scratch"
-                    )));
-                    self.docker.remove_container(&container).await?;
-                }
-            }
-        }
-    }
-
-    /// Runs the previous app image's `save-artifacts` and keeps its tar stream in a temporary
-    /// file. Any failure is a warning: the build is then clean.
-    async fn save_artifacts(&self, previous: &ImageInfo) -> Option<std::fs::File> {
-        match self.try_save_artifacts(previous).await {
-            Ok(file) => file,
-            Err(e) => {
-                self.sink.event(Event::warning(format!(
-                    "`{}` of the previous app image `{}` failed, so this build starts from \
-                     scratch: {e:#}",
-                    self.plan.save_artifacts_script,
-                    self.plan.app.reference()
-                )));
-                None
-            }
-        }
-    }
-
-    async fn try_save_artifacts(&self, previous: &ImageInfo) -> Result<Option<std::fs::File>> {
-        let plan = self.plan;
-        self.status(
-            "Saving",
-            format!(
-                "build artifacts of the previous {} ({})",
-                plan.app.reference(),
-                short(&previous.id)
-            ),
-        );
-        let container = self
-            .docker
-            .create_container(ContainerCreateBody {
-                image: Some(previous.id.clone()),
-                user: Some(plan.config.builder_user.to_string()),
-                cmd: Some(vec![plan.save_artifacts_script.clone()]),
-                labels: Some(tool_label(plan)),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                ..Default::default()
-            })
-            .await?;
-        let mut file = tempfile::tempfile().context("failed to create a temporary file")?;
-        let mut size = 0u64;
-        let mut output = Output::new("save-artifacts");
-        let code = {
-            let mut write = |chunk: &[u8]| -> Result<()> {
-                size += chunk.len() as u64;
-                file.write_all(chunk)
-                    .context("failed to write the artifacts to a temporary file")
-            };
-            self.docker
-                .run(&container, &mut output, Some(&mut write), self.sink)
-                .await
-        };
-        self.docker.remove_container(&container).await?;
-        let code = code?;
-        if code != 0 {
-            bail!("it exited with code {code}:\n{}", output.tail());
-        }
-        let entries = archive::validate(&mut file).map_err(|e| {
-            anyhow!(
-                "its output ({}) is not a valid tar stream: {e}",
-                human_size(size)
-            )
-        })?;
-        if entries == 0 {
-            return Ok(None);
-        }
-        self.sink.event(Event::Log {
-            stage: "save-artifacts".into(),
-            line: format!("{entries} entries, {}", human_size(size)),
-        });
-        Ok(Some(file))
     }
 
     async fn runtime(&self, app: &ImageInfo) -> Result<Done> {

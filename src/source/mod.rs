@@ -36,6 +36,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use cargo_metadata::Metadata;
 use sha2::{Digest, Sha256};
 
+use crate::engine::Revision;
 use crate::plan::{Plan, hex};
 use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
@@ -66,7 +67,7 @@ pub struct Closure {
     newest: u64,
     digest: String,
     location: String,
-    commit: Option<String>,
+    revision: Option<Revision>,
 }
 
 fn canonical(path: &Path, what: &str) -> Result<PathBuf> {
@@ -250,7 +251,7 @@ impl Closure {
         let newest = entries.iter().map(|e| e.mtime).max().unwrap_or(0);
 
         let digest = digest(&entries, config.vendor)?;
-        let (location, commit) = git_info(&root);
+        let (location, revision) = git_info(&root);
         Ok(Closure {
             package: config.package.name.clone(),
             out_dir: plan.out_dir.clone(),
@@ -265,7 +266,7 @@ impl Closure {
             newest,
             digest,
             location,
-            commit,
+            revision,
         })
     }
 
@@ -469,8 +470,9 @@ fn digest(entries: &[TarEntry], vendor: bool) -> Result<String> {
 }
 
 /// The source location (the git remote without credentials, or the workspace path) and the
-/// commit the tree is based on.
-fn git_info(root: &Path) -> (String, Option<String>) {
+/// revision the tree is based on, read as upstream `s2i` reads it, plus whether the tree under
+/// `root` has changes (tracked or untracked, not ignored) that `HEAD` does not hold.
+fn git_info(root: &Path) -> (String, Option<Revision>) {
     let git = |args: &[&str]| -> Option<String> {
         let mut all = vec!["-C".as_ref(), root.as_os_str()];
         all.extend(args.iter().map(|a| std::ffi::OsStr::new(*a)));
@@ -484,10 +486,38 @@ fn git_info(root: &Path) -> (String, Option<String>) {
         let s = String::from_utf8(out.stdout).ok()?.trim().to_string();
         (out.status.success() && !s.is_empty()).then_some(s)
     };
-    let commit = git(&["rev-parse", "--verify", "-q", "HEAD"]);
-    if commit.is_none() {
+    // One call for the commit, the branch and the changes under `root`.
+    // `.s2i/` (templates, `.s2i/bin`, `.s2i/environment`) is not in the uploaded tree.
+    let status = git(&[
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "--",
+        ".",
+        ":(exclude).s2i",
+    ]);
+    let Some((id, reference, dirty)) = status.as_deref().and_then(parse_status) else {
         return (root.display().to_string(), None);
-    }
+    };
+    let show = git(&[
+        "--no-pager",
+        "show",
+        "-s",
+        "--format=%an%x00%ae%x00%ad%x00%<(80,trunc)%s",
+        "HEAD",
+    ])
+    .unwrap_or_default();
+    let mut fields = show.split('\0').map(|f| f.trim().to_string());
+    let mut next = || fields.next().unwrap_or_default();
+    let revision = Revision {
+        id,
+        reference,
+        author_name: next(),
+        author_email: next(),
+        date: next(),
+        message: next(),
+        dirty,
+    };
     let remote = git(&["remote", "get-url", "origin"]).or_else(|| {
         let first = git(&["remote"])?.lines().next()?.to_string();
         git(&["remote", "get-url", &first])
@@ -495,7 +525,27 @@ fn git_info(root: &Path) -> (String, Option<String>) {
     let location = remote
         .map(|r| strip_credentials(&r))
         .unwrap_or_else(|| root.display().to_string());
-    (location, commit)
+    (location, Some(revision))
+}
+
+/// The commit, the branch (`HEAD` when detached, as `rev-parse --abbrev-ref`) and whether there
+/// are changes, from `git status --porcelain=v2 --branch`; `None` before the first commit.
+fn parse_status(status: &str) -> Option<(String, String, bool)> {
+    let mut id = None;
+    let mut reference = "HEAD".to_string();
+    let mut dirty = false;
+    for line in status.lines() {
+        if let Some(oid) = line.strip_prefix("# branch.oid ") {
+            id = Some(oid.to_string()).filter(|o| o != "(initial)");
+        } else if let Some(head) = line.strip_prefix("# branch.head ") {
+            if head != "(detached)" {
+                reference = head.to_string();
+            }
+        } else if !line.starts_with('#') && !line.is_empty() {
+            dirty = true;
+        }
+    }
+    Some((id?, reference, dirty))
 }
 
 /// `https://user:token@host/x` -> `https://host/x`; other forms unchanged.
@@ -536,7 +586,11 @@ impl crate::engine::SourceTree for Closure {
     }
 
     fn commit(&self) -> Option<String> {
-        self.commit.clone()
+        self.revision.as_ref().map(|r| r.id.clone())
+    }
+
+    fn revision(&self) -> Option<Revision> {
+        self.revision.clone()
     }
 
     fn write_tar(
@@ -580,6 +634,24 @@ impl crate::engine::SourceTree for Closure {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn git_status_gives_commit_branch_and_changes() {
+        let clean = "# branch.oid 0123abcd\n# branch.head main\n# branch.upstream origin/main";
+        assert_eq!(
+            parse_status(clean),
+            Some(("0123abcd".into(), "main".into(), false))
+        );
+        let dirty = "# branch.oid 0123abcd\n# branch.head (detached)\n1 .M N... 100644 100644 100644 a b src/main.rs\n? new.rs";
+        assert_eq!(
+            parse_status(dirty),
+            Some(("0123abcd".into(), "HEAD".into(), true))
+        );
+        assert_eq!(
+            parse_status("# branch.oid (initial)\n# branch.head main"),
+            None
+        );
+    }
 
     #[test]
     fn strips_credentials_from_remote_urls() {

@@ -4,6 +4,7 @@
 
 mod adopt;
 mod config;
+mod conformance;
 mod docker;
 mod fixtures;
 mod okd;

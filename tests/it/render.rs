@@ -1,7 +1,8 @@
 //! Rendering tests: snapshots of every rendered file (the builder context and the runtime
 //! Dockerfile) for the example and for a configuration that uses every key; hostile values that
 //! must come out escaped (checked by parsing the Dockerfile, by `sh -n`, and by a real `docker
-//! build` when Docker answers); the static-binary check of `assemble` on real binaries; template
+//! build` when Docker answers); the static-binary check of `assemble` on real binaries; the
+//! rendered `save-artifacts` and rustflags logic of `assemble` run on the host; template
 //! overrides, strict undefined variables and `--eject`.
 
 use std::collections::BTreeMap;
@@ -661,4 +662,131 @@ fn eject_writes_the_defaults_and_keeps_existing_files() {
     let again = ws.listing();
     ws.args(|a| a.eject = true).execute(&Buffer::new()).unwrap();
     assert_eq!(again, ws.listing());
+}
+
+/// A rendered file of the builder context of a default package.
+fn builder_file(ws: &Ws, path: &str) -> String {
+    let summary = ws.run().unwrap();
+    summary.plans[0]
+        .builder_context
+        .iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("no `{path}`"))
+        .contents
+        .clone()
+}
+
+#[test]
+fn save_artifacts_follows_the_cargo_dirs_and_stores_hard_links_as_files() {
+    let ws = Ws::package("");
+    let script = ws.root().join("save-artifacts");
+    std::fs::write(&script, builder_file(&ws, "s2i/bin/save-artifacts")).unwrap();
+    let dir = ws.root().join("elsewhere");
+    let release = dir.join("build/x86_64-unknown-linux-gnu/release");
+    for d in ["deps", "incremental/app-1", "build/serde-1"] {
+        std::fs::create_dir_all(release.join(d)).unwrap();
+    }
+    std::fs::write(release.join("deps/app-1"), "binary").unwrap();
+    std::fs::hard_link(release.join("deps/app-1"), release.join("app")).unwrap();
+    std::fs::write(release.join("build/serde-1/build_script_build-1"), "bs").unwrap();
+    std::fs::hard_link(
+        release.join("build/serde-1/build_script_build-1"),
+        release.join("build/serde-1/build-script-build"),
+    )
+    .unwrap();
+    std::fs::write(release.join("incremental/app-1/q"), "x").unwrap();
+    std::fs::create_dir_all(dir.join("home/registry/cache")).unwrap();
+    std::fs::write(dir.join("home/registry/cache/clap.crate"), "crate").unwrap();
+
+    let out = Command::new("sh")
+        .arg(&script)
+        .env("CARGO_TARGET_DIR", dir.join("build"))
+        .env("CARGO_HOME", dir.join("home"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut entries = Vec::new();
+    for e in tar::Archive::new(out.stdout.as_slice()).entries().unwrap() {
+        let e = e.unwrap();
+        let kind = e.header().entry_type();
+        assert!(
+            matches!(kind, tar::EntryType::Regular | tar::EntryType::Directory),
+            "{:?} is a {kind:?}: s2i extracts link entries as empty files",
+            e.path().unwrap()
+        );
+        if kind == tar::EntryType::Regular {
+            entries.push((e.path().unwrap().display().to_string(), e.size()));
+        }
+    }
+    entries.sort();
+    let r = "target/x86_64-unknown-linux-gnu/release";
+    assert_eq!(
+        entries,
+        [
+            ("cargo/registry/cache/clap.crate".to_string(), 5),
+            (format!("{r}/app"), 6),
+            (format!("{r}/build/serde-1/build-script-build"), 2),
+            (format!("{r}/build/serde-1/build_script_build-1"), 2),
+            (format!("{r}/deps/app-1"), 6),
+        ]
+    );
+}
+
+#[test]
+fn the_static_flag_joins_the_rustflags_of_the_source() {
+    let ws = Ws::package("");
+    let assemble = builder_file(&ws, "s2i/bin/assemble");
+    let start = assemble.find("has_target_rustflags() {").unwrap();
+    let end = start + assemble[start..].find("\n}\n").unwrap() + 3;
+    let flags = assemble
+        .find("STATIC='")
+        .map(|s| &assemble[s..s + assemble[s..].find("\nfi\n").unwrap() + 4])
+        .expect("assemble sets the static flag");
+    let script = format!(
+        "say() {{ echo \"$*\"; }}\nTARGET=x86_64-unknown-linux-gnu\n{}\n{flags}\n\
+         env | grep RUSTFLAGS | sort\n",
+        &assemble[start..end]
+    );
+    let dir = ws.root().join("flags");
+    std::fs::create_dir_all(dir.join(".cargo")).unwrap();
+    let run = |config: &str, env: &[(&str, &str)]| -> String {
+        std::fs::write(dir.join(".cargo/config.toml"), config).unwrap();
+        let out = Command::new("sh")
+            .current_dir(&dir)
+            .args(["-c", &script])
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_BUILD_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS")
+            .env("CARGO_HOME", dir.join("home"))
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let build = run("[build]\nrustflags = [\"--cfg\", \"x\"]\n", &[]);
+    assert_eq!(
+        build.trim(),
+        "CARGO_BUILD_RUSTFLAGS= -C target-feature=+crt-static"
+    );
+    let target = run(
+        "[target.x86_64-unknown-linux-gnu]\nrustflags = [\"--cfg\", \"x\"]\n",
+        &[],
+    );
+    assert_eq!(
+        target.trim(),
+        "CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS= -C target-feature=+crt-static"
+    );
+    let explicit = run("", &[("RUSTFLAGS", "-C opt-level=1")]);
+    assert!(
+        explicit.contains("warning: RUSTFLAGS is set") && explicit.contains("+crt-static"),
+        "{explicit}"
+    );
+    assert!(explicit.contains("RUSTFLAGS=-C opt-level=1"), "{explicit}");
+    assert!(!explicit.contains("CARGO_BUILD_RUSTFLAGS"), "{explicit}");
 }

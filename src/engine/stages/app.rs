@@ -1,0 +1,357 @@
+//! The app stage: the S2I step, carried out as upstream `s2i build` does it (see [`s2i`]).
+//!
+//! A container from the builder image, as its assemble user, with the source's
+//! `.s2i/environment` and the configured `env`, gets one tar in the builder's destination —
+//! `src/`, the previous app image's `save-artifacts` output as `artifacts/`, the source's
+//! `.s2i/bin` overrides as `scripts/` — runs `assemble` (the entrypoint replaced when the builder
+//! has one), and is committed as the builder's user with `CMD` the `run` script and the
+//! `io.openshift.s2i.build.*` labels. Digest over the builder image's ID, the source closure's
+//! digest, the contract, the overrides and the build settings.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write as _;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use bollard::models::{ContainerConfig, ContainerCreateBody};
+use bytes::Bytes;
+
+use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label};
+use crate::engine::client::{ImageInfo, Output};
+use crate::engine::{archive, s2i};
+use crate::plan::{DIGEST_LABEL, TOOL_LABEL};
+use crate::sink::{Event, human_size};
+
+/// The `io.openshift.s2i.build.*` labels upstream sets on the image it builds.
+const S2I_BUILD: &str = "io.openshift.s2i.build.";
+/// Set (to `true`) when the uploaded tree differs from the commit the labels name.
+pub const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
+
+impl Chain<'_, '_, '_> {
+    /// The labels of the app image besides the digest: the plan's, then upstream's
+    /// `io.openshift.s2i.build.*` from the source's git revision.
+    fn app_labels(&self) -> BTreeMap<String, String> {
+        let plan = self.plan;
+        let mut labels = plan.image_labels.clone();
+        let mut build = |key: &str, value: &str| {
+            if !value.is_empty() {
+                labels.insert(format!("{S2I_BUILD}{key}"), value.to_string());
+            }
+        };
+        build("image", &plan.builder.reference());
+        build("source-location", &self.source.location());
+        let context_dir = &plan.config.okd.context_dir;
+        if context_dir != "." {
+            build("source-context-dir", context_dir);
+        }
+        if let Some(r) = self.source.revision() {
+            if !r.author_name.is_empty() {
+                build(
+                    "commit.author",
+                    &format!("{} <{}>", r.author_name, r.author_email),
+                );
+            }
+            build("commit.date", &r.date);
+            build("commit.id", &r.id);
+            build("commit.ref", &r.reference);
+            build("commit.message", &r.message);
+            if r.dirty {
+                labels.insert(UNCOMMITTED_LABEL.into(), "true".into());
+            }
+        }
+        labels.insert(TOOL_LABEL.into(), plan.package().into());
+        labels
+    }
+
+    pub(super) async fn app(&self, builder: &ImageInfo) -> Result<Done> {
+        let started = Instant::now();
+        let plan = self.plan;
+        let config = &plan.config;
+        let reference = plan.app.reference();
+        let contract = s2i::Contract::read(self.docker, builder, &plan.builder.reference()).await?;
+        let overrides = s2i::Overrides::read(&config.workspace_root)?;
+        let labels = self.app_labels();
+        let settings = serde_json::json!({
+            "env": config.env,
+            "features": config.features,
+            "no-default-features": config.no_default_features,
+            "profile": config.profile,
+            "vendor": config.vendor,
+            "bin": config.bin,
+            "bin-path": plan.bin_path,
+            "contract": format!("{contract:?}"),
+            "overrides": overrides.describe(),
+            "labels": labels,
+        });
+        let digest = digest(&[
+            "app",
+            ENGINE_VERSION,
+            &builder.id,
+            self.source.digest(),
+            &settings.to_string(),
+        ]);
+        if let Some(image) = self.fresh(&plan.app, &digest).await? {
+            let report = self.report("app", &image, started, true);
+            return Ok(Done { report, image });
+        }
+        for name in overrides.scripts.keys() {
+            self.sink.event(Event::Log {
+                stage: "app".into(),
+                line: format!("using `.s2i/bin/{name}` of the source"),
+            });
+        }
+        if !overrides.env.is_empty() {
+            self.sink.event(Event::Log {
+                stage: "app".into(),
+                line: format!(
+                    "using `.s2i/environment` of the source ({} variables)",
+                    overrides.env.len()
+                ),
+            });
+        }
+
+        let previous = if self.opts.no_cache {
+            None
+        } else {
+            self.docker.image(&reference).await?
+        };
+        let artifacts = match &previous {
+            Some(previous) => self.save_artifacts(previous, &overrides).await,
+            None => None,
+        };
+        self.status(
+            "Assembling",
+            format!(
+                "app {reference} ({}{})",
+                plan.builder.reference(),
+                if artifacts.is_some() {
+                    ", incremental"
+                } else {
+                    ""
+                }
+            ),
+        );
+        let container = self
+            .assemble_container(builder, &contract, &overrides, artifacts)
+            .await?;
+        let mut output = Output::new("app");
+        let code = self
+            .docker
+            .run(&container, &mut output, None, self.sink)
+            .await?;
+        if code != 0 {
+            self.docker.remove_container(&container).await?;
+            bail!(
+                "`{}` failed with exit code {code} in the app stage of `{}`:\n{}\
+                 note: no tag moved: `{reference}` is unchanged\n\
+                 note: `cargo xtask image -v` shows the whole output",
+                contract.script("assemble", &overrides),
+                plan.package(),
+                output.tail(),
+            );
+        }
+
+        let mut labels: HashMap<String, String> = labels.into_iter().collect();
+        labels.insert(DIGEST_LABEL.into(), digest);
+        // As upstream: the builder's user and entrypoint (the container ran with `env`).
+        let commit = ContainerConfig {
+            cmd: Some(vec![contract.script("run", &overrides)]),
+            user: Some(contract.image_user.clone()),
+            entrypoint: (!contract.entrypoint.is_empty()).then(|| contract.entrypoint.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let comment = format!(
+            "{} assembled by xtask-s2i from {}",
+            plan.package(),
+            plan.builder.reference()
+        );
+        let what = format!("the app image `{reference}`");
+        let id = self
+            .docker
+            .commit(&container, commit, None, &comment, &what)
+            .await?;
+        let image = self.finish(&id, &plan.app).await?;
+        let report = self.report("app", &image, started, false);
+        Ok(Done { report, image })
+    }
+
+    /// A created (not started) `assemble` container with the upload extracted into the
+    /// destination. A failure with the artifacts starts over without them.
+    async fn assemble_container(
+        &self,
+        builder: &ImageInfo,
+        contract: &s2i::Contract,
+        overrides: &s2i::Overrides,
+        mut artifacts: Option<std::fs::File>,
+    ) -> Result<String> {
+        let plan = self.plan;
+        let destination = &contract.destination;
+        loop {
+            let container = self
+                .docker
+                .create_container(ContainerCreateBody {
+                    image: Some(builder.id.clone()),
+                    user: Some(contract.assemble_user.clone()),
+                    env: Some(overrides.container_env(&plan.config.env)),
+                    entrypoint: contract.script_entrypoint(),
+                    cmd: Some(contract.assemble_command(overrides)),
+                    labels: Some(tool_label(plan)),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                })
+                .await?;
+
+            let (source, sink) = (self.source, self.sink);
+            let (uid, gid) = (contract.uid, contract.gid);
+            let mut file = artifacts.take();
+            let with_artifacts = file.is_some();
+            let upload_overrides = overrides.clone();
+            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
+                let artifacts = file.as_mut().map(|f| f as &mut dyn std::io::Read);
+                s2i::write_upload(
+                    out,
+                    &upload_overrides,
+                    uid,
+                    gid,
+                    |w| source.write_tar(w, uid, gid, sink),
+                    artifacts,
+                )
+            });
+            let uploaded = self.docker.upload(&container, destination, body).await;
+            let written = written
+                .await
+                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
+            let result = written
+                .context("failed to write the source tar")
+                .and_then(|()| {
+                    uploaded.with_context(|| {
+                        format!(
+                            "failed to copy the source to `{destination}` (the builder's \
+                             `io.openshift.s2i.destination`)"
+                        )
+                    })
+                });
+            match result {
+                Ok(()) => return Ok(container),
+                Err(e) if with_artifacts => {
+                    self.sink.event(Event::warning(format!(
+                        "could not hand the previous build's artifacts to `assemble` ({e:#}); \
+                         building from scratch"
+                    )));
+                    self.docker.remove_container(&container).await?;
+                }
+                Err(e) => {
+                    self.docker.remove_container(&container).await?;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Runs the previous app image's `save-artifacts` (or the source's override) and keeps its
+    /// tar stream in a temporary file. Any failure is a warning: the build is then clean.
+    async fn save_artifacts(
+        &self,
+        previous: &ImageInfo,
+        overrides: &s2i::Overrides,
+    ) -> Option<std::fs::File> {
+        match self.try_save_artifacts(previous, overrides).await {
+            Ok(file) => file,
+            Err(e) => {
+                self.sink.event(Event::warning(format!(
+                    "`save-artifacts` of the previous app image `{}` failed, so this build starts \
+                     from scratch: {e:#}",
+                    self.plan.app.reference()
+                )));
+                None
+            }
+        }
+    }
+
+    async fn try_save_artifacts(
+        &self,
+        previous: &ImageInfo,
+        overrides: &s2i::Overrides,
+    ) -> Result<Option<std::fs::File>> {
+        let plan = self.plan;
+        let contract = s2i::Contract::read(self.docker, previous, &plan.app.reference()).await?;
+        self.status(
+            "Saving",
+            format!(
+                "build artifacts of the previous {} ({})",
+                plan.app.reference(),
+                short(&previous.id)
+            ),
+        );
+        // As upstream: the previous image's user, its scripts or the source's override.
+        let container = self
+            .docker
+            .create_container(ContainerCreateBody {
+                image: Some(previous.id.clone()),
+                entrypoint: contract.script_entrypoint(),
+                cmd: Some(vec![contract.script("save-artifacts", overrides)]),
+                labels: Some(tool_label(plan)),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                ..Default::default()
+            })
+            .await?;
+        if let Some(script) = overrides.scripts.get("save-artifacts") {
+            let tar = archive::items_tar([
+                archive::Item {
+                    path: "scripts",
+                    contents: None,
+                    mode: 0o777,
+                },
+                archive::Item {
+                    path: "scripts/save-artifacts",
+                    contents: Some(script),
+                    mode: 0o755,
+                },
+            ])?;
+            let body = futures_util::stream::once(async move { Ok(Bytes::from(tar)) });
+            if let Err(e) = self
+                .docker
+                .upload(&container, &contract.destination, body)
+                .await
+            {
+                self.docker.remove_container(&container).await?;
+                return Err(e);
+            }
+        }
+        let mut file = tempfile::tempfile().context("failed to create a temporary file")?;
+        let mut size = 0u64;
+        let mut output = Output::new("save-artifacts");
+        let code = {
+            let mut write = |chunk: &[u8]| -> Result<()> {
+                size += chunk.len() as u64;
+                file.write_all(chunk)
+                    .context("failed to write the artifacts to a temporary file")
+            };
+            self.docker
+                .run(&container, &mut output, Some(&mut write), self.sink)
+                .await
+        };
+        self.docker.remove_container(&container).await?;
+        let code = code?;
+        if code != 0 {
+            bail!("it exited with code {code}:\n{}", output.tail());
+        }
+        let entries = archive::validate(&mut file).map_err(|e| {
+            anyhow!(
+                "its output ({}) is not a valid tar stream: {e}",
+                human_size(size)
+            )
+        })?;
+        if entries == 0 {
+            return Ok(None);
+        }
+        self.sink.event(Event::Log {
+            stage: "save-artifacts".into(),
+            line: format!("{entries} entries, {}", human_size(size)),
+        });
+        Ok(Some(file))
+    }
+}
