@@ -15,6 +15,10 @@ mod archive;
 mod client;
 mod direct;
 mod elf;
+mod flavor;
+mod host;
+mod janitor;
+mod output;
 mod push;
 mod stages;
 

@@ -30,7 +30,7 @@ pub fn registry_of(reference: &str) -> &str {
 /// The credentials for the registry of `reference`, if the Docker CLI's config has any. Errors
 /// reading the config or running a helper are not fatal: an anonymous request says more.
 pub fn credentials(reference: &str) -> Option<DockerCredentials> {
-    let dir = super::client::docker_config_dir()?;
+    let dir = super::host::docker_config_dir()?;
     credentials_in(&dir, registry_of(reference)).ok().flatten()
 }
 
