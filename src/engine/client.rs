@@ -347,12 +347,12 @@ impl Client {
     }
 
     /// Commits a container as an untagged image (remembered by the janitor until tagged) with
-    /// `config` and the Dockerfile instructions `changes`, then removes the container.
+    /// `config` and the single-line Dockerfile instructions `changes`, then removes the container.
     pub async fn commit(
         &self,
         container: &str,
         config: ContainerConfig,
-        changes: Option<&str>,
+        changes: &[String],
         comment: &str,
         what: &str,
     ) -> Result<String> {
@@ -360,8 +360,11 @@ impl Client {
             .container(container)
             .comment(comment)
             .pause(false);
-        if let Some(changes) = changes {
-            options = options.changes(changes);
+        let changes = super::flavor::commit_changes(&self.flavor, &config, changes)
+            .map_err(|why| anyhow!("cannot commit {what}: {why}"))?;
+        if !changes.is_empty() {
+            // One parameter per instruction on the wire: [`super::flavor::split_changes`].
+            options = options.changes(&changes.join("\n"));
         }
         let id = self
             .docker

@@ -13,6 +13,9 @@
 //!   one single-line instruction per change in the form both read alike, and
 //!   [`split_changes`] (a request modifier on every connection) sends each as a `changes`
 //!   parameter of its own, which both engines accept. bollard joins them with newlines into one.
+//! - **A commit's configuration.** Podman's compatibility commit ignores the configuration in
+//!   the request body (`Cmd`, `User`, `Labels`, ...), which Docker merges into the image:
+//!   [`commit_changes`] says the same as `changes`.
 //! - **A commit's environment.** Podman's commit keeps the whole environment of the container,
 //!   which includes `container=podman` and the `env` of its `containers.conf` (`TERM=xterm` by
 //!   default); Docker's keeps the image's and the container's own. The committed builder and
@@ -24,7 +27,7 @@
 //!   Podman wants the registry in `registries.conf` (`[[registry]] location = "…" insecure =
 //!   true`) — see the README.
 
-use bollard::models::SystemVersion;
+use bollard::models::{ContainerConfig, SystemVersion};
 
 /// The kind of engine behind the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +89,57 @@ impl std::fmt::Display for Flavor {
     }
 }
 
+/// The commit `changes` that carry `config`, ahead of `changes`. Podman's commit ignores the
+/// configuration in the request body, which Docker's merges into the image, so what the body says
+/// is also said as single-line instructions (which mean the same to Docker). A label or variable
+/// whose value no instruction can carry alike on both engines is left to the body on Docker and
+/// is an error on Podman.
+pub fn commit_changes(
+    flavor: &Flavor,
+    config: &ContainerConfig,
+    changes: &[String],
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_default();
+    if let Some(entrypoint) = &config.entrypoint {
+        out.push(format!("ENTRYPOINT {}", json(entrypoint)));
+    }
+    if let Some(cmd) = &config.cmd {
+        out.push(format!("CMD {}", json(cmd)));
+    }
+    if let Some(user) = config.user.as_ref().filter(|u| !u.is_empty()) {
+        out.push(format!("USER {user}"));
+    }
+    if let Some(dir) = config.working_dir.as_ref().filter(|d| !d.is_empty()) {
+        out.push(format!("WORKDIR {dir}"));
+    }
+    let env = config
+        .env
+        .iter()
+        .flatten()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => ("ENV", k.to_string(), v.to_string()),
+            None => ("ENV", e.clone(), String::new()),
+        });
+    let mut labels: Vec<_> = config.labels.iter().flatten().collect();
+    labels.sort();
+    let labels = labels
+        .into_iter()
+        .map(|(k, v)| ("LABEL", k.clone(), v.clone()));
+    for (keyword, key, value) in env.chain(labels) {
+        match (
+            super::direct::pair_change(keyword, &key, &value),
+            flavor.engine,
+        ) {
+            (Ok(change), _) => out.push(change),
+            (Err(_), Engine::Docker) => {}
+            (Err(why), Engine::Podman) => return Err(format!("the image {why}")),
+        }
+    }
+    out.extend(changes.iter().cloned());
+    Ok(out)
+}
+
 /// A request modifier: every `changes=a%0Ab` query parameter becomes `changes=a&changes=b`.
 /// bollard joins the changes of an import with newlines into one parameter; Podman's import reads
 /// a parameter as one instruction, and both engines read repeated parameters.
@@ -97,7 +151,9 @@ pub fn split_changes(mut request: bollard::BollardRequest) -> bollard::BollardRe
     let Some(split) = split_query(query) else {
         return request;
     };
-    let rewritten = format!("{}?{split}", uri.path());
+    let full = uri.to_string();
+    let before_query = full.split_once('?').map_or(full.as_str(), |(head, _)| head);
+    let rewritten = format!("{before_query}?{split}");
     if let Ok(new) = rewritten.parse() {
         *request.uri_mut() = new;
     }
@@ -171,6 +227,38 @@ mod tests {
     }
 
     #[test]
+    fn a_commit_config_is_also_said_as_changes() {
+        let config = ContainerConfig {
+            cmd: Some(vec!["/usr/libexec/s2i/run".into()]),
+            user: Some("1001".into()),
+            labels: Some(HashMap::from([
+                ("b".to_string(), "2".to_string()),
+                ("a".to_string(), "say \"hi\"".to_string()),
+            ])),
+            ..Default::default()
+        };
+        let docker = Flavor {
+            engine: Engine::Docker,
+            version: "20.10.24".into(),
+        };
+        assert_eq!(
+            commit_changes(&docker, &config, &["EXPOSE 8080".into()]).unwrap(),
+            [
+                r#"CMD ["/usr/libexec/s2i/run"]"#,
+                "USER 1001",
+                r#"LABEL b="2""#,
+                "EXPOSE 8080"
+            ]
+        );
+        let podman = Flavor {
+            engine: Engine::Podman,
+            version: "4.3.1".into(),
+        };
+        let err = commit_changes(&podman, &config, &[]).unwrap_err();
+        assert!(err.contains("`LABEL` value with quotes"), "{err}");
+    }
+
+    #[test]
     fn changes_are_split_into_one_parameter_each() {
         assert_eq!(
             split_query("fromSrc=-&changes=ENV+A%3D1%0AUSER+1001%0A&message=m").as_deref(),
@@ -178,5 +266,14 @@ mod tests {
         );
         assert_eq!(split_query("fromSrc=-&changes=USER+1001"), None);
         assert_eq!(split_query("container=x&comment=a%0Ab"), None);
+        // On a whole request, as bollard makes them (an absolute URI).
+        let mut request = bollard::BollardRequest::new(bollard::body_full(Default::default()));
+        *request.uri_mut() = "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            split_changes(request).uri().to_string(),
+            "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A&changes=B"
+        );
     }
 }
