@@ -33,7 +33,7 @@ fn lock() -> MutexGuard<'static, ()> {
 
 /// Runs `docker` and returns its trimmed stdout, panicking with stderr when it fails.
 fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().unwrap();
+    let out = support::engine_cli().args(args).output().unwrap();
     assert!(
         out.status.success(),
         "docker {args:?} failed: {}",
@@ -44,7 +44,7 @@ fn docker(args: &[&str]) -> String {
 
 /// The ID of an image, or `None` when there is no such image.
 fn image_id(reference: &str) -> Option<String> {
-    let out = Command::new("docker")
+    let out = support::engine_cli()
         .args(["image", "inspect", "-f", "{{.Id}}", reference])
         .output()
         .unwrap();
@@ -57,7 +57,7 @@ fn image_id(reference: &str) -> Option<String> {
 fn containers_from(images: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     for image in images {
-        let out = Command::new("docker")
+        let out = support::engine_cli()
             .args([
                 "ps",
                 "-aq",
@@ -186,7 +186,7 @@ impl Project {
 
     fn remove_images(&self) {
         for r in self.refs().iter().rev() {
-            let _ = Command::new("docker").args(["rmi", r]).output();
+            let _ = support::engine_cli().args(["rmi", r]).output();
         }
     }
 }
@@ -245,7 +245,7 @@ impl Drop for ColdUser {
 impl Project {
     fn remove_tag(tag: &str) {
         for n in NAMES.iter().rev() {
-            let _ = Command::new("docker")
+            let _ = support::engine_cli()
                 .args(["rmi", &format!("{n}:{tag}")])
                 .output();
         }
@@ -272,10 +272,19 @@ fn warnings(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
+/// Runs a container of `image` with `docker run` (`podman run` on Podman); its trimmed stdout.
 fn run(image: &str, args: &[&str]) -> String {
-    let mut all = vec!["run", "--rm", image];
-    all.extend(args);
-    docker(&all)
+    let out = support::run_cli()
+        .args(["run", "--rm", image])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "run {image} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 #[test]
@@ -314,7 +323,7 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         .parse()
         .unwrap();
     let container = docker(&["create", &p.runtime()]);
-    let export = Command::new("docker")
+    let export = support::engine_cli()
         .args(["export", &container])
         .output()
         .unwrap();
@@ -627,7 +636,7 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
         "the builder runs the new usage"
     );
     drop(p);
-    let _ = Command::new("docker").args(["rmi", base]).output();
+    let _ = support::engine_cli().args(["rmi", base]).output();
 }
 
 /// What an image is made of, for comparing two builds of it: the configuration a container
@@ -677,7 +686,7 @@ fn anatomy(image: &str, paths: Option<&[&str]>) -> (serde_json::Value, String) {
         }
         None => {
             let container = docker(&["create", image]);
-            let out = Command::new("docker")
+            let out = support::engine_cli()
                 .args(["export", &container])
                 .output()
                 .unwrap();
@@ -941,7 +950,7 @@ fn an_unreachable_daemon_is_a_clear_error_within_seconds() {
         eprintln!("{host}: {seconds:.2}s\n{stderr}");
         assert_eq!(out.status.code(), Some(1), "{stderr}");
         assert!(
-            stderr.contains(&format!("cannot reach the Docker engine at `{host}`")),
+            stderr.contains(&format!("cannot reach the container engine at `{host}`")),
             "{stderr}"
         );
         assert!(stderr.contains("DOCKER_HOST"), "{stderr}");
@@ -1127,7 +1136,7 @@ fn push_sends_the_three_tags_to_a_registry_and_the_runtime_pulls_back_by_digest(
     let stderr = String::from_utf8_lossy(&out.stderr);
     let cleanup = || {
         for r in refs.iter().rev() {
-            let _ = Command::new("docker").args(["rmi", r]).output();
+            let _ = support::engine_cli().args(["rmi", r]).output();
         }
     };
     if !out.status.success() {
@@ -1162,6 +1171,6 @@ fn push_sends_the_three_tags_to_a_registry_and_the_runtime_pulls_back_by_digest(
     let by_digest = format!("{}@{digest}", names[2]);
     docker(&["pull", "-q", &by_digest]);
     assert_eq!(run(&by_digest, &["--name", "registry"]), "Hello registry!");
-    let _ = Command::new("docker").args(["rmi", &by_digest]).output();
+    let _ = support::engine_cli().args(["rmi", &by_digest]).output();
     drop(registry);
 }

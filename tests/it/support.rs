@@ -1,5 +1,9 @@
-//! Shared test helpers: the example's location, copies of it to mutate, and the gates for tests
-//! that need Docker or the OpenShift schemas.
+//! Shared test helpers: the example's location, copies of it to mutate, the gates for tests
+//! that need Docker or the OpenShift schemas, and the engine the engine tests run against.
+//!
+//! `XTASK_S2I_TEST_ENGINE=podman` runs them against Podman: `DOCKER_HOST` must then point at a
+//! Podman API socket (the library and the `docker` CLI of the tests both follow it), and
+//! containers are run with the `podman` CLI.
 
 #![allow(dead_code)]
 
@@ -21,11 +25,23 @@ pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
 /// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
 /// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
 pub fn docker_available(test: &str) -> bool {
-    let ok = std::process::Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let out = std::process::Command::new("docker")
+        .args([
+            "version",
+            "--format",
+            "{{range .Server.Components}}{{.Name}};{{end}}",
+        ])
+        .output();
+    let ok = out.as_ref().map(|o| o.status.success()).unwrap_or(false);
+    if ok && engine() == Engine::Podman {
+        let components = String::from_utf8_lossy(&out.as_ref().unwrap().stdout).into_owned();
+        assert!(
+            components.contains("Podman Engine"),
+            "{test}: XTASK_S2I_TEST_ENGINE=podman, but `DOCKER_HOST` ({:?}) is not a Podman \
+             socket (components: {components})",
+            std::env::var("DOCKER_HOST").ok()
+        );
+    }
     if !ok {
         if std::env::var("XTASK_S2I_REQUIRE_DOCKER").as_deref() == Ok("1") {
             panic!("{test}: no Docker daemon answers and XTASK_S2I_REQUIRE_DOCKER=1");
@@ -103,4 +119,34 @@ pub fn edit(path: &Path, from: &str, to: &str) {
         path.display()
     );
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The engine the engine tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+/// `XTASK_S2I_TEST_ENGINE`: `podman`, else Docker.
+pub fn engine() -> Engine {
+    match std::env::var("XTASK_S2I_TEST_ENGINE").as_deref() {
+        Ok("podman") => Engine::Podman,
+        Ok("docker") | Ok("") | Err(_) => Engine::Docker,
+        Ok(other) => panic!("XTASK_S2I_TEST_ENGINE={other}: expected `docker` or `podman`"),
+    }
+}
+
+/// The `docker` CLI, talking to the engine under test (it follows `DOCKER_HOST`, which points at
+/// Podman's socket when the engine is Podman): inspect, tag, create, export, events, ...
+pub fn engine_cli() -> std::process::Command {
+    std::process::Command::new("docker")
+}
+
+/// A command that runs a container of the engine under test: `docker run` or `podman run`.
+pub fn run_cli() -> std::process::Command {
+    match engine() {
+        Engine::Docker => std::process::Command::new("docker"),
+        Engine::Podman => std::process::Command::new("podman"),
+    }
 }
