@@ -203,6 +203,14 @@ fn docker_and_podman_make_the_same_images() {
     }
     let refs = NAMES.map(|n| format!("{n}:{TAG}"));
     let result = std::panic::catch_unwind(|| {
+        // Not vacuous: the runtime image's configuration is what the Dockerfile says.
+        let runtime = config(&podman, &refs[2]);
+        assert_eq!(runtime["Entrypoint"], serde_json::json!(["/hello-world"]));
+        assert!(runtime["ExposedPorts"]["8080/tcp"].is_object(), "{runtime}");
+        assert_eq!(
+            runtime["Labels"]["com.example.team"], "platform",
+            "{runtime}"
+        );
         for image in &refs {
             assert_eq!(
                 config(&docker, image),
