@@ -83,7 +83,7 @@ impl Client {
                 ),
             },
             Hosts::Probe(candidates) => {
-                let mut tried = String::new();
+                let mut tried = Vec::new();
                 let mut found = None;
                 for c in candidates {
                     match reach(&c).await {
@@ -91,19 +91,10 @@ impl Client {
                             found = Some((docker, flavor, c));
                             break;
                         }
-                        Err(cause) => {
-                            tried.push_str(&format!("\n  `{}` ({}): {cause}", c.host, c.origin))
-                        }
+                        Err(cause) => tried.push((c, cause)),
                     }
                 }
-                found.ok_or_else(|| {
-                    anyhow!(
-                        "cannot reach a container engine; `DOCKER_HOST` and `CONTAINER_HOST` are \
-                         not set and no Docker context is selected, so these were tried:{tried}\n{}\n\
-                         {NO_BUILD}",
-                        host::HOW_TO_START
-                    )
-                })?
+                found.ok_or_else(|| anyhow!("{}\n{NO_BUILD}", host::none_answered(&tried)))?
             }
         };
         let version = docker.client_version();

@@ -142,6 +142,19 @@ pub const HOW_TO_START: &str = "note: start Docker (`sudo systemctl start docker
     `podman system service --time=0 &`), or set `DOCKER_HOST` or `CONTAINER_HOST` to an engine \
     that runs (e.g. `unix:///run/user/1000/podman/podman.sock` or `tcp://127.0.0.1:2375`)";
 
+/// The error when no probed socket answered: each one tried with why, and how to start an engine.
+pub fn none_answered(tried: &[(Candidate, String)]) -> String {
+    let mut message = "cannot reach a container engine: `DOCKER_HOST` and `CONTAINER_HOST` are \
+                       not set and no Docker context is selected, and none of these answered:"
+        .to_string();
+    for (c, cause) in tried {
+        message.push_str(&format!("\n  `{}` ({}): {cause}", c.host, c.origin));
+    }
+    message.push('\n');
+    message.push_str(HOW_TO_START);
+    message
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +221,32 @@ mod tests {
         // `DOCKER_CONTEXT` names another context; `default` is the sockets.
         env.docker_context = Some("default".into());
         assert!(matches!(hosts(&env), Hosts::Probe(_)));
+    }
+
+    #[test]
+    fn the_error_lists_what_was_tried_and_how_to_start_each_engine() {
+        let Hosts::Probe(sockets) = hosts(&Env {
+            xdg_runtime_dir: Some("/run/user/1000".into()),
+            ..Default::default()
+        }) else {
+            panic!("expected the sockets")
+        };
+        let tried: Vec<_> = sockets
+            .into_iter()
+            .map(|c| (c, "no such socket".to_string()))
+            .collect();
+        let message = none_answered(&tried);
+        for needle in [
+            "`unix:///var/run/docker.sock` (Docker's socket): no such socket",
+            "`unix:///run/user/1000/podman/podman.sock` (Podman's rootless socket)",
+            "`unix:///run/podman/podman.sock` (Podman's rootful socket)",
+            "sudo systemctl start docker",
+            "systemctl --user enable --now podman.socket",
+            "podman system service",
+            "`DOCKER_HOST` or `CONTAINER_HOST`",
+        ] {
+            assert!(message.contains(needle), "{needle}: {message}");
+        }
     }
 
     #[test]
