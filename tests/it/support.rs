@@ -143,10 +143,44 @@ pub fn engine_cli() -> std::process::Command {
     std::process::Command::new("docker")
 }
 
-/// A command that runs a container of the engine under test: `docker run` or `podman run`.
+/// The engine's own CLI: `docker`, or `podman` (running containers, committing them).
 pub fn run_cli() -> std::process::Command {
     match engine() {
         Engine::Docker => std::process::Command::new("docker"),
         Engine::Podman => std::process::Command::new("podman"),
     }
+}
+
+/// Runs the engine's own CLI; its trimmed stdout, panicking with stderr when it fails.
+pub fn native(args: &[&str]) -> String {
+    let out = run_cli().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {args:?} failed: {}",
+        engine(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An image ID as the `ancestor` filter of `ps` takes it on both engines (Podman's does not
+/// match the `sha256:` form).
+pub fn ancestor(id: &str) -> &str {
+    id.strip_prefix("sha256:").unwrap_or(id)
+}
+
+/// Whether `KEY=value` is one of the variables Podman gives every container (`container=podman`,
+/// and `TERM=xterm` from containers.conf), which Podman's commit keeps in the image.
+pub fn podman_commit_env(var: &str) -> bool {
+    engine() == Engine::Podman && (var == "container=podman" || var == "TERM=xterm")
+}
+
+/// Builds `tag` from the Dockerfile in `dir`, keeping its `ONBUILD` triggers: Podman's build
+/// (Buildah) drops them from an OCI image, so there it builds in the Docker format.
+pub fn build_with_onbuild(tag: &str, dir: &Path) {
+    let dir = dir.display().to_string();
+    match engine() {
+        Engine::Docker => native(&["build", "-q", "-t", tag, &dir]),
+        Engine::Podman => native(&["build", "-q", "--format", "docker", "-t", tag, &dir]),
+    };
 }
