@@ -130,6 +130,17 @@ impl Client {
         match self.docker.inspect_image(reference).await {
             Ok(i) => {
                 let config = i.config.unwrap_or_default();
+                let mut on_build = config.on_build.unwrap_or_default();
+                if on_build.is_empty() && self.flavor.hides_on_build() {
+                    let history = self
+                        .docker
+                        .image_history(reference)
+                        .await
+                        .with_context(|| format!("failed to read the history of `{reference}`"))?;
+                    on_build = super::flavor::on_build_in_history(
+                        history.iter().map(|h| h.created_by.as_str()),
+                    );
+                }
                 Ok(Some(ImageInfo {
                     id: i.id.unwrap_or_default(),
                     size: i.size.unwrap_or(0).max(0) as u64,
@@ -137,7 +148,7 @@ impl Client {
                     env: config.env.unwrap_or_default(),
                     entrypoint: config.entrypoint.unwrap_or_default(),
                     shell: config.shell.unwrap_or_default(),
-                    on_build: config.on_build.unwrap_or_default(),
+                    on_build,
                     references: i.repo_tags.map(|t| t.len()).unwrap_or(0)
                         + i.repo_digests.map(|t| t.len()).unwrap_or(0),
                 }))
@@ -553,12 +564,14 @@ async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
         Ok::<_, DockerError>((docker, version))
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
-        Ok(Ok((docker, version))) => Ok((
-            docker
+        Ok(Ok((docker, version))) => {
+            let flavor = Flavor::from_version(&version);
+            let engine = flavor.engine;
+            let docker = docker
                 .with_timeout(REQUEST_TIMEOUT)
-                .with_request_modifier(super::flavor::split_changes),
-            Flavor::from_version(&version),
-        )),
+                .with_request_modifier(move |r| super::flavor::modify(engine, r));
+            Ok((docker, flavor))
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!(
             "no answer within {} seconds",

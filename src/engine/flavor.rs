@@ -20,9 +20,16 @@
 //!   which includes `container=podman` and the `env` of its `containers.conf` (`TERM=xterm` by
 //!   default); Docker's keeps the image's and the container's own. The committed builder and
 //!   app images carry these on Podman; nothing in the chain reads them.
-//! - **The classic builder.** `docker build` on Podman is Buildah: its output has no
-//!   ` ---> <id>` step lines (so there is no intermediate image to remember), and it caches
-//!   differently; the images it builds from the rendered Dockerfiles are the same.
+//! - **The classic builder.** `docker build` on Podman is Buildah: it labels the image with
+//!   `io.buildah.version`, and keeps an image per instruction as its cache unless told
+//!   `layers=false`, which [`modify`] does; otherwise the images it builds from the rendered
+//!   Dockerfiles are the same.
+//! - **`ONBUILD` triggers.** Podman's image inspection does not report them (its configuration is
+//!   the OCI one, which has no such field), even for an image in the Docker format that has
+//!   them. On Podman they are read from the image's history instead ([`on_build_in_history`]),
+//!   which also lists the triggers of its base that a build already ran: a builder base with
+//!   such history is built with `docker build` (slower, the same image) rather than assembled
+//!   directly.
 //! - **Pushing to a plain-HTTP registry.** Docker treats `127.0.0.0/8` as an insecure registry;
 //!   Podman wants the registry in `registries.conf` (`[[registry]] location = "…" insecure =
 //!   true`) — see the README.
@@ -89,6 +96,23 @@ impl std::fmt::Display for Flavor {
     }
 }
 
+impl Flavor {
+    /// Whether the engine's image inspection leaves out `ONBUILD` triggers (Podman's).
+    pub fn hides_on_build(&self) -> bool {
+        self.engine == Engine::Podman
+    }
+}
+
+/// The `ONBUILD` instructions recorded in an image's history (`created_by` of each entry, as
+/// `/bin/sh -c #(nop) ONBUILD RUN …`).
+pub fn on_build_in_history<'a>(created_by: impl Iterator<Item = &'a str>) -> Vec<String> {
+    created_by
+        .filter_map(|c| c.split_once("#(nop)").map(|(_, rest)| rest.trim()))
+        .filter_map(|i| i.strip_prefix("ONBUILD "))
+        .map(|i| i.trim().to_string())
+        .collect()
+}
+
 /// The commit `changes` that carry `config`, ahead of `changes`. Podman's commit ignores the
 /// configuration in the request body, which Docker's merges into the image, so what the body says
 /// is also said as single-line instructions (which mean the same to Docker). A label or variable
@@ -140,9 +164,26 @@ pub fn commit_changes(
     Ok(out)
 }
 
-/// A request modifier: every `changes=a%0Ab` query parameter becomes `changes=a&changes=b`.
-/// bollard joins the changes of an import with newlines into one parameter; Podman's import reads
-/// a parameter as one instruction, and both engines read repeated parameters.
+/// What every request to the engine goes through: [`split_changes`], and on Podman a build
+/// without Buildah's layer cache (`layers=false`). With it, Podman's build keeps an image per
+/// instruction, which nothing removes once the built image is gone; the chain has a cache of its
+/// own (input digests), and Docker's classic builder keeps its steps as the built image's
+/// parents, removed with it.
+pub fn modify(engine: Engine, request: bollard::BollardRequest) -> bollard::BollardRequest {
+    let mut request = split_changes(request);
+    if engine == Engine::Podman && request.uri().path().ends_with("/build") {
+        let uri = request.uri().to_string();
+        let joined = if uri.contains('?') { '&' } else { '?' };
+        if let Ok(new) = format!("{uri}{joined}layers=false").parse() {
+            *request.uri_mut() = new;
+        }
+    }
+    request
+}
+
+/// Every `changes=a%0Ab` query parameter becomes `changes=a&changes=b`. bollard joins the
+/// changes of an import with newlines into one parameter; Podman's import reads a parameter as
+/// one instruction, and both engines read repeated parameters.
 pub fn split_changes(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
     let uri = request.uri();
     let Some(query) = uri.query().filter(|q| q.contains("changes=")) else {
@@ -259,6 +300,20 @@ mod tests {
     }
 
     #[test]
+    fn on_build_triggers_are_read_from_the_history() {
+        let history = [
+            "/bin/sh -c #(nop) ONBUILD RUN touch /onbuild-ran",
+            "/bin/sh -c #(nop) LABEL a=b",
+            "/bin/sh -c #(nop)  ONBUILD COPY . /src",
+            "/bin/sh -c echo ONBUILD",
+        ];
+        assert_eq!(
+            on_build_in_history(history.into_iter()),
+            ["RUN touch /onbuild-ran", "COPY . /src"]
+        );
+    }
+
+    #[test]
     fn changes_are_split_into_one_parameter_each() {
         assert_eq!(
             split_query("fromSrc=-&changes=ENV+A%3D1%0AUSER+1001%0A&message=m").as_deref(),
@@ -267,6 +322,21 @@ mod tests {
         assert_eq!(split_query("fromSrc=-&changes=USER+1001"), None);
         assert_eq!(split_query("container=x&comment=a%0Ab"), None);
         // On a whole request, as bollard makes them (an absolute URI).
+        let request = || {
+            let mut r = bollard::BollardRequest::new(bollard::body_full(Default::default()));
+            *r.uri_mut() = "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
+                .parse()
+                .unwrap();
+            r
+        };
+        assert_eq!(
+            modify(Engine::Podman, request()).uri().to_string(),
+            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true&layers=false"
+        );
+        assert_eq!(
+            modify(Engine::Docker, request()).uri().to_string(),
+            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
+        );
         let mut request = bollard::BollardRequest::new(bollard::body_full(Default::default()));
         *request.uri_mut() = "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB"
             .parse()
