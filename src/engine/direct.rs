@@ -85,15 +85,12 @@ struct Instruction {
     keyword: String,
     /// The arguments: the logical line after the keyword, continuations joined.
     args: String,
-    /// The instruction as written, its physical lines (comments inside it dropped).
-    text: String,
 }
 
 /// The instructions of a Dockerfile, or why this module does not read it.
 fn instructions(dockerfile: &str) -> Result<Vec<Instruction>, String> {
     let mut out = Vec::new();
     let mut logical = String::new();
-    let mut text = String::new();
     let mut directives = true;
     for line in dockerfile.lines() {
         let trimmed = line.trim();
@@ -110,26 +107,23 @@ fn instructions(dockerfile: &str) -> Result<Vec<Instruction>, String> {
             continue;
         }
         directives = false;
-        text.push_str(line);
-        text.push('\n');
         let body = line.trim_end();
         match body.strip_suffix('\\') {
             Some(head) => logical.push_str(head),
             None => {
                 logical.push_str(body);
-                out.push(instruction(&logical, &text));
+                out.push(instruction(&logical));
                 logical.clear();
-                text.clear();
             }
         }
     }
     if !logical.trim().is_empty() {
-        out.push(instruction(&logical, &text));
+        out.push(instruction(&logical));
     }
     Ok(out)
 }
 
-fn instruction(logical: &str, text: &str) -> Instruction {
+fn instruction(logical: &str) -> Instruction {
     let logical = logical.trim();
     let (keyword, args) = logical
         .split_once(char::is_whitespace)
@@ -137,7 +131,6 @@ fn instruction(logical: &str, text: &str) -> Instruction {
     Instruction {
         keyword: keyword.to_ascii_uppercase(),
         args: args.trim().to_string(),
-        text: text.to_string(),
     }
 }
 
