@@ -1,13 +1,12 @@
-//! The Docker Engine connection and the few operations the stages are made of: inspect, pull,
-//! build, create/attach/start/wait/remove a container, upload and download archives, tag.
+//! The engine connection and the few operations the stages are made of: inspect, pull, build,
+//! create/attach/start/wait/remove a container, upload and download archives, commit, import,
+//! tag. Docker and Podman alike, through bollard; where they differ, [`super::flavor`] says so.
 //!
-//! It connects the way the Docker CLI does (`DOCKER_HOST`, else the current Docker context, else
-//! the default socket) and negotiates the API version. A [`Janitor`] remembers every container
-//! and unfinished image a run creates so that they can be removed however the run ends.
+//! It finds the engine with [`super::host`], negotiates the API version, and names the engine it
+//! reached. A [`Janitor`] remembers every container and unfinished image a run creates so that
+//! they can be removed however the run ends.
 
-use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -17,24 +16,25 @@ use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, BuildImageOptionsBuilder, BuilderVersion,
-    CommitContainerOptionsBuilder, CreateContainerOptions, CreateImageOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
-    TagImageOptionsBuilder, UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, CreateContainerOptions, CreateImageOptions,
+    CreateImageOptionsBuilder, DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveImageOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    WaitContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 
+use super::flavor::Flavor;
+use super::host::{self, Candidate, Hosts};
+pub use super::janitor::Janitor;
+pub use super::output::Output;
 use crate::config::PullPolicy;
 use crate::sink::{Event, Sink};
 
-/// Where the Docker CLI's default engine listens.
-const DEFAULT_HOST: &str = "unix:///var/run/docker.sock";
 /// How long the engine may take to answer the first request.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Requests such as a commit of a large container may take long; builds stream.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
-/// How many lines of output an error shows.
-pub const TAIL_LINES: usize = 40;
 
 /// What the stages need to know about an image.
 #[derive(Debug, Clone)]
@@ -60,125 +60,61 @@ impl ImageInfo {
     }
 }
 
-/// Things a run created and must remove however it ends.
-#[derive(Debug, Default)]
-pub struct Janitor {
-    containers: Mutex<Vec<String>>,
-    /// Images that are removed at the end if nothing tagged them (unfinished builds).
-    images: Mutex<Vec<String>>,
-    /// Images a tag of this tool moved away from, with their package: removed at the end when
-    /// nothing else references them, whether the run succeeded or not.
-    replaced: Mutex<Vec<(String, String)>>,
-}
-
-impl Janitor {
-    pub fn container(&self, id: &str) {
-        if let Ok(mut c) = self.containers.lock() {
-            c.push(id.to_string());
-        }
-    }
-
-    fn forget_container(&self, id: &str) {
-        if let Ok(mut c) = self.containers.lock() {
-            c.retain(|c| c != id);
-        }
-    }
-
-    pub fn image(&self, id: &str) {
-        if let Ok(mut i) = self.images.lock() {
-            i.push(id.to_string());
-        }
-    }
-
-    pub fn forget_image(&self, id: &str) {
-        if let Ok(mut i) = self.images.lock() {
-            i.retain(|i| i != id);
-        }
-    }
-
-    /// Notes that a tag of `package` moved away from the image `id`.
-    pub fn replaced(&self, id: &str, package: &str) {
-        if let Ok(mut r) = self.replaced.lock() {
-            r.push((id.to_string(), package.to_string()));
-        }
-    }
-
-    /// Removes every remembered container (force), every remembered image nothing tags, and the
-    /// replaced images nothing references (children first: an app image is a child of its
-    /// builder image).
-    pub async fn clean(&self, docker: &Client) {
-        let containers = self
-            .containers
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default();
-        for id in containers.iter().rev() {
-            docker.force_remove_container(id).await;
-        }
-        let images = self
-            .images
-            .lock()
-            .map(|mut i| std::mem::take(&mut *i))
-            .unwrap_or_default();
-        for id in images.iter().rev() {
-            docker.remove_if_untagged(id, None).await;
-        }
-        let replaced = self
-            .replaced
-            .lock()
-            .map(|mut r| std::mem::take(&mut *r))
-            .unwrap_or_default();
-        for (id, package) in replaced.iter().rev() {
-            docker.remove_if_untagged(id, Some(package)).await;
-        }
-    }
-}
-
-/// A connected, version-negotiated Docker client.
+/// A connected, version-negotiated client of Docker or Podman.
 pub struct Client {
     docker: Docker,
+    flavor: Flavor,
     janitor: Janitor,
 }
 
 impl Client {
-    /// Connects like the Docker CLI and negotiates the API version; fails within a few seconds
-    /// when nothing answers.
+    /// Finds the engine ([`super::host`]), negotiates the API version and reports which engine
+    /// answered; fails within a few seconds per host when nothing answers, listing what it tried
+    /// and how to start an engine.
     pub async fn connect(sink: &dyn Sink) -> Result<Client> {
-        let (host, origin) = docker_host();
-        let help = |cause: String| {
-            anyhow!(
-                "cannot reach the Docker engine at `{host}` ({origin}): {cause}\n\
-                 note: start Docker (e.g. `sudo systemctl start docker` or `sudo dockerd &`), or set \
-                 `DOCKER_HOST` to an engine that runs (e.g. `unix:///run/user/1000/docker.sock` or \
-                 `tcp://127.0.0.1:2375`)\n\
-                 note: `cargo xtask image --no-build` renders the builder context and writes the \
-                 manifests without Docker"
-            )
-        };
-        let docker = Docker::connect_with_host(&host).map_err(|e| help(e.to_string()))?;
-        let docker = match tokio::time::timeout(CONNECT_TIMEOUT, docker.negotiate_version()).await {
-            Ok(Ok(d)) => d,
-            Ok(Err(e)) => return Err(help(e.to_string())),
-            Err(_) => {
-                return Err(help(format!(
-                    "no answer within {} seconds",
-                    CONNECT_TIMEOUT.as_secs()
-                )));
+        let (docker, flavor, candidate) = match host::hosts(&host::Env::current()) {
+            Hosts::Explicit(c) => match reach(&c).await {
+                Ok((docker, flavor)) => (docker, flavor, c),
+                Err(cause) => bail!(
+                    "cannot reach the container engine at `{}` ({}): {cause}\n{}\n{NO_BUILD}",
+                    c.host,
+                    c.origin,
+                    host::HOW_TO_START
+                ),
+            },
+            Hosts::Probe(candidates) => {
+                let mut tried = Vec::new();
+                let mut found = None;
+                for c in candidates {
+                    match reach(&c).await {
+                        Ok((docker, flavor)) => {
+                            found = Some((docker, flavor, c));
+                            break;
+                        }
+                        Err(cause) => tried.push((c, cause)),
+                    }
+                }
+                found.ok_or_else(|| anyhow!("{}\n{NO_BUILD}", host::none_answered(&tried)))?
             }
         };
-        let docker = docker.with_timeout(REQUEST_TIMEOUT);
         let version = docker.client_version();
         sink.event(Event::status(
             "Connected",
             format!(
-                "to the Docker engine at {host} (API {}.{})",
-                version.major_version, version.minor_version
+                "to {flavor} at {} (API {}.{})",
+                candidate.host, version.major_version, version.minor_version
             ),
         ));
         Ok(Client {
             docker,
+            flavor,
             janitor: Janitor::default(),
         })
+    }
+
+    /// The engine this client talks to.
+    pub fn flavor(&self) -> &Flavor {
+        &self.flavor
     }
 
     pub fn janitor(&self) -> &Janitor {
@@ -194,6 +130,17 @@ impl Client {
         match self.docker.inspect_image(reference).await {
             Ok(i) => {
                 let config = i.config.unwrap_or_default();
+                let mut on_build = config.on_build.unwrap_or_default();
+                if on_build.is_empty() && self.flavor.hides_on_build() {
+                    let history = self
+                        .docker
+                        .image_history(reference)
+                        .await
+                        .with_context(|| format!("failed to read the history of `{reference}`"))?;
+                    on_build = super::flavor::on_build_in_history(
+                        history.iter().map(|h| h.created_by.as_str()),
+                    );
+                }
                 Ok(Some(ImageInfo {
                     id: i.id.unwrap_or_default(),
                     size: i.size.unwrap_or(0).max(0) as u64,
@@ -201,7 +148,7 @@ impl Client {
                     env: config.env.unwrap_or_default(),
                     entrypoint: config.entrypoint.unwrap_or_default(),
                     shell: config.shell.unwrap_or_default(),
-                    on_build: config.on_build.unwrap_or_default(),
+                    on_build,
                     references: i.repo_tags.map(|t| t.len()).unwrap_or(0)
                         + i.repo_digests.map(|t| t.len()).unwrap_or(0),
                 }))
@@ -397,17 +344,17 @@ impl Client {
         }
     }
 
-    async fn force_remove_container(&self, id: &str) {
+    pub(super) async fn force_remove_container(&self, id: &str) {
         let _ = self.remove_container(id).await;
     }
 
     /// Commits a container as an untagged image (remembered by the janitor until tagged) with
-    /// `config` and the Dockerfile instructions `changes`, then removes the container.
+    /// `config` and the single-line Dockerfile instructions `changes`, then removes the container.
     pub async fn commit(
         &self,
         container: &str,
         config: ContainerConfig,
-        changes: Option<&str>,
+        changes: &[String],
         comment: &str,
         what: &str,
     ) -> Result<String> {
@@ -415,8 +362,11 @@ impl Client {
             .container(container)
             .comment(comment)
             .pause(false);
-        if let Some(changes) = changes {
-            options = options.changes(changes);
+        let changes = super::flavor::commit_changes(&self.flavor, &config, changes)
+            .map_err(|why| anyhow!("cannot commit {what}: {why}"))?;
+        if !changes.is_empty() {
+            // One parameter per instruction on the wire: [`super::flavor::split_changes`].
+            options = options.changes(&changes.join("\n"));
         }
         let id = self
             .docker
@@ -426,6 +376,38 @@ impl Client {
             .id;
         self.janitor.image(&id);
         self.remove_container(container).await?;
+        Ok(id)
+    }
+
+    /// Imports a tar as a one-layer image (remembered by the janitor until tagged) with the
+    /// single-line Dockerfile instructions `changes` applied (each sent as a parameter of its
+    /// own: [`super::flavor`]).
+    pub async fn import(
+        &self,
+        tar: Vec<u8>,
+        changes: Vec<String>,
+        message: String,
+        what: &str,
+    ) -> Result<String> {
+        let options = CreateImageOptions {
+            from_src: Some("-".into()),
+            changes,
+            message: Some(message),
+            ..Default::default()
+        };
+        let mut stream =
+            self.docker
+                .create_image(Some(options), Some(bollard::body_full(tar.into())), None);
+        let mut id = None;
+        while let Some(item) = stream.next().await {
+            let info = item.with_context(|| format!("failed to import {what}"))?;
+            if let Some(status) = info.status.filter(|s| s.starts_with("sha256:")) {
+                id = Some(status);
+            }
+        }
+        let id =
+            id.ok_or_else(|| anyhow!("the engine did not report the ID of the imported {what}"))?;
+        self.janitor.image(&id);
         Ok(id)
     }
 
@@ -564,160 +546,44 @@ pub struct BuildError {
     pub tail: String,
 }
 
+/// The last line of every error about an unreachable engine.
+const NO_BUILD: &str = "note: `cargo xtask image --no-build` renders the builder context and \
+    writes the manifests without an engine";
+
+/// Connects to one host: negotiates the API version and asks which engine it is.
+async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
+    if let Some(path) = host::socket_path(&c.host)
+        && !path.exists()
+    {
+        return Err("no such socket".into());
+    }
+    let docker = Docker::connect_with_host(&c.host).map_err(|e| e.to_string())?;
+    let answer = async {
+        let docker = docker.negotiate_version().await?;
+        let version = docker.version().await?;
+        Ok::<_, DockerError>((docker, version))
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
+        Ok(Ok((docker, version))) => {
+            let flavor = Flavor::from_version(&version);
+            let engine = flavor.engine;
+            let docker = docker
+                .with_timeout(REQUEST_TIMEOUT)
+                .with_request_modifier(move |r| super::flavor::modify(engine, r));
+            Ok((docker, flavor))
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!(
+            "no answer within {} seconds",
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
 /// ` ---> 3f2a9c1b0d4e`: the image a classic-builder step produced.
 fn step_image(line: &str) -> Option<String> {
     let id = line.trim().strip_prefix("---> ")?.trim();
     (id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit())).then(|| id.to_string())
-}
-
-/// Splits a byte stream into lines, reports each to the sink, and keeps the last ones.
-pub struct Output {
-    pub stage: String,
-    partial: Vec<u8>,
-    tail: VecDeque<String>,
-}
-
-impl Output {
-    pub fn new(stage: &str) -> Output {
-        Output {
-            stage: stage.to_string(),
-            partial: Vec::new(),
-            tail: VecDeque::new(),
-        }
-    }
-
-    /// Feeds bytes; returns the complete lines they finished.
-    pub fn push(&mut self, bytes: &[u8], sink: &dyn Sink) -> Vec<String> {
-        self.partial.extend_from_slice(bytes);
-        let mut lines = Vec::new();
-        while let Some(pos) = self.partial.iter().position(|b| *b == b'\n') {
-            let raw: Vec<u8> = self.partial.drain(..=pos).collect();
-            let line = clean_line(&raw);
-            sink.event(Event::Log {
-                stage: self.stage.clone(),
-                line: line.clone(),
-            });
-            self.remember(line.clone());
-            lines.push(line);
-        }
-        lines
-    }
-
-    /// Reports an unterminated last line.
-    pub fn flush(&mut self, sink: &dyn Sink) {
-        self.finish(sink);
-    }
-
-    fn finish(&mut self, sink: &dyn Sink) -> Vec<String> {
-        if self.partial.is_empty() {
-            return Vec::new();
-        }
-        self.partial.push(b'\n');
-        let bytes = std::mem::take(&mut self.partial);
-        self.push(&bytes, sink)
-    }
-
-    fn remember(&mut self, line: String) {
-        if self.tail.len() == TAIL_LINES {
-            self.tail.pop_front();
-        }
-        self.tail.push_back(line);
-    }
-
-    /// The last lines, indented, for an error message.
-    pub fn tail(&self) -> String {
-        let mut s = String::new();
-        for line in &self.tail {
-            s.push_str("    ");
-            s.push_str(line);
-            s.push('\n');
-        }
-        s
-    }
-
-    /// Whether any remembered line contains `needle`.
-    #[cfg(test)]
-    pub fn contains(&self, needle: &str) -> bool {
-        self.tail.iter().any(|l| l.contains(needle))
-    }
-}
-
-/// A line without its terminator, carriage-return progress collapsed, control characters other
-/// than tabs and ANSI colours dropped.
-fn clean_line(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let text = text.trim_end_matches(['\n', '\r']);
-    let text = text.rsplit('\r').next().unwrap_or(text);
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            // Skip a CSI sequence: ESC [ ... final byte in @..~
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        if c == '\t' || !c.is_control() {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// The Docker CLI's configuration directory: `DOCKER_CONFIG`, else `~/.docker`.
-pub fn docker_config_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".docker"))
-}
-
-/// Where the engine is, as the Docker CLI decides: `DOCKER_HOST`, else the endpoint of the
-/// context named by `DOCKER_CONTEXT` or the config's `currentContext`, else the default socket.
-/// Returns the host and where it came from.
-fn docker_host() -> (String, String) {
-    if let Ok(host) = std::env::var("DOCKER_HOST")
-        && !host.is_empty()
-    {
-        return (host, "from `DOCKER_HOST`".into());
-    }
-    let dir = docker_config_dir();
-    let context = std::env::var("DOCKER_CONTEXT")
-        .ok()
-        .filter(|c| !c.is_empty())
-        .or_else(|| {
-            let config = std::fs::read(dir.as_ref()?.join("config.json")).ok()?;
-            let config: serde_json::Value = serde_json::from_slice(&config).ok()?;
-            config["currentContext"].as_str().map(str::to_string)
-        });
-    if let (Some(context), Some(dir)) = (context.filter(|c| c != "default"), dir) {
-        use sha2::Digest;
-        let key = crate::plan::hex(&sha2::Sha256::digest(context.as_bytes()));
-        let meta = dir.join("contexts/meta").join(key).join("meta.json");
-        if let Some(host) = std::fs::read(&meta)
-            .ok()
-            .and_then(|m| serde_json::from_slice::<serde_json::Value>(&m).ok())
-            .and_then(|m| {
-                m["Endpoints"]["docker"]["Host"]
-                    .as_str()
-                    .map(str::to_string)
-            })
-        {
-            return (host, format!("from the Docker context `{context}`"));
-        }
-    }
-    (
-        DEFAULT_HOST.to_string(),
-        "the default; `DOCKER_HOST` is not set".into(),
-    )
 }
 
 #[cfg(test)]
@@ -732,31 +598,5 @@ mod tests {
         );
         assert_eq!(step_image(" ---> Running in 3f2a9c1b0d4e"), None);
         assert_eq!(step_image(" ---> Using cache"), None);
-    }
-
-    #[test]
-    fn lines_are_split_and_cleaned() {
-        let sink = crate::sink::Buffer::new();
-        let mut out = Output::new("app");
-        assert!(out.push(b"Compiling a", &sink).is_empty());
-        let lines = out.push(
-            b"\x1b[1;32m ok\x1b[0m\r\nprogress 1\rprogress 2\nlast",
-            &sink,
-        );
-        assert_eq!(lines, ["Compiling a ok", "progress 2"]);
-        out.flush(&sink);
-        assert_eq!(out.tail(), "    Compiling a ok\n    progress 2\n    last\n");
-        assert_eq!(sink.events().len(), 3);
-    }
-
-    #[test]
-    fn the_tail_is_bounded() {
-        let sink = crate::sink::Buffer::new();
-        let mut out = Output::new("app");
-        for i in 0..100 {
-            out.push(format!("line {i}\n").as_bytes(), &sink);
-        }
-        assert_eq!(out.tail().lines().count(), TAIL_LINES);
-        assert!(out.contains("line 99") && !out.contains("line 59"));
     }
 }

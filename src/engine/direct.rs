@@ -11,12 +11,15 @@
 //! - the runtime (`FROM scratch`, metadata, one `COPY` of the binary): one import of a tar of
 //!   the binary with the metadata instructions as `changes`.
 //!
-//! The engine reads `changes` with its own Dockerfile parser, so `LABEL`, `ENV`, `USER`, `CMD`
-//! and the rest mean exactly what they mean in `docker build`; this module only interprets what
-//! it must carry out itself (`FROM`, `COPY`, `RUN` and the `ENV`/`USER`/`WORKDIR` a `RUN` sees),
-//! and only in their plain forms. A Dockerfile outside that subset (an override in
-//! `.s2i/templates/` with `ARG`, a second `RUN`, `ADD`, `COPY --chown`, ...) is built with
-//! `docker build`, and the reason is logged.
+//! The engine applies `changes` with its own reading of Dockerfile instructions, so `LABEL`,
+//! `ENV`, `USER`, `CMD` and the rest mean what they mean in `docker build`. Docker and Podman
+//! read them differently beyond the plainest form ([`super::flavor`]), so every change is one
+//! single-line instruction, one `key="value"` pair per `LABEL` and `ENV`, with values free of
+//! quotes, backslashes and `$`: the form both engines read alike. This module only interprets
+//! what it must carry out itself (`FROM`, `COPY`, `RUN` and the `ENV`/`USER`/`WORKDIR` a `RUN`
+//! sees), and only in their plain forms. A Dockerfile outside that subset (an override in
+//! `.s2i/templates/` with `ARG`, a second `RUN`, `ADD`, `COPY --chown`, a label value with a
+//! quote, ...) is built with `docker build`, and the reason is logged.
 
 use super::archive;
 use crate::plan::RenderedFile;
@@ -45,8 +48,9 @@ pub struct Builder {
     pub copies: Vec<u8>,
     /// The `RUN` and the state it runs in.
     pub run: Option<Run>,
-    /// The metadata instructions, in order, as written: the commit's `changes`.
-    pub changes: String,
+    /// The metadata instructions, in order, one single-line instruction each: the commit's
+    /// `changes`.
+    pub changes: Vec<String>,
 }
 
 /// The one `RUN` of a builder Dockerfile.
@@ -69,8 +73,9 @@ pub struct Runtime {
     pub source: String,
     /// Where it goes, relative to `/`.
     pub dest: String,
-    /// The metadata instructions, in order, as written: the import's `changes`.
-    pub changes: String,
+    /// The metadata instructions, in order, one single-line instruction each: the import's
+    /// `changes`.
+    pub changes: Vec<String>,
 }
 
 /// One instruction of a Dockerfile.
@@ -80,15 +85,12 @@ struct Instruction {
     keyword: String,
     /// The arguments: the logical line after the keyword, continuations joined.
     args: String,
-    /// The instruction as written, its physical lines (comments inside it dropped).
-    text: String,
 }
 
 /// The instructions of a Dockerfile, or why this module does not read it.
 fn instructions(dockerfile: &str) -> Result<Vec<Instruction>, String> {
     let mut out = Vec::new();
     let mut logical = String::new();
-    let mut text = String::new();
     let mut directives = true;
     for line in dockerfile.lines() {
         let trimmed = line.trim();
@@ -105,26 +107,23 @@ fn instructions(dockerfile: &str) -> Result<Vec<Instruction>, String> {
             continue;
         }
         directives = false;
-        text.push_str(line);
-        text.push('\n');
         let body = line.trim_end();
         match body.strip_suffix('\\') {
             Some(head) => logical.push_str(head),
             None => {
                 logical.push_str(body);
-                out.push(instruction(&logical, &text));
+                out.push(instruction(&logical));
                 logical.clear();
-                text.clear();
             }
         }
     }
     if !logical.trim().is_empty() {
-        out.push(instruction(&logical, &text));
+        out.push(instruction(&logical));
     }
     Ok(out)
 }
 
-fn instruction(logical: &str, text: &str) -> Instruction {
+fn instruction(logical: &str) -> Instruction {
     let logical = logical.trim();
     let (keyword, args) = logical
         .split_once(char::is_whitespace)
@@ -132,7 +131,6 @@ fn instruction(logical: &str, text: &str) -> Instruction {
     Instruction {
         keyword: keyword.to_ascii_uppercase(),
         args: args.trim().to_string(),
-        text: text.to_string(),
     }
 }
 
@@ -170,7 +168,7 @@ fn env_pairs(args: &str) -> Result<Vec<(String, String)>, String> {
             match c {
                 c if c.is_whitespace() => break,
                 '=' if key.is_none() => key = Some(std::mem::take(&mut word)),
-                '"' if key.is_some() => loop {
+                '"' => loop {
                     match chars.next() {
                         None => return Err("has an unterminated quote in `ENV`".into()),
                         Some('"') => break,
@@ -186,7 +184,7 @@ fn env_pairs(args: &str) -> Result<Vec<(String, String)>, String> {
                         Some(c) => word.push(c),
                     }
                 },
-                '$' | '\'' | '\\' | '"' => {
+                '$' | '\'' | '\\' => {
                     return Err("has variables, single quotes or escapes in `ENV`".into());
                 }
                 c => word.push(c),
@@ -201,6 +199,53 @@ fn env_pairs(args: &str) -> Result<Vec<(String, String)>, String> {
         return Err("has an empty `ENV`".into());
     }
     Ok(pairs)
+}
+
+/// A metadata instruction as `changes`: one single-line instruction each, in the form Docker and
+/// Podman read alike (see the module documentation), or why it has none.
+fn single_line_changes(i: &Instruction) -> Result<Vec<String>, String> {
+    let k = i.keyword.as_str();
+    match k {
+        "LABEL" | "ENV" => pairs(&i.args, k)?
+            .into_iter()
+            .map(|(key, value)| pair_change(k, &key, &value))
+            .collect(),
+        "CMD" | "ENTRYPOINT" if i.args.starts_with('[') => {
+            let words: Vec<String> = serde_json::from_str(&i.args)
+                .map_err(|_| format!("has a `{k}` that is not a JSON array of strings"))?;
+            let json = serde_json::to_string(&words).map_err(|e| e.to_string())?;
+            Ok(vec![format!("{k} {json}")])
+        }
+        "CMD" | "ENTRYPOINT" => Ok(vec![format!("{k} {}", i.args)]),
+        _ => Ok(vec![format!("{k} {}", plain_words(i)?.join(" "))]),
+    }
+}
+
+/// The `key=value` pairs of a `LABEL` or an `ENV`.
+fn pairs(args: &str, keyword: &str) -> Result<Vec<(String, String)>, String> {
+    env_pairs(args).map_err(|e| e.replace("`ENV`", &format!("`{keyword}`")))
+}
+
+/// `LABEL key="value"` or `ENV key="value"`: one pair, which both engines read as written when
+/// the key is a plain name and the value has no quote, backslash, `$` or newline (Docker reads
+/// escapes and variables in it, Podman only strips the quotes).
+pub fn pair_change(keyword: &str, key: &str, value: &str) -> Result<String, String> {
+    let plain_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c));
+    if !plain_key {
+        return Err(format!(
+            "has the `{keyword}` key `{key}`, which is not a plain name"
+        ));
+    }
+    if value.contains(['"', '\\', '$', '\n', '\r']) {
+        return Err(format!(
+            "has a `{keyword}` value with quotes, backslashes, `$` or a newline (`{key}`), which \
+             Docker and Podman read differently in a commit"
+        ));
+    }
+    Ok(format!("{keyword} {key}=\"{value}\""))
 }
 
 /// An absolute path without `..`, or why not.
@@ -241,7 +286,7 @@ fn from(i: Option<&Instruction>) -> Result<String, String> {
 pub fn builder(dockerfile: &str, context: &[RenderedFile]) -> Result<Builder, String> {
     let all = instructions(dockerfile)?;
     let from = from(all.first())?;
-    let mut changes = String::new();
+    let mut changes = Vec::new();
     let mut entries: Vec<Entry> = Vec::new();
     let mut run: Option<Run> = None;
     let mut user = None;
@@ -286,7 +331,7 @@ pub fn builder(dockerfile: &str, context: &[RenderedFile]) -> Result<Builder, St
                     return Err("has a `WORKDIR` after its `RUN`".into());
                 }
                 has_cmd |= k == "CMD";
-                changes.push_str(&i.text);
+                changes.extend(single_line_changes(i)?);
             }
             k => return Err(format!("has `{k}`, which only `docker build` carries out")),
         }
@@ -309,13 +354,13 @@ pub fn runtime(dockerfile: &str, binary: &str) -> Result<Runtime, String> {
     if !from(all.first())?.eq_ignore_ascii_case("scratch") {
         return Err("is not `FROM scratch`".into());
     }
-    let mut changes = String::new();
+    let mut changes = Vec::new();
     let mut copy = None;
     for i in &all[1..] {
         match i.keyword.as_str() {
             // `WORKDIR` would create a directory, which an import does not.
             "WORKDIR" => return Err("has a `WORKDIR`".into()),
-            k if METADATA.contains(&k) => changes.push_str(&i.text),
+            k if METADATA.contains(&k) => changes.extend(single_line_changes(i)?),
             "COPY" if copy.is_some() => return Err("has more than one `COPY`".into()),
             "COPY" => match plain_words(i)?.as_slice() {
                 [source, dest] if context_path(source)? == binary => {
@@ -473,7 +518,7 @@ FROM localhost/base:1
 
 LABEL a="b" \
       # a comment inside
-      c="d \"e\" \$f"
+      "io.k8s.display-name"="d e"
 ENV APP_ROOT="/opt/app-root" \
     HOME="/opt/app-root"
 USER 0
@@ -504,9 +549,19 @@ CMD ["/usr/libexec/s2i/usage"]
                 ("HOME".to_string(), "/opt/app-root".to_string())
             ]
         );
+        // One single-line instruction each, one pair per `LABEL` and `ENV`.
         assert_eq!(
             b.changes,
-            "LABEL a=\"b\" \\\n      c=\"d \\\"e\\\" \\$f\"\nENV APP_ROOT=\"/opt/app-root\" \\\n    HOME=\"/opt/app-root\"\nUSER 0\nWORKDIR /opt/app-root\nUSER 1001\nCMD [\"/usr/libexec/s2i/usage\"]\n"
+            [
+                r#"LABEL a="b""#,
+                r#"LABEL io.k8s.display-name="d e""#,
+                r#"ENV APP_ROOT="/opt/app-root""#,
+                r#"ENV HOME="/opt/app-root""#,
+                "USER 0",
+                "WORKDIR /opt/app-root",
+                "USER 1001",
+                r#"CMD ["/usr/libexec/s2i/usage"]"#,
+            ]
         );
         assert_eq!(
             tar_paths(&b.copies),
@@ -576,9 +631,26 @@ CMD ["/usr/libexec/s2i/usage"]
             let err = builder(dockerfile, &context()).unwrap_err();
             assert!(err.contains(why), "{dockerfile:?}: {err}");
         }
-        // Metadata after the `RUN` only goes to the commit; a `USER $X` there is the engine's.
-        let b = builder("FROM a\nRUN x\nENV B=$A\nCMD x\n", &context()).unwrap();
-        assert_eq!(b.changes, "ENV B=$A\nCMD x\n");
+        // Metadata after the `RUN` only goes to the commit, in the form both engines read alike.
+        let b = builder(
+            "FROM a\nRUN x\nENV B=1\nCMD [ \"x\", \\\n \"y\" ]\n",
+            &context(),
+        )
+        .unwrap();
+        assert_eq!(b.changes, [r#"ENV B="1""#, r#"CMD ["x","y"]"#]);
+        // Values Docker and Podman would read differently in a commit.
+        for (dockerfile, why) in [
+            ("FROM a\nRUN x\nENV B=$A\nCMD x\n", "variables"),
+            (
+                "FROM a\nLABEL a=\"x \\\"y\\\"\"\nCMD x\n",
+                "quotes, backslashes",
+            ),
+            ("FROM a\nLABEL \"a b\"=c\nCMD x\n", "not a plain name"),
+            ("FROM a\nCMD [\"x\", 1]\n", "JSON array of strings"),
+        ] {
+            let err = builder(dockerfile, &context()).unwrap_err();
+            assert!(err.contains(why), "{dockerfile:?}: {err}");
+        }
         assert!(
             builder("FROM a\nCMD x\n", &context())
                 .unwrap()
@@ -598,7 +670,13 @@ CMD ["/usr/libexec/s2i/usage"]
         assert_eq!(r.source, "app");
         assert_eq!(
             r.changes,
-            "LABEL a=\"b\"\nENV A=\"1\"\nEXPOSE 8080\nUSER 65532\nENTRYPOINT [\"/app\"]\n"
+            [
+                r#"LABEL a="b""#,
+                r#"ENV A="1""#,
+                "EXPOSE 8080",
+                "USER 65532",
+                r#"ENTRYPOINT ["/app"]"#
+            ]
         );
         assert_eq!(
             runtime("FROM scratch\nCOPY ./app /usr/bin/\n", "app")

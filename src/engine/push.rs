@@ -12,6 +12,7 @@ use bollard::query_parameters::PushImageOptionsBuilder;
 use futures_util::StreamExt;
 
 use super::client::Client;
+use super::flavor::Engine;
 use crate::sink::{Event, Sink};
 
 /// The key Docker Hub's credentials are stored under.
@@ -30,7 +31,7 @@ pub fn registry_of(reference: &str) -> &str {
 /// The credentials for the registry of `reference`, if the Docker CLI's config has any. Errors
 /// reading the config or running a helper are not fatal: an anonymous request says more.
 pub fn credentials(reference: &str) -> Option<DockerCredentials> {
-    let dir = super::client::docker_config_dir()?;
+    let dir = super::host::docker_config_dir()?;
     credentials_in(&dir, registry_of(reference)).ok().flatten()
 }
 
@@ -186,13 +187,23 @@ pub async fn push(docker: &Client, name: &str, tag: &str, sink: &dyn Sink) -> Re
             Ok(info) => info,
             Err(e) => {
                 let registry = registry_of(&reference);
+                let insecure = match docker.flavor().engine {
+                    // Docker treats 127.0.0.0/8 as a plain-HTTP registry, Podman does not.
+                    Engine::Podman => format!(
+                        "note: Podman pushes to a plain-HTTP registry only when `registries.conf` \
+                         says so: `[[registry]]` with `location = \"{registry}\"` and \
+                         `insecure = true`\n"
+                    ),
+                    Engine::Docker => String::new(),
+                };
                 bail!(
-                    "failed to push `{reference}`: {e}\n\
+                    "failed to push `{reference}` with {}: {e}\n{insecure}\
                      note: the credentials come from `~/.docker/config.json` (or \
                      `$DOCKER_CONFIG/config.json`): log in with `docker login {registry}`\n\
                      note: the image names come from `builder-image`, `app-image` and \
                      `runtime-image` in `[package.metadata.s2i]`; they must name a registry you \
-                     can push to (e.g. `quay.io/acme/hello`)"
+                     can push to (e.g. `quay.io/acme/hello`)",
+                    docker.flavor()
                 );
             }
         };

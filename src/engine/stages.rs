@@ -22,7 +22,6 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, anyhow, bail};
 use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerConfig, ContainerCreateBody};
-use bollard::query_parameters::CreateImageOptions;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
@@ -142,7 +141,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         format!(
             "{}\n\n# Added by xtask-s2i: the package and this stage's input digest.\n{}",
             dockerfile.trim_end(),
-            self.label_change(digest)
+            self.label_changes(digest).join("\n")
         )
     }
 
@@ -216,12 +215,13 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
     }
 
-    /// This tool's labels as an instruction for a commit's or an import's `changes`.
-    fn label_change(&self, digest: &str) -> String {
-        format!(
-            "LABEL \"{TOOL_LABEL}\"=\"{}\" \"{DIGEST_LABEL}\"=\"{digest}\"\n",
-            self.plan.package()
-        )
+    /// This tool's labels as instructions for a commit's or an import's `changes` (one
+    /// single-line instruction each, as both engines read them: `direct`).
+    fn label_changes(&self, digest: &str) -> Vec<String> {
+        vec![
+            format!("LABEL {TOOL_LABEL}=\"{}\"", self.plan.package()),
+            format!("LABEL {DIGEST_LABEL}=\"{digest}\""),
+        ]
     }
 
     /// The builder as one container from the base (the `COPY`s uploaded, the `RUN` as its
@@ -235,15 +235,15 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let plan = self.plan;
         let reference = plan.builder.reference();
         let has_path = base.env.iter().any(|e| e.starts_with("PATH="));
-        let mut changes = String::new();
+        let mut changes = Vec::new();
         let mut env = Vec::new();
         if !has_path {
             // What the classic builder gives a base without `PATH`.
-            changes.push_str(&format!("ENV PATH={}\n", direct::DEFAULT_PATH));
+            changes.push(format!("ENV PATH={}", direct::DEFAULT_PATH));
             env.push(format!("PATH={}", direct::DEFAULT_PATH));
         }
-        changes.push_str(&recipe.changes);
-        changes.push_str(&self.label_change(digest));
+        changes.extend(recipe.changes.iter().cloned());
+        changes.extend(self.label_changes(digest));
         let run = recipe.run.as_ref();
         if let Some(run) = run {
             env.extend(run.env.iter().map(|(k, v)| format!("{k}={v}")));
@@ -313,7 +313,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .commit(
                 &container,
                 ContainerConfig::default(),
-                Some(&changes),
+                &changes,
                 &comment,
                 &what,
             )
@@ -411,40 +411,17 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let reference = plan.runtime.reference();
         let tar = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
         // What the classic builder gives `FROM scratch`, then the Dockerfile's own.
-        let changes = vec![
-            format!("ENV PATH={}\n", direct::DEFAULT_PATH),
-            recipe.changes.clone(),
-            self.label_change(digest),
-        ];
-        let options = CreateImageOptions {
-            from_src: Some("-".into()),
-            changes,
-            message: Some(format!(
-                "the runtime image of {}: `{}` of {}, assembled by xtask-s2i",
-                plan.package(),
-                plan.bin_path,
-                plan.app.reference()
-            )),
-            ..Default::default()
-        };
-        let mut stream = self.docker.api().create_image(
-            Some(options),
-            Some(bollard::body_full(tar.into())),
-            None,
+        let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
+        changes.extend(recipe.changes.iter().cloned());
+        changes.extend(self.label_changes(digest));
+        let message = format!(
+            "the runtime image of {}: `{}` of {}, assembled by xtask-s2i",
+            plan.package(),
+            plan.bin_path,
+            plan.app.reference()
         );
-        let mut id = None;
-        while let Some(item) = stream.next().await {
-            let info =
-                item.with_context(|| format!("failed to import the runtime image `{reference}`"))?;
-            if let Some(status) = info.status.filter(|s| s.starts_with("sha256:")) {
-                id = Some(status);
-            }
-        }
-        let id = id.ok_or_else(|| {
-            anyhow!("the engine did not report the ID of the imported runtime image `{reference}`")
-        })?;
-        self.docker.janitor().image(&id);
-        Ok(id)
+        let what = format!("runtime image `{reference}`");
+        self.docker.import(tar, changes, message, &what).await
     }
 
     /// The runtime with the classic builder, this tool's labels appended to its Dockerfile.

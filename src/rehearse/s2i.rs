@@ -166,7 +166,7 @@ impl Rehearsal<'_, '_, '_> {
             .commit(
                 container,
                 config,
-                None,
+                &[],
                 &comment,
                 &format!("`{}`", step.local),
             )

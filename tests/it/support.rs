@@ -1,5 +1,9 @@
-//! Shared test helpers: the example's location, copies of it to mutate, and the gates for tests
-//! that need Docker or the OpenShift schemas.
+//! Shared test helpers: the example's location, copies of it to mutate, the gates for tests
+//! that need Docker or the OpenShift schemas, and the engine the engine tests run against.
+//!
+//! `XTASK_S2I_TEST_ENGINE=podman` runs them against Podman: `DOCKER_HOST` must then point at a
+//! Podman API socket (the library and the `docker` CLI of the tests both follow it), and
+//! containers are run with the `podman` CLI.
 
 #![allow(dead_code)]
 
@@ -21,11 +25,23 @@ pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
 /// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
 /// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
 pub fn docker_available(test: &str) -> bool {
-    let ok = std::process::Command::new("docker")
-        .args(["version", "--format", "{{.Server.Version}}"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let out = std::process::Command::new("docker")
+        .args([
+            "version",
+            "--format",
+            "{{range .Server.Components}}{{.Name}};{{end}}",
+        ])
+        .output();
+    let ok = out.as_ref().map(|o| o.status.success()).unwrap_or(false);
+    if ok && engine() == Engine::Podman {
+        let components = String::from_utf8_lossy(&out.as_ref().unwrap().stdout).into_owned();
+        assert!(
+            components.contains("Podman Engine"),
+            "{test}: XTASK_S2I_TEST_ENGINE=podman, but `DOCKER_HOST` ({:?}) is not a Podman \
+             socket (components: {components})",
+            std::env::var("DOCKER_HOST").ok()
+        );
+    }
     if !ok {
         if std::env::var("XTASK_S2I_REQUIRE_DOCKER").as_deref() == Ok("1") {
             panic!("{test}: no Docker daemon answers and XTASK_S2I_REQUIRE_DOCKER=1");
@@ -104,4 +120,68 @@ pub fn edit(path: &Path, from: &str, to: &str) {
 pub fn engine_lock() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The engine the engine tests run against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+/// `XTASK_S2I_TEST_ENGINE`: `podman`, else Docker.
+pub fn engine() -> Engine {
+    match std::env::var("XTASK_S2I_TEST_ENGINE").as_deref() {
+        Ok("podman") => Engine::Podman,
+        Ok("docker") | Ok("") | Err(_) => Engine::Docker,
+        Ok(other) => panic!("XTASK_S2I_TEST_ENGINE={other}: expected `docker` or `podman`"),
+    }
+}
+
+/// The `docker` CLI, talking to the engine under test (it follows `DOCKER_HOST`, which points at
+/// Podman's socket when the engine is Podman): inspect, tag, create, export, events, ...
+pub fn engine_cli() -> std::process::Command {
+    std::process::Command::new("docker")
+}
+
+/// The engine's own CLI: `docker`, or `podman` (running containers, committing them).
+pub fn run_cli() -> std::process::Command {
+    match engine() {
+        Engine::Docker => std::process::Command::new("docker"),
+        Engine::Podman => std::process::Command::new("podman"),
+    }
+}
+
+/// Runs the engine's own CLI; its trimmed stdout, panicking with stderr when it fails.
+pub fn native(args: &[&str]) -> String {
+    let out = run_cli().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?} {args:?} failed: {}",
+        engine(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An image ID as the `ancestor` filter of `ps` takes it on both engines (Podman's does not
+/// match the `sha256:` form).
+pub fn ancestor(id: &str) -> &str {
+    id.strip_prefix("sha256:").unwrap_or(id)
+}
+
+/// Whether `KEY=value` is one of the variables Podman gives every container (`container=podman`,
+/// and `TERM=xterm` from containers.conf), which Podman's commit keeps in the image.
+pub fn podman_commit_env(var: &str) -> bool {
+    engine() == Engine::Podman && (var == "container=podman" || var == "TERM=xterm")
+}
+
+/// Builds `tag` from the Dockerfile in `dir`, keeping its `ONBUILD` triggers: Podman's build
+/// (Buildah) drops them from an OCI image, so there it builds in the Docker format.
+pub fn build_with_onbuild(tag: &str, dir: &Path) {
+    let dir = dir.display().to_string();
+    match engine() {
+        Engine::Docker => native(&["build", "-q", "-t", tag, &dir]),
+        Engine::Podman => native(&["build", "-q", "--format", "docker", "-t", tag, &dir]),
+    };
 }

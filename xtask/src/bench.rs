@@ -10,7 +10,8 @@
 //! timed from spawn to exit: our chain is this xtask's own `image` subcommand (the library a
 //! user's `cargo xtask` runs, in the same debug profile) pointed at the copy with
 //! `--manifest-path`, so neither cargo's start-up nor the compilation of an xtask is timed.
-//! This is not a micro-benchmark and it is not a test: it needs Docker and minutes.
+//! This is not a micro-benchmark and it is not a test: it needs Docker and minutes. `--host`
+//! measures another engine (Podman's API socket) the same way.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -65,6 +66,10 @@ pub struct Bench {
     /// Keep the temporary copies of the example and print where they are
     #[arg(long)]
     keep: bool,
+    /// The engine to measure, e.g. Podman's `unix:///run/podman/podman.sock`: `DOCKER_HOST` of
+    /// every command the bench runs (our chain, the baseline's `docker build`, the `docker` CLI)
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
 }
 
 impl Bench {
@@ -78,6 +83,9 @@ impl Bench {
         let repo = repo_root();
         let exe = std::env::current_exe().context("failed to find this xtask's executable")?;
 
+        if let Some(host) = &self.host {
+            sh.set_var("DOCKER_HOST", host);
+        }
         preflight(sh, &exe)?;
         let machine = machine(sh);
         let mut notes = Vec::new();
@@ -616,6 +624,12 @@ fn preflight(sh: &Shell, exe: &Path) -> Result<()> {
 fn machine(sh: &Shell) -> Value {
     let read = |c: xshell::Cmd<'_>| c.quiet().ignore_stderr().read().ok();
     let server = "{{.Server.Version}} {{.Server.APIVersion}}";
+    let components = "{{range .Server.Components}}{{.Name}};{{end}}";
+    let engine = match read(cmd!(sh, "docker version --format {components}")) {
+        Some(c) if c.contains("Podman") => "Podman",
+        Some(_) => "Docker",
+        None => "unknown",
+    };
     let driver = "{{.Driver}}";
     let docker = read(cmd!(sh, "docker version --format {server}")).unwrap_or_default();
     let mut docker = docker.split_whitespace();
@@ -636,6 +650,8 @@ fn machine(sh: &Shell) -> Value {
         "cpu": cpu,
         "memory_bytes": memory,
         "kernel": read(cmd!(sh, "uname -r")),
+        "engine": engine,
+        "engine_host": sh.var("DOCKER_HOST").ok(),
         "docker_server": docker.next(),
         "docker_api": docker.next(),
         "docker_storage_driver": read(cmd!(sh, "docker info --format {driver}")),

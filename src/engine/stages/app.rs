@@ -27,6 +27,19 @@ const S2I_BUILD: &str = "io.openshift.s2i.build.";
 /// Set (to `true`) when the uploaded tree differs from the commit the labels name.
 pub const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
 
+/// A git-derived free text (commit message, author) as a label value both engines commit alike:
+/// its first line, with the characters Podman's commit `changes` cannot carry (quotes, backslashes,
+/// `$`) replaced, so a commit message such as `fix "$HOME"` never fails a build on Podman.
+fn label_safe(value: &str) -> String {
+    value
+        .lines()
+        .next()
+        .unwrap_or("")
+        .trim()
+        .replace('"', "'")
+        .replace(['\\', '$'], "_")
+}
+
 impl Chain<'_, '_, '_> {
     /// The labels of the app image besides the digest: the plan's, then upstream's
     /// `io.openshift.s2i.build.*` from the source's git revision.
@@ -34,8 +47,9 @@ impl Chain<'_, '_, '_> {
         let plan = self.plan;
         let mut labels = plan.image_labels.clone();
         let mut build = |key: &str, value: &str| {
+            let value = label_safe(value);
             if !value.is_empty() {
-                labels.insert(format!("{S2I_BUILD}{key}"), value.to_string());
+                labels.insert(format!("{S2I_BUILD}{key}"), value);
             }
         };
         build("image", &plan.builder.reference());
@@ -169,7 +183,7 @@ impl Chain<'_, '_, '_> {
         let what = format!("the app image `{reference}`");
         let id = self
             .docker
-            .commit(&container, commit, None, &comment, &what)
+            .commit(&container, commit, &[], &comment, &what)
             .await?;
         let image = self.finish(&id, &plan.app).await?;
         let report = self.report("app", &image, started, false);
@@ -353,5 +367,17 @@ impl Chain<'_, '_, '_> {
             line: format!("{entries} entries, {}", human_size(size)),
         });
         Ok(Some(file))
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    #[test]
+    fn git_texts_become_single_line_labels_without_quotes_or_dollars() {
+        assert_eq!(
+            super::label_safe("fix \"$HOME\" in C:\\tmp\n\nbody"),
+            "fix '_HOME' in C:_tmp"
+        );
+        assert_eq!(super::label_safe(""), "");
     }
 }

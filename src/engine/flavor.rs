@@ -1,0 +1,349 @@
+//! The one place where Docker and Podman differ, as far as this tool is concerned.
+//!
+//! Both serve the Docker Engine API, and the chain uses the same calls on both; what differs:
+//!
+//! - **Which engine it is.** The version endpoint names it: Docker's component is `Engine`,
+//!   Podman's is `Podman Engine`. [`Flavor`] carries the name and version for the connected line
+//!   and for messages.
+//! - **`changes` of a commit and an import.** Docker reads each `changes` value with its
+//!   Dockerfile parser (continuation lines, several `key=value` pairs per `LABEL`/`ENV`, escapes
+//!   and variables). Podman 4 takes one single-line instruction per value, one `key=value` pair
+//!   per `LABEL`/`ENV`, and strips a pair of surrounding double quotes without reading escapes;
+//!   its commit splits a value at newlines, its import does not. So [`super::direct`] writes
+//!   one single-line instruction per change in the form both read alike, and
+//!   [`split_changes`] (a request modifier on every connection) sends each as a `changes`
+//!   parameter of its own, which both engines accept. bollard joins them with newlines into one.
+//! - **A commit's configuration.** Podman's compatibility commit ignores the configuration in
+//!   the request body (`Cmd`, `User`, `Labels`, ...), which Docker merges into the image:
+//!   [`commit_changes`] says the same as `changes`.
+//! - **A commit's environment.** Podman's commit keeps the whole environment of the container,
+//!   which includes `container=podman` and the `env` of its `containers.conf` (`TERM=xterm` by
+//!   default); Docker's keeps the image's and the container's own. The committed builder and
+//!   app images carry these on Podman; nothing in the chain reads them.
+//! - **The classic builder.** `docker build` on Podman is Buildah: it labels the image with
+//!   `io.buildah.version`, and keeps an image per instruction as its cache unless told
+//!   `layers=false`, which [`modify`] does; otherwise the images it builds from the rendered
+//!   Dockerfiles are the same.
+//! - **`ONBUILD` triggers.** Podman's image inspection does not report them (its configuration is
+//!   the OCI one, which has no such field), even for an image in the Docker format that has
+//!   them. On Podman they are read from the image's history instead ([`on_build_in_history`]),
+//!   which also lists the triggers of its base that a build already ran: a builder base with
+//!   such history is built with `docker build` (slower, the same image) rather than assembled
+//!   directly.
+//! - **Pushing to a plain-HTTP registry.** Docker treats `127.0.0.0/8` as an insecure registry;
+//!   Podman wants the registry in `registries.conf` (`[[registry]] location = "…" insecure =
+//!   true`) — see the README.
+
+use bollard::models::{ContainerConfig, SystemVersion};
+
+/// The kind of engine behind the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Docker,
+    Podman,
+}
+
+/// The engine a client is connected to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flavor {
+    pub engine: Engine,
+    /// The engine's own version (`20.10.24+dfsg1`, `4.3.1`).
+    pub version: String,
+}
+
+impl Flavor {
+    /// Reads the version endpoint's answer.
+    pub fn from_version(v: &SystemVersion) -> Flavor {
+        let components = v.components.as_deref().unwrap_or_default();
+        let podman = components
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case("Podman Engine"));
+        if let Some(c) = podman {
+            return Flavor {
+                engine: Engine::Podman,
+                version: c.version.clone(),
+            };
+        }
+        let platform = v.platform.as_ref().map(|p| p.name.as_str()).unwrap_or("");
+        let version = components
+            .iter()
+            .find(|c| c.name == "Engine")
+            .map(|c| c.version.clone())
+            .or_else(|| v.version.clone())
+            .unwrap_or_else(|| "(unknown version)".into());
+        Flavor {
+            engine: if platform.to_ascii_lowercase().contains("podman") {
+                Engine::Podman
+            } else {
+                Engine::Docker
+            },
+            version,
+        }
+    }
+
+    /// `Docker` or `Podman`.
+    pub fn name(&self) -> &'static str {
+        match self.engine {
+            Engine::Docker => "Docker",
+            Engine::Podman => "Podman",
+        }
+    }
+}
+
+impl std::fmt::Display for Flavor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.name(), self.version)
+    }
+}
+
+impl Flavor {
+    /// Whether the engine's image inspection leaves out `ONBUILD` triggers (Podman's).
+    pub fn hides_on_build(&self) -> bool {
+        self.engine == Engine::Podman
+    }
+}
+
+/// The `ONBUILD` instructions recorded in an image's history (`created_by` of each entry, as
+/// `/bin/sh -c #(nop) ONBUILD RUN …`).
+pub fn on_build_in_history<'a>(created_by: impl Iterator<Item = &'a str>) -> Vec<String> {
+    created_by
+        .filter_map(|c| c.split_once("#(nop)").map(|(_, rest)| rest.trim()))
+        .filter_map(|i| i.strip_prefix("ONBUILD "))
+        .map(|i| i.trim().to_string())
+        .collect()
+}
+
+/// The commit `changes` that carry `config`, ahead of `changes`. Podman's commit ignores the
+/// configuration in the request body, which Docker's merges into the image, so what the body says
+/// is also said as single-line instructions (which mean the same to Docker). A label or variable
+/// whose value no instruction can carry alike on both engines is left to the body on Docker and
+/// is an error on Podman.
+pub fn commit_changes(
+    flavor: &Flavor,
+    config: &ContainerConfig,
+    changes: &[String],
+) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_default();
+    if let Some(entrypoint) = &config.entrypoint {
+        out.push(format!("ENTRYPOINT {}", json(entrypoint)));
+    }
+    if let Some(cmd) = &config.cmd {
+        out.push(format!("CMD {}", json(cmd)));
+    }
+    if let Some(user) = config.user.as_ref().filter(|u| !u.is_empty()) {
+        out.push(format!("USER {user}"));
+    }
+    if let Some(dir) = config.working_dir.as_ref().filter(|d| !d.is_empty()) {
+        out.push(format!("WORKDIR {dir}"));
+    }
+    let env = config
+        .env
+        .iter()
+        .flatten()
+        .map(|e| match e.split_once('=') {
+            Some((k, v)) => ("ENV", k.to_string(), v.to_string()),
+            None => ("ENV", e.clone(), String::new()),
+        });
+    let mut labels: Vec<_> = config.labels.iter().flatten().collect();
+    labels.sort();
+    let labels = labels
+        .into_iter()
+        .map(|(k, v)| ("LABEL", k.clone(), v.clone()));
+    for (keyword, key, value) in env.chain(labels) {
+        match (
+            super::direct::pair_change(keyword, &key, &value),
+            flavor.engine,
+        ) {
+            (Ok(change), _) => out.push(change),
+            (Err(_), Engine::Docker) => {}
+            (Err(why), Engine::Podman) => return Err(format!("the image {why}")),
+        }
+    }
+    out.extend(changes.iter().cloned());
+    Ok(out)
+}
+
+/// What every request to the engine goes through: [`split_changes`], and on Podman a build
+/// without Buildah's layer cache (`layers=false`). With it, Podman's build keeps an image per
+/// instruction, which nothing removes once the built image is gone; the chain has a cache of its
+/// own (input digests), and Docker's classic builder keeps its steps as the built image's
+/// parents, removed with it.
+pub fn modify(engine: Engine, request: bollard::BollardRequest) -> bollard::BollardRequest {
+    let mut request = split_changes(request);
+    if engine == Engine::Podman && request.uri().path().ends_with("/build") {
+        let uri = request.uri().to_string();
+        let joined = if uri.contains('?') { '&' } else { '?' };
+        if let Ok(new) = format!("{uri}{joined}layers=false").parse() {
+            *request.uri_mut() = new;
+        }
+    }
+    request
+}
+
+/// Every `changes=a%0Ab` query parameter becomes `changes=a&changes=b`. bollard joins the
+/// changes of an import with newlines into one parameter; Podman's import reads a parameter as
+/// one instruction, and both engines read repeated parameters.
+pub fn split_changes(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+    let uri = request.uri();
+    let Some(query) = uri.query().filter(|q| q.contains("changes=")) else {
+        return request;
+    };
+    let Some(split) = split_query(query) else {
+        return request;
+    };
+    let full = uri.to_string();
+    let before_query = full.split_once('?').map_or(full.as_str(), |(head, _)| head);
+    let rewritten = format!("{before_query}?{split}");
+    if let Ok(new) = rewritten.parse() {
+        *request.uri_mut() = new;
+    }
+    request
+}
+
+/// The query with each `changes` parameter split at encoded newlines; `None` when none has one.
+fn split_query(query: &str) -> Option<String> {
+    let mut changed = false;
+    let mut parts = Vec::new();
+    for part in query.split('&') {
+        match part.strip_prefix("changes=") {
+            Some(value) if value.contains("%0A") || value.contains("%0a") => {
+                changed = true;
+                let value = value.replace("%0a", "%0A");
+                parts.extend(
+                    value
+                        .split("%0A")
+                        .filter(|v| !v.is_empty())
+                        .map(|v| format!("changes={v}")),
+                );
+            }
+            _ => parts.push(part.to_string()),
+        }
+    }
+    changed.then(|| parts.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use bollard::models::{SystemVersionComponents, SystemVersionPlatform};
+
+    use super::*;
+
+    fn component(name: &str, version: &str) -> SystemVersionComponents {
+        SystemVersionComponents {
+            name: name.into(),
+            version: version.into(),
+            details: Some(HashMap::new()),
+        }
+    }
+
+    #[test]
+    fn engines_are_told_apart_by_their_components() {
+        let docker = SystemVersion {
+            platform: Some(SystemVersionPlatform { name: "".into() }),
+            components: Some(vec![
+                component("Engine", "20.10.24+dfsg1"),
+                component("containerd", "1.6.20~ds1"),
+            ]),
+            version: Some("20.10.24+dfsg1".into()),
+            ..Default::default()
+        };
+        let f = Flavor::from_version(&docker);
+        assert_eq!(f.engine, Engine::Docker);
+        assert_eq!(f.to_string(), "Docker 20.10.24+dfsg1");
+        let podman = SystemVersion {
+            platform: Some(SystemVersionPlatform {
+                name: "linux/amd64/debian-12".into(),
+            }),
+            components: Some(vec![
+                component("Podman Engine", "4.3.1"),
+                component("Conmon", "conmon version 2.1.6"),
+            ]),
+            version: Some("4.3.1".into()),
+            ..Default::default()
+        };
+        assert_eq!(Flavor::from_version(&podman).to_string(), "Podman 4.3.1");
+    }
+
+    #[test]
+    fn a_commit_config_is_also_said_as_changes() {
+        let config = ContainerConfig {
+            cmd: Some(vec!["/usr/libexec/s2i/run".into()]),
+            user: Some("1001".into()),
+            labels: Some(HashMap::from([
+                ("b".to_string(), "2".to_string()),
+                ("a".to_string(), "say \"hi\"".to_string()),
+            ])),
+            ..Default::default()
+        };
+        let docker = Flavor {
+            engine: Engine::Docker,
+            version: "20.10.24".into(),
+        };
+        assert_eq!(
+            commit_changes(&docker, &config, &["EXPOSE 8080".into()]).unwrap(),
+            [
+                r#"CMD ["/usr/libexec/s2i/run"]"#,
+                "USER 1001",
+                r#"LABEL b="2""#,
+                "EXPOSE 8080"
+            ]
+        );
+        let podman = Flavor {
+            engine: Engine::Podman,
+            version: "4.3.1".into(),
+        };
+        let err = commit_changes(&podman, &config, &[]).unwrap_err();
+        assert!(err.contains("`LABEL` value with quotes"), "{err}");
+    }
+
+    #[test]
+    fn on_build_triggers_are_read_from_the_history() {
+        let history = [
+            "/bin/sh -c #(nop) ONBUILD RUN touch /onbuild-ran",
+            "/bin/sh -c #(nop) LABEL a=b",
+            "/bin/sh -c #(nop)  ONBUILD COPY . /src",
+            "/bin/sh -c echo ONBUILD",
+        ];
+        assert_eq!(
+            on_build_in_history(history.into_iter()),
+            ["RUN touch /onbuild-ran", "COPY . /src"]
+        );
+    }
+
+    #[test]
+    fn changes_are_split_into_one_parameter_each() {
+        assert_eq!(
+            split_query("fromSrc=-&changes=ENV+A%3D1%0AUSER+1001%0A&message=m").as_deref(),
+            Some("fromSrc=-&changes=ENV+A%3D1&changes=USER+1001&message=m")
+        );
+        assert_eq!(split_query("fromSrc=-&changes=USER+1001"), None);
+        assert_eq!(split_query("container=x&comment=a%0Ab"), None);
+        // On a whole request, as bollard makes them (an absolute URI).
+        let request = || {
+            let mut r = bollard::BollardRequest::new(bollard::body_full(Default::default()));
+            *r.uri_mut() = "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
+                .parse()
+                .unwrap();
+            r
+        };
+        assert_eq!(
+            modify(Engine::Podman, request()).uri().to_string(),
+            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true&layers=false"
+        );
+        assert_eq!(
+            modify(Engine::Docker, request()).uri().to_string(),
+            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
+        );
+        let mut request = bollard::BollardRequest::new(bollard::body_full(Default::default()));
+        *request.uri_mut() = "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            split_changes(request).uri().to_string(),
+            "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A&changes=B"
+        );
+    }
+}
