@@ -85,6 +85,11 @@ impl Chain<'_, '_, '_> {
         let contract = s2i::Contract::read(self.docker, builder, &plan.builder.reference()).await?;
         let overrides = s2i::Overrides::read(&config.workspace_root)?;
         let labels = self.app_labels();
+        // The uncommitted-changes marker is not an input: files outside the source (generated
+        // manifests written by the previous run, `target/`) flip it without changing what is
+        // built, and the source digest already covers every uploaded file.
+        let mut input_labels = labels.clone();
+        input_labels.remove(UNCOMMITTED_LABEL);
         let settings = serde_json::json!({
             "env": config.env,
             "features": config.features,
@@ -95,7 +100,7 @@ impl Chain<'_, '_, '_> {
             "bin-path": plan.bin_path,
             "contract": format!("{contract:?}"),
             "overrides": overrides.describe(),
-            "labels": labels,
+            "labels": input_labels,
         });
         let digest = digest(&[
             "app",
