@@ -65,8 +65,10 @@ pub fn runtime_image_of(manifest: &std::path::Path) -> Result<(String, Vec<PathB
         .into_iter()
         .find(|p| p.manifest_path.as_std_path() == manifest)
         .with_context(|| format!("`{}` is not a package of its workspace", manifest.display()))?;
-    let base = std::env::var(crate::config::BUILDER_BASE_ENV).ok();
-    let config = crate::config::load(&metadata, package, base.as_deref())?;
+    if let Ok(base) = std::env::var(crate::config::BUILDER_BASE_ENV) {
+        crate::config::builder_base_override(&base)?;
+    }
+    let config = crate::config::load(&metadata, package)?;
     let files = vec![
         manifest.clone(),
         metadata

@@ -304,16 +304,19 @@ pub fn plans(
     let templates = Templates::load(&root)?;
     let target_dir = metadata.target_directory.clone().into_std_path_buf();
     let mut plans = Vec::new();
-    for package in select(metadata, names)? {
-        let config = config::load(metadata, package, builder_base)?;
-        // The committed manifests always build FROM the configured base, whatever the override.
-        let cluster_base = match builder_base {
-            Some(_) => config::load(metadata, package, None)?.builder_base,
-            None => config.builder_base.clone(),
-        };
+    let selected = select(metadata, names)?;
+    let builder_base = builder_base
+        .map(config::builder_base_override)
+        .transpose()?;
+    for package in selected {
+        let config = config::load(metadata, package)?;
+        // The override changes the local build only; the manifests build FROM the configured base.
+        let local_base = builder_base
+            .clone()
+            .unwrap_or_else(|| config.builder_base.clone());
         plans.push(Plan::new(
             config,
-            cluster_base,
+            local_base,
             &templates,
             target_dir.clone(),
         )?);

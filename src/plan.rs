@@ -161,12 +161,12 @@ struct PackageCtx<'a> {
 }
 
 impl Plan {
-    /// Builds the Plan of one configured package. `config.builder_base` is the base of the local
-    /// build (override included); `cluster_base` is the configured one, for the manifests.
-    /// `target_dir` is Cargo's target directory.
+    /// Builds the Plan of one configured package. `local_base` is the base of the local build
+    /// (the `--builder-base` override, else `config.builder_base`); the manifests always build
+    /// FROM the configured `config.builder_base`. `target_dir` is Cargo's target directory.
     pub fn new(
         config: Config,
-        cluster_base: String,
+        local_base: String,
         templates: &Templates,
         target_dir: PathBuf,
     ) -> Result<Plan> {
@@ -178,7 +178,8 @@ impl Plan {
         let builder = image(&config.builder_image);
         let app = image(&config.app_image);
         let runtime = image(&config.runtime_image);
-        let base = config.builder_base.clone();
+        let base = local_base;
+        let cluster_base = config.builder_base.clone();
         let base_stream = ImageRef {
             name: format!("{}-base", builder.stream()),
             tag: base_tag(&cluster_base),
