@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use xtask_s2i::anyhow::{Context, Result, anyhow, bail};
+use xtask_s2i::anyhow::{Context, Result, bail};
 use xtask_s2i::sink::human_size;
 
 use super::machine::Machine;
@@ -303,12 +303,13 @@ impl Report {
 
     /// Reads a report that [`Report::write`] wrote.
     pub fn read(path: &Path) -> Result<Report> {
-        let text = std::fs::read_to_string(path).with_context(|| {
-            format!(
-                "failed to read `{}`\nnote: `cargo xtask bench` writes it",
+        let text = match std::fs::read_to_string(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+                "there is no report at `{}`\nnote: `cargo xtask bench` writes it",
                 path.display()
-            )
-        })?;
+            ),
+            read => read.with_context(|| format!("failed to read `{}`", path.display()))?,
+        };
         let value: Value = serde_json::from_str(&text)
             .with_context(|| format!("failed to parse `{}`", path.display()))?;
         let schema = value["schema"].as_u64();
@@ -320,7 +321,6 @@ impl Report {
             );
         }
         serde_json::from_value(value)
-            .map_err(|e| anyhow!("{e}"))
             .with_context(|| format!("failed to read the report `{}`", path.display()))
     }
 
