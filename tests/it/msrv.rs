@@ -33,14 +33,14 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// The `rust-version` of the library's manifest.
+/// The `rust-version` of the library's manifest, as `major.minor`.
 fn rust_version() -> String {
     let manifest = std::fs::read_to_string(support::repo_root().join("Cargo.toml")).unwrap();
     let doc: toml_edit::DocumentMut = manifest.parse().unwrap();
-    doc["package"]["rust-version"]
+    let version = doc["package"]["rust-version"]
         .as_str()
-        .expect("Cargo.toml has `package.rust-version`")
-        .to_string()
+        .expect("Cargo.toml has `package.rust-version`");
+    version.split('.').take(2).collect::<Vec<_>>().join(".")
 }
 
 /// A copy of the library at `dest` that is only what `--no-default-features` builds: no
