@@ -25,6 +25,9 @@ pub mod names;
 #[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod dev;
+#[cfg(feature = "cli")]
 pub mod engine;
 #[cfg(feature = "cli")]
 pub mod files;

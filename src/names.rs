@@ -1,5 +1,5 @@
 //! Grammar checks for the strings that end up in image references, Kubernetes object names,
-//! Dockerfiles and shell scripts.
+//! Dockerfiles and shell scripts, and the image IDs the classic builder prints.
 //!
 //! Each check returns `Err(reason)` with a lowercase sentence that says what is wrong; the caller
 //! (see `config`) adds which file and key the value came from. Nothing here knows about Cargo.
@@ -65,6 +65,18 @@ pub fn split_tag(s: &str) -> (&str, Option<&str>) {
         Some(i) if !s[i + 1..].contains('/') => (&s[..i], Some(&s[i + 1..])),
         _ => (s, None),
     }
+}
+
+/// The image a line of the classic builder's output names: ` ---> 3f2a9c1b0d4e` after a step,
+/// `Successfully built 3f2a9c1b0d4e` at the end; `None` for other lines (` ---> Running in …`,
+/// ` ---> Using cache`, `Step 2/9 : …`).
+pub fn classic_build_image(line: &str) -> Option<&str> {
+    let line = line.trim();
+    let id = line
+        .strip_prefix("---> ")
+        .or_else(|| line.strip_prefix("Successfully built "))?
+        .trim();
+    (id.len() >= 12 && id.chars().all(|c| c.is_ascii_hexdigit())).then_some(id)
 }
 
 /// Checks an OCI tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
@@ -481,5 +493,21 @@ mod tests {
     fn version_tags() {
         assert_eq!(tag_from_version("1.0.0+build.5"), "1.0.0-build.5");
         assert!(tag(&tag_from_version("0.1.0-alpha.1")).is_ok());
+    }
+
+    #[test]
+    fn classic_build_images() {
+        assert_eq!(
+            classic_build_image(" ---> 3f2a9c1b0d4e"),
+            Some("3f2a9c1b0d4e")
+        );
+        assert_eq!(
+            classic_build_image("Successfully built aedec489ee71\n"),
+            Some("aedec489ee71")
+        );
+        assert_eq!(classic_build_image(" ---> Running in 3f2a9c1b0d4e"), None);
+        assert_eq!(classic_build_image(" ---> Using cache"), None);
+        assert_eq!(classic_build_image(" ---> 3f2a9c"), None);
+        assert_eq!(classic_build_image("Step 1/2 : FROM x"), None);
     }
 }

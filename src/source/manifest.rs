@@ -346,7 +346,8 @@ fn patch_specs(doc: &DocumentMut) -> Vec<(String, &dyn TableLike)> {
 
 /// Calls `f(name, spec)` for every dependency given as a table, in every dependency table of the
 /// manifest (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, and per target).
-fn for_each_dep(
+/// `pub(crate)`: [`crate::dev`] walks the manifests of the repository's copies with it.
+pub(crate) fn for_each_dep(
     doc: &mut DocumentMut,
     f: &mut dyn FnMut(&str, &mut dyn TableLike) -> Result<()>,
 ) -> Result<()> {
@@ -381,7 +382,7 @@ fn inherits(item: &Item) -> bool {
 }
 
 /// Sets a `path` value, keeping its decoration.
-fn set_path(spec: &mut dyn TableLike, path: &str) {
+pub(crate) fn set_path(spec: &mut dyn TableLike, path: &str) {
     match spec.get_mut("path").and_then(|p| p.as_value_mut()) {
         Some(v) => {
             let decor = v.decor().clone();

@@ -24,7 +24,7 @@
 mod archive;
 mod cargo;
 mod committed;
-mod manifest;
+pub(crate) mod manifest;
 mod walk;
 
 use std::collections::HashSet;

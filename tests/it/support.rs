@@ -20,7 +20,7 @@ pub fn example_dir() -> PathBuf {
 }
 
 /// The local Rust base image that `cargo xtask rust-base` makes; tests build FROM it.
-pub const RUST_BASE: &str = "localhost/xtask-s2i/rust:trixie";
+pub const RUST_BASE: &str = xtask_s2i::dev::RUST_BASE;
 
 /// Whether Docker tests may run: true when the daemon answers. When it does not, the test is
 /// skipped with a printed reason, unless `XTASK_S2I_REQUIRE_DOCKER=1`, where it panics.
@@ -76,32 +76,9 @@ pub fn schemas_dir(test: &str) -> Option<PathBuf> {
 /// for the repository the cluster clones. Returns the copy's root.
 pub fn copy_example(dest: &Path) -> PathBuf {
     let root = dest.join("examples/hello-world");
-    copy_dir(&example_dir(), &root);
-    let repo = repo_root();
-    for file in ["Cargo.toml", "README.md"] {
-        std::fs::copy(repo.join(file), dest.join(file)).unwrap();
-    }
-    for dir in ["src", "templates"] {
-        copy_dir(&repo.join(dir), &dest.join(dir));
-    }
+    xtask_s2i::dev::copy_dir(&example_dir(), &root).unwrap();
+    xtask_s2i::dev::copy_library(&repo_root(), dest).unwrap();
     root
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == "target" {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&src, &dst);
-        } else {
-            std::fs::copy(&src, &dst).unwrap();
-        }
-    }
 }
 
 /// Replaces `from` with `to` in a file of a copied example.

@@ -10,8 +10,8 @@ use xshell::{Shell, cmd};
 use xtask_s2i::anyhow::{Context, Result, bail};
 use xtask_s2i::clap;
 
-/// The image this task makes.
-pub const IMAGE: &str = "localhost/xtask-s2i/rust:trixie";
+/// The image this task makes (the tests and the bench build `FROM` it).
+pub const IMAGE: &str = xtask_s2i::dev::RUST_BASE;
 
 #[derive(Debug, clap::Args)]
 pub struct RustBase {

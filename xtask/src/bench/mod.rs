@@ -1,0 +1,232 @@
+//! `cargo xtask bench`: measures the edit-build loop of `cargo xtask image` against a plain
+//! multi-stage `docker build` of the same app (`bench/baseline.Dockerfile`), with the host's
+//! `cargo build --release` as the floor, prints a Markdown table of medians with the ratios
+//! ours/baseline against the targets of issue 5, and writes `target/bench/report.json`
+//! ([`report::Report`]; `--table` prints the table of that file again without measuring).
+//!
+//! Everything runs on copies of `examples/hello-world` in a temporary directory (the real example
+//! is never touched) and on the local base image `localhost/xtask-s2i/rust:trixie`. Images are
+//! named under `localhost/xtask-s2i-bench/` with a tag unique to the run, and removed at the end,
+//! together with the untagged images the builds left behind. Every figure is a whole command,
+//! timed from spawn to exit: our chain is this xtask's own `image` subcommand (the library a
+//! user's `cargo xtask` runs, in the same debug profile) pointed at the copy with
+//! `--manifest-path`, so neither cargo's start-up nor the compilation of an xtask is timed.
+//! This is not a micro-benchmark and it is not a test: it needs Docker and minutes. `--host`
+//! measures another engine (Podman's API socket) the same way.
+//!
+//! The parts: [`ours`] (our chain), [`baseline`] (the `docker build` and the host floor),
+//! [`images`] (removing what the bench built), [`example`] (the copies it builds), [`commands`]
+//! (timing commands and asking the `docker` CLI), [`machine`] (where and when), [`report`] (the
+//! report and its table).
+
+mod baseline;
+mod commands;
+mod example;
+mod images;
+mod machine;
+mod ours;
+mod report;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use xshell::Shell;
+use xtask_s2i::anyhow::{Context, Result};
+use xtask_s2i::clap;
+
+use self::baseline::Baseline;
+use self::ours::Ours;
+use self::report::{Report, RunStages};
+
+/// The builder base both chains build from.
+const BASE: &str = xtask_s2i::dev::RUST_BASE;
+/// Every image the bench tags lives under this name, so nothing else is disturbed.
+const NAMESPACE: &str = "localhost/xtask-s2i-bench";
+/// The example's binary (and the runtime image's entrypoint `/<BIN>`).
+const BIN: &str = "hello-world";
+/// Where the report goes, relative to the repository.
+const REPORT: &str = "target/bench/report.json";
+
+/// What to measure.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    /// `cargo xtask image`: cold chain, no-op rerun, one-line change
+    Ours,
+    /// `docker build` of `bench/baseline.Dockerfile`: cold, no change, one-line change
+    Baseline,
+    /// Host `cargo build --release` of the one-line change
+    Floor,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Bench {
+    /// Runs of every figure; the table shows medians
+    #[arg(long, value_name = "N", default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    runs: u32,
+    /// One run of every figure: a smoke test, not a benchmark
+    #[arg(long, conflicts_with = "runs")]
+    quick: bool,
+    /// Measure only these parts (comma-separated; default: all)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "PART")]
+    only: Vec<Part>,
+    /// Keep the temporary copies of the example and print where they are
+    #[arg(long)]
+    keep: bool,
+    /// The engine to measure, e.g. Podman's `unix:///run/podman/podman.sock`: `DOCKER_HOST` of
+    /// every command the bench runs (our chain, the baseline's `docker build`, the `docker` CLI)
+    #[arg(long, value_name = "HOST")]
+    host: Option<String>,
+    /// Measure nothing: print the table of the last run's `target/bench/report.json` again
+    #[arg(long, conflicts_with_all = ["runs", "quick", "only", "keep", "host"])]
+    table: bool,
+}
+
+impl Bench {
+    pub fn run(self, sh: &Shell) -> Result<()> {
+        let repo = repo_root();
+        let path = repo.join(REPORT);
+        if self.table {
+            println!("{}", Report::read(&path)?.table());
+            return Ok(());
+        }
+        let runs = if self.quick { 1 } else { self.runs as usize };
+        let parts: BTreeSet<Part> = if self.only.is_empty() {
+            [Part::Ours, Part::Baseline, Part::Floor].into()
+        } else {
+            self.only.iter().copied().collect()
+        };
+        let exe = std::env::current_exe().context("failed to find this xtask's executable")?;
+
+        if let Some(host) = &self.host {
+            sh.set_var("DOCKER_HOST", host);
+        }
+        commands::preflight(sh, &exe)?;
+        let machine = machine::Machine::read(sh);
+        let mut notes = Vec::new();
+        if runs < 3 {
+            notes.push(format!(
+                "{runs} run(s): a smoke test; a benchmark takes at least 3 (`--runs 3`, the default)"
+            ));
+        }
+        if let (Some(&load), Some(cores)) = (machine.load_average.first(), machine.nproc)
+            && load > cores as f64
+        {
+            let note = format!(
+                "the machine was busy when the bench started (load average {load:.1} on {cores} cores); figures are noisier"
+            );
+            status("Warning", &note);
+            notes.push(note);
+        }
+
+        let tmp = tempfile::Builder::new()
+            .prefix("xtask-s2i-bench-")
+            .tempdir()
+            .context("failed to create a temporary directory")?;
+        let tag = format!("run-{}", std::process::id());
+        images::remove_leftovers(sh);
+
+        let lib = tmp.path().join("xtask-s2i");
+        xtask_s2i::dev::snapshot_library(&repo, &lib)?;
+        let ours = Ours::new(&exe, tmp.path().join("ours"), &tag);
+        let baseline = Baseline::new(tmp.path().join("baseline"), &tag);
+        let floor_target = tmp.path().join("floor-target");
+        if parts.contains(&Part::Ours) {
+            status(
+                "Preparing",
+                &format!(
+                    "the copy for `cargo xtask image` in `{}`",
+                    ours.dir.display()
+                ),
+            );
+            ours.prepare(&repo, &lib)?;
+        }
+        if parts.contains(&Part::Baseline) || parts.contains(&Part::Floor) {
+            status(
+                "Preparing",
+                &format!(
+                    "the baseline's build context (our source tar, vendored) in `{}`",
+                    baseline.dir.display()
+                ),
+            );
+            baseline.prepare(sh, &repo, &lib, &tmp.path().join("baseline-src"))?;
+        }
+        if parts.contains(&Part::Floor) {
+            status("Warming", "the host build of the floor (not timed)");
+            baseline::floor_build(sh, &baseline.dir, &floor_target)?;
+        }
+
+        let mut m = Measured::default();
+        for run in 1..=runs {
+            let of = format!("run {run}/{runs}");
+            if parts.contains(&Part::Ours) {
+                ours.cycle(sh, &of, &mut m, &mut notes)?;
+            }
+            if parts.contains(&Part::Baseline) {
+                baseline.cycle(sh, &of, &mut m)?;
+            }
+            if parts.contains(&Part::Floor) {
+                m.edits += 1;
+                example::edit_greeting(&baseline.dir, m.edits)?;
+                let secs = baseline::floor_build(sh, &baseline.dir, &floor_target)?;
+                report_time("floor", "one-line change", &of, secs);
+                m.floor.push(secs);
+            }
+        }
+        if parts.contains(&Part::Ours) {
+            m.ours_image = Some(commands::image_size(sh, &ours.runtime)?);
+            m.binary = Some(commands::binary_size(sh, &ours.runtime, tmp.path())?);
+        }
+
+        let mut machine = machine;
+        machine.load_average_end = machine::load_average();
+        let report = Report::new(machine, runs, &parts, &m, notes, &tag);
+        println!("{}", report.table());
+        report.write(&path)?;
+        status("Wrote", &path.display().to_string());
+
+        ours.images.clean(sh);
+        baseline.images.clean(sh);
+        if self.keep {
+            let kept = tmp.keep();
+            status("Kept", &kept.display().to_string());
+        }
+        Ok(())
+    }
+}
+
+/// The samples of one invocation.
+#[derive(Debug, Default)]
+struct Measured {
+    ours_cold: Vec<f64>,
+    ours_noop: Vec<f64>,
+    ours_change: Vec<f64>,
+    /// Per run: the stage reports of cold, no-op and change.
+    ours_stages: Vec<RunStages>,
+    base_cold: Vec<f64>,
+    base_nochange: Vec<f64>,
+    base_change: Vec<f64>,
+    floor: Vec<f64>,
+    ours_image: Option<u64>,
+    binary: Option<u64>,
+    base_image: Option<u64>,
+    /// Edits made so far; each makes the greeting unique.
+    edits: u32,
+}
+
+fn repo_root() -> PathBuf {
+    let xtask = Path::new(env!("CARGO_MANIFEST_DIR"));
+    xtask.parent().unwrap_or(xtask).to_path_buf()
+}
+
+fn status(verb: &str, message: &str) {
+    eprintln!("{verb:>12} {message}");
+}
+
+fn report_time(part: &str, figure: &str, of: &str, secs: f64) {
+    status("Measured", &format!("{part}, {figure} ({of}): {secs:.2} s"));
+}
