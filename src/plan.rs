@@ -639,7 +639,10 @@ fn base_tag(base: &str) -> String {
 }
 
 /// The labels of the app and runtime images. User labels win over the generated ones.
-fn image_labels(p: &PackageInfo, configured: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+fn image_labels(
+    p: &PackageInfo,
+    configured: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
     let mut put = |k: &str, v: Option<&str>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {

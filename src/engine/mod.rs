@@ -241,8 +241,8 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::sink::Buffer;
     use crate::plan::Stage;
+    use crate::sink::Buffer;
 
     const BASE: &str = "localhost/xtask-s2i/rust:trixie";
 
@@ -399,9 +399,8 @@ mod tests {
         let source = Tiny::new("fn main() { println!(\"tiny 1\"); }\n");
         let stages = build(&plan, &source, &opts, &sink).unwrap();
         assert_eq!(stages.len(), 3);
-        let run = |plan: &Plan| {
-            docker_out(&["run", "--rm", &plan.image(Stage::Runtime).reference()])
-        };
+        let run =
+            |plan: &Plan| docker_out(&["run", "--rm", &plan.image(Stage::Runtime).reference()]);
         assert_eq!(run(&plan), "tiny 1");
 
         // Nothing changed: every stage is fresh.
@@ -430,13 +429,14 @@ mod tests {
         );
 
         // A compile error: the message is in the error, no tag moved.
-        let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.image(Stage::App).reference()]);
+        let app = plan.image(Stage::App).reference();
+        let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &app]);
         let source = Tiny::new("fn main() { let x: u32 = \"no\"; }\n");
         let err = build(&plan, &source, &opts, &trace()).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("mismatched types"), "{msg}");
         assert!(msg.contains("exit code 101"), "{msg}");
-        let after = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.image(Stage::App).reference()]);
+        let after = docker_out(&["image", "inspect", "-f", "{{.Id}}", &app]);
         assert_eq!(before, after);
         let left = docker_out(&[
             "ps",

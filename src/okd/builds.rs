@@ -37,24 +37,22 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             tags,
         },
     };
-    let mut out = vec![
-        Manifest::new(&stream(
-            &cluster.base_stream,
-            "builder-base",
-            false,
-            vec![TagReference {
-                name: cluster.base_stream.tag.clone(),
-                from: ObjectReference {
-                    kind: "DockerImage",
-                    name: cluster.base.clone(),
-                },
-                import_policy: TagImportPolicy { scheduled: true },
-                // Builds pull the imported image through the internal registry: one pull from
-                // the upstream registry per import, not one per build.
-                reference_policy: TagReferencePolicy { type_: "Local" },
-            }],
-        ))?,
-    ];
+    let mut out = vec![Manifest::new(&stream(
+        &cluster.base_stream,
+        "builder-base",
+        false,
+        vec![TagReference {
+            name: cluster.base_stream.tag.clone(),
+            from: ObjectReference {
+                kind: "DockerImage",
+                name: cluster.base.clone(),
+            },
+            import_policy: TagImportPolicy { scheduled: true },
+            // Builds pull the imported image through the internal registry: one pull from
+            // the upstream registry per import, not one per build.
+            reference_policy: TagReferencePolicy { type_: "Local" },
+        }],
+    ))?];
     for stage in Stage::ALL {
         // Only the runtime stream resolves a bare name (the workload's `image`).
         let local = stage == Stage::Runtime;

@@ -18,8 +18,9 @@
 //!   workspace cargo config plus the source replacement, so `assemble` builds `--offline`.
 //!
 //! Only the tar holds these rewrites; nothing is written into the user's tree (staging and the
-//! vendor cache live under the plan's `out_dir`, in its layout's `source_dir`). [`Closure::scan`] computes the digest from one
-//! walk without staging, vendoring or building the tar, so an unchanged tree costs milliseconds.
+//! vendor cache live under the plan's `out_dir`, in its layout's `source_dir`).
+//! [`Closure::scan`] computes the digest from one walk without staging, vendoring or building the
+//! tar, so an unchanged tree costs milliseconds.
 
 mod archive;
 mod cargo;

@@ -243,7 +243,7 @@ fn the_digest_follows_contents_and_modes_not_mtimes() {
     assert!(!root.join("target").exists());
 
     // The vendor setting shapes the tar.
-    plan.config.vendor = false;
+    plan.settings_mut().vendor = false;
     assert_ne!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
 }
 
@@ -252,7 +252,7 @@ fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
     let tmp = tempfile::tempdir().unwrap();
     let root = support::copy_example(tmp.path());
     let (mut plan, metadata, _) = scan(&root, "hello-world");
-    plan.config.vendor = false;
+    plan.settings_mut().vendor = false;
     let c = Closure::scan(&plan, &metadata).unwrap();
     let sink = Buffer::new();
     let tar = tar_of(&c, &sink);
