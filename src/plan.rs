@@ -314,6 +314,37 @@ impl Plan {
             name: format!("{}-base", builder.stream()),
             tag: base_tag(&cluster_base),
         };
+        let cluster = Cluster {
+            app_name: runtime.stream().to_string(),
+            tag: okd_tag,
+            base: cluster_base,
+            base_stream,
+            namespace,
+            git_uri,
+            git_ref,
+            source_secret,
+            webhooks,
+            unauthenticated_webhooks,
+            workload,
+            schedule,
+            replicas,
+            port,
+            health_path,
+            tls,
+            limits,
+            requests,
+            build_limits,
+            build_requests,
+            build_timeout,
+        };
+        let layout = Layout::new(
+            &package.name,
+            workspace_root,
+            package.manifest_path.clone(),
+            target_dir,
+            manifests_dir,
+            context_dir,
+        );
         let bin_path = format!("{APP_ROOT}/bin/{bin}");
         let image_labels = image_labels(&package, &labels);
         let profile_dir = match profile.as_str() {
@@ -346,16 +377,16 @@ impl Plan {
             runtime_user,
             builder_image: builder.reference(),
             // The cluster's ImageStreamTags use the stable `okd.tag`.
-            builder_stream_tag: format!("{}:{okd_tag}", builder.stream()),
+            builder_stream_tag: cluster.stream_tag(&builder),
             builder_name: &builder.name,
             app_name: &app.name,
-            okd_tag: &okd_tag,
+            okd_tag: &cluster.tag,
             app_image: app.reference(),
             runtime_image: runtime.reference(),
             app_stream: app.stream(),
-            git_uri: git_uri.as_deref(),
-            git_ref: git_ref.as_deref(),
-            context_dir: Some(context_dir.as_str()).filter(|d| *d != "."),
+            git_uri: cluster.git_uri.as_deref(),
+            git_ref: cluster.git_ref.as_deref(),
+            context_dir: Some(layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
             profile: &profile,
             profile_dir: &profile_dir,
             features: &features,
@@ -369,8 +400,8 @@ impl Plan {
             }),
             env: &env,
             labels: &image_labels,
-            port,
-            expose_services: port.map(|p| format!("{p}:http")),
+            port: cluster.port,
+            expose_services: cluster.port.map(|p| format!("{p}:http")),
         };
 
         let mut builder_context = Vec::new();
@@ -392,10 +423,10 @@ impl Plan {
             }
         }
 
-        let cluster_builder_context = if cluster_base == base {
+        let cluster_builder_context = if cluster.base == base {
             builder_context.clone()
         } else {
-            ctx.builder_base = &cluster_base;
+            ctx.builder_base = &cluster.base;
             let dockerfile = templates.render("builder.Dockerfile", &ctx)?;
             let mut files = builder_context.clone();
             for f in files.iter_mut().filter(|f| f.path == DOCKERFILE) {
@@ -404,37 +435,6 @@ impl Plan {
             files
         };
 
-        let layout = Layout::new(
-            &package.name,
-            workspace_root,
-            package.manifest_path.clone(),
-            target_dir,
-            manifests_dir,
-            context_dir,
-        );
-        let cluster = Cluster {
-            app_name: runtime.stream().to_string(),
-            tag: okd_tag,
-            base: cluster_base,
-            base_stream,
-            namespace,
-            git_uri,
-            git_ref,
-            source_secret,
-            webhooks,
-            unauthenticated_webhooks,
-            workload,
-            schedule,
-            replicas,
-            port,
-            health_path,
-            tls,
-            limits,
-            requests,
-            build_limits,
-            build_requests,
-            build_timeout,
-        };
         let settings = BuildSettings {
             pull_policy,
             profile,
