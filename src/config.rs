@@ -1173,7 +1173,7 @@ impl Validator<'_> {
                 }
             };
             self.check(&[key], names::image_name(&v), note)?;
-            let stream = v.rsplit('/').next().unwrap_or(&v);
+            let stream = names::image_stream(&v);
             self.check(
                 &[key],
                 names::dns1123_label(stream)
@@ -1186,7 +1186,7 @@ impl Validator<'_> {
         let builder_image = image("builder-image", builder_image, format!("{name}-builder"))?;
         let app_image = image("app-image", app_image, format!("{name}-app"))?;
         let streams = [&builder_image, &app_image, &runtime_image]
-            .map(|i| i.rsplit('/').next().unwrap_or(i).to_string());
+            .map(|i| names::image_stream(i).to_string());
         if streams[0] == streams[1] || streams[1] == streams[2] || streams[0] == streams[2] {
             return Err(self.err(
                 &[],
@@ -1468,7 +1468,7 @@ impl Validator<'_> {
                 Some(r#"e.g. `manifests-dir = "deploy/okd"`"#.into()),
             ));
         }
-        let stream = runtime_image.rsplit('/').next().unwrap_or(runtime_image);
+        let stream = names::image_stream(runtime_image);
         let mut hooks = BTreeMap::new();
         for (kind, secret) in webhooks.unwrap_or_default().0 {
             let valid = WebhookKind::ALL
@@ -1483,7 +1483,7 @@ impl Validator<'_> {
                     Some(format!("the webhook kinds are {valid}")),
                 ));
             };
-            let secret = secret.unwrap_or_else(|| format!("{stream}-{kind}-webhook"));
+            let secret = secret.unwrap_or_else(|| names::webhook_secret(stream, &kind));
             self.check(&["okd", "webhooks", &kind], names::dns1123_subdomain(&secret), || "the value names the Secret holding the webhook's key, e.g. `hello-github-webhook`".into())?;
             hooks.insert(*k, secret);
         }

@@ -62,7 +62,7 @@ impl ImageRef {
 
     /// The last path component: the name of the OKD ImageStream.
     pub fn stream(&self) -> &str {
-        self.name.rsplit('/').next().unwrap_or(&self.name)
+        names::image_stream(&self.name)
     }
 
     /// `stream:tag`, the ImageStreamTag in OKD.
