@@ -1,18 +1,17 @@
 //! `cargo xtask image`: the command-line flags ([`ImageArgs`]) and the pipeline they drive —
-//! read the workspace, validate every selected package's configuration, build the Plans, then
-//! render, emit manifests and run the Docker chain.
+//! read the workspace, build the selected packages' Plans ([`Plan::for_workspace`]), then render,
+//! emit manifests and run the Docker chain.
 //!
 //! Everything is validated before anything is written, so bad input leaves no file behind.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Result, bail};
-use cargo_metadata::{Metadata, Package};
 
-use crate::config::{self, BUILDER_BASE_ENV};
+use crate::config::BUILDER_BASE_ENV;
 use crate::files::FileSet;
-use crate::plan::Plan;
-use crate::render::{self, Templates};
+use crate::plan::{BUILDER_DIR, Plan, RUNTIME_DOCKERFILE};
+use crate::render;
 use crate::sink::{self, Event, Sink};
 
 /// How `cargo xtask image` reports progress.
@@ -111,7 +110,7 @@ impl ImageArgs {
             return Ok(Summary::default());
         }
 
-        let plans = plans(&metadata, &self.packages, self.builder_base.as_deref())?;
+        let plans = Plan::for_workspace(&metadata, &self.packages, self.builder_base.as_deref())?;
         if self.rehearse {
             crate::rehearse::rehearse(&plans, self.builder_base.as_deref(), self.no_cache, sink)?;
             return Ok(Summary {
@@ -120,47 +119,39 @@ impl ImageArgs {
             });
         }
 
-        // A manifests directory is shared by every package that writes into it: with `-p`, the
-        // other packages' objects in the same directory are still generated (not removed as stray).
-        let manifest_plans = if self.packages.is_empty() {
-            plans.clone()
-        } else {
-            let dirs: Vec<&Path> = plans.iter().map(|p| p.manifests_dir.as_path()).collect();
-            let mut all = plans.clone();
-            let any_configured = metadata
-                .workspace_packages()
-                .iter()
-                .any(|p| p.metadata.get("s2i").is_some());
-            let others = match any_configured {
-                true => self::plans(&metadata, &[], self.builder_base.as_deref())?,
-                false => Vec::new(),
-            };
-            for other in others {
-                let selected = all.iter().any(|p| p.package() == other.package());
-                if !selected && dirs.contains(&other.manifests_dir.as_path()) {
-                    all.push(other);
-                }
-            }
-            all
-        };
+        let manifest_plans = Plan::sharing_manifests(
+            &metadata,
+            &self.packages,
+            &plans,
+            self.builder_base.as_deref(),
+        )?;
         // Generate every manifest before writing anything, so an error leaves no file behind.
         let sets = crate::okd::file_sets(&manifest_plans)?;
 
         // The local build context lives under target/; it is not committed and never checked.
         if !self.check {
             for plan in &plans {
-                let mut set = FileSet::new(&plan.out_dir);
-                for f in &plan.builder_context {
-                    set.add(format!("builder/{}", f.path), f.contents.clone(), f.mode);
+                let out_dir = &plan.layout().out_dir;
+                let mut set = FileSet::new(out_dir);
+                for f in plan.builder_context() {
+                    set.add(
+                        format!("{BUILDER_DIR}/{}", f.path),
+                        f.contents.clone(),
+                        f.mode,
+                    );
                 }
-                set.add("runtime.Dockerfile", plan.runtime_dockerfile.clone(), 0o644);
+                set.add(
+                    RUNTIME_DOCKERFILE,
+                    plan.runtime_dockerfile().to_string(),
+                    0o644,
+                );
                 set.apply(false)?;
                 sink.event(Event::status(
                     "Rendered",
                     format!(
                         "{} builder context in `{}`",
                         plan.package(),
-                        plan.out_dir.display()
+                        out_dir.display()
                     ),
                 ));
             }
@@ -254,72 +245,3 @@ fn write_manifests(sets: Vec<FileSet>, check: bool, sink: &dyn Sink) -> Result<(
 }
 
 pub use crate::config::read_metadata;
-
-/// The workspace members with `[package.metadata.s2i]`, or those named (which must be members).
-pub fn select<'m>(metadata: &'m Metadata, names: &[String]) -> Result<Vec<&'m Package>> {
-    let members = metadata.workspace_packages();
-    let candidates: Vec<&Package> = members
-        .iter()
-        .copied()
-        .filter(|p| p.metadata.get("s2i").is_some())
-        .collect();
-    let root = metadata.workspace_root.join("Cargo.toml");
-    if names.is_empty() {
-        if candidates.is_empty() {
-            bail!(
-                "no package in the workspace `{root}` has `[package.metadata.s2i]`\nnote: add it to the Cargo.toml of the package to build, e.g.\n\n    [package.metadata.s2i]\n    port = 8080\n"
-            );
-        }
-        return Ok(candidates);
-    }
-    let mut selected = Vec::new();
-    for name in names {
-        match members.iter().find(|p| p.name.as_str() == name) {
-            Some(p) => selected.push(*p),
-            None => {
-                let list: Vec<String> =
-                    candidates.iter().map(|p| format!("`{}`", p.name)).collect();
-                let note = if list.is_empty() {
-                    "no member of this workspace has `[package.metadata.s2i]` yet".to_string()
-                } else {
-                    format!(
-                        "the packages with `[package.metadata.s2i]` are {}",
-                        list.join(", ")
-                    )
-                };
-                bail!("package `{name}` is not a member of the workspace `{root}`\nnote: {note}");
-            }
-        }
-    }
-    Ok(selected)
-}
-
-/// Validates the configuration of every selected package and builds their Plans.
-pub fn plans(
-    metadata: &Metadata,
-    names: &[String],
-    builder_base: Option<&str>,
-) -> Result<Vec<Plan>> {
-    let root = metadata.workspace_root.clone().into_std_path_buf();
-    let templates = Templates::load(&root)?;
-    let target_dir = metadata.target_directory.clone().into_std_path_buf();
-    let mut plans = Vec::new();
-    let selected = select(metadata, names)?;
-    let builder_base = builder_base
-        .map(config::builder_base_override)
-        .transpose()?;
-    for package in selected {
-        let config = config::load(metadata, package)?;
-        // The override changes the local build only; the manifests build FROM the configured base.
-        let local_base = builder_base
-            .clone()
-            .unwrap_or_else(|| config.builder_base.clone());
-        plans.push(Plan::new(
-            config,
-            local_base,
-            &templates,
-            target_dir.clone(),
-        )?);
-    }
-    Ok(plans)
-}

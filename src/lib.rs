@@ -13,7 +13,13 @@
 //!
 //! or embed [`ImageArgs`] in its own `clap` command enum and call [`ImageArgs::run`]. `clap` and
 //! `anyhow` are re-exported so the versions cannot skew.
-
+//!
+//! Data flows one way: `cargo metadata` → [`config`] (what the user wrote, validated, workspace
+//! defaults merged) → [`Plan`] (the chain of one package, [`Plan::for_workspace`] for a
+//! workspace) → the executors [`render`], [`engine`] and [`okd`]. The Plan is their only
+//! vocabulary: its configuration is private, and it hands out typed parts — the image of each
+//! [`plan::Stage`], the [`plan::Layout`] of every path, the [`plan::BuildSettings`] and the
+//! resolved [`plan::Cluster`] — so the local chain and the cluster chain cannot disagree.
 //!
 //! With `default-features = false` only the configuration and [`build_script`] are compiled, which
 //! is what a package's `build.rs` needs (no Docker client, no async runtime).

@@ -1,5 +1,7 @@
 //! Grammar checks for the strings that end up in image references, Kubernetes object names,
-//! Dockerfiles and shell scripts, and the image IDs the classic builder prints.
+//! Dockerfiles and shell scripts, the image IDs the classic builder prints, and the two names
+//! derived from others (an image's ImageStream, a webhook's default Secret), so the
+//! configuration's checks and the Plan derive them alike.
 //!
 //! Each check returns `Err(reason)` with a lowercase sentence that says what is wrong; the caller
 //! (see `config`) adds which file and key the value came from. Nothing here knows about Cargo.
@@ -57,6 +59,16 @@ pub fn image_reference(s: &str) -> Result<(), String> {
         self::tag(t)?;
     }
     Ok(())
+}
+
+/// The OKD ImageStream of an image repository name: its last path component.
+pub fn image_stream(name: &str) -> &str {
+    name.rsplit('/').next().unwrap_or(name)
+}
+
+/// The default name of the Secret holding a webhook's key: `<stream>-<kind>-webhook`.
+pub fn webhook_secret(stream: &str, kind: &str) -> String {
+    format!("{stream}-{kind}-webhook")
 }
 
 /// Splits `name[:tag]` where a `:` inside the registry host (a port) is not a tag separator.

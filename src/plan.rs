@@ -1,20 +1,30 @@
-//! The Plan: the one description of the builder → app → runtime chain of one package.
+//! The Plan: the one description of the builder → app → runtime chain of one package, and the
+//! only vocabulary the executors share.
 //!
-//! Image references, tags, paths inside the images, labels and the rendered files all come from
-//! here, and the Docker executor (`engine`) and the manifest emitter (`okd`) read nothing else, so
-//! the local chain and the cluster chain cannot disagree. A Plan is pure data: building one
-//! touches neither Docker nor the file system (beyond reading template overrides).
+//! A Plan is made from a validated [`Config`] (for a workspace, by [`Plan::for_workspace`]) and
+//! keeps no configuration: it hands out typed parts — the [`ImageRef`] of each [`Stage`], the
+//! [`Layout`] of every local and manifest path, the [`BuildSettings`] of the local build, the
+//! resolved [`Cluster`] names and settings of the manifests — plus the rendered files, the image
+//! labels and the app stage's [`Plan::app_key`]. The Docker executor (`engine`), the source
+//! closure (`source`) and the manifest emitter (`okd`) read nothing else, so the local chain and
+//! the cluster chain cannot disagree. A Plan is pure data: building one touches neither Docker nor
+//! the file system (beyond reading template overrides).
+
+mod layout;
+mod workspace;
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 
 use anyhow::Result;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::Config;
+use crate::config::{Config, OkdConfig, PackageInfo, PullPolicy, Tls, WebhookKind, Workload};
 use crate::names;
 use crate::render::Templates;
+pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
 
 /// The S2I application root inside the builder and app images.
 pub const APP_ROOT: &str = "/opt/app-root";
@@ -52,12 +62,44 @@ impl ImageRef {
 
     /// The last path component: the name of the OKD ImageStream.
     pub fn stream(&self) -> &str {
-        self.name.rsplit('/').next().unwrap_or(&self.name)
+        names::image_stream(&self.name)
     }
 
     /// `stream:tag`, the ImageStreamTag in OKD.
     pub fn stream_tag(&self) -> String {
         format!("{}:{}", self.stream(), self.tag)
+    }
+}
+
+/// A stage of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// The S2I builder image: the rendered builder context `FROM` the base.
+    Builder,
+    /// The S2I step: `assemble` over the source in a container from the builder, committed.
+    App,
+    /// The `FROM scratch` image holding only the binary copied out of the app image.
+    Runtime,
+}
+
+impl Stage {
+    /// The stages in chain order.
+    pub const ALL: [Stage; 3] = [Stage::Builder, Stage::App, Stage::Runtime];
+
+    /// `builder`, `app` or `runtime`: the stage's name in reports, logs and OKD components.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Builder => "builder",
+            Stage::App => "app",
+            Stage::Runtime => "runtime",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -69,44 +111,90 @@ pub struct RenderedFile {
     pub mode: u32,
 }
 
+/// How the local chain builds: what the engine and the source closure need besides the images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildSettings {
+    /// How the base image is obtained when it is not present locally.
+    pub pull_policy: PullPolicy,
+    /// The Cargo profile `assemble` builds with.
+    pub profile: String,
+    pub features: Vec<String>,
+    pub no_default_features: bool,
+    /// Vendor the dependencies into the source tar and build `--offline`.
+    pub vendor: bool,
+    /// Strip the binary (through the rendered `assemble`).
+    pub strip: bool,
+    /// The environment of the build (app stage) and of the running container.
+    pub env: BTreeMap<String, String>,
+}
+
+/// What the manifests say beyond the images: the resolved names and the cluster's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cluster {
+    /// The name of the workload, its container, Service and Route: the runtime ImageStream.
+    pub app_name: String,
+    /// The stable tag of the chain's ImageStreamTags (`okd.tag`), whatever the version.
+    pub tag: String,
+    /// The image the cluster's builder is `FROM`: always the configured `builder-base`, so a
+    /// local override never leaks into the committed manifests.
+    pub base: String,
+    /// The ImageStreamTag that tracks `base` with a scheduled import.
+    pub base_stream: ImageRef,
+    pub namespace: Option<String>,
+    /// `okd.git-uri`, else `package.repository`.
+    pub git_uri: Option<String>,
+    pub git_ref: Option<String>,
+    /// The Secret with the git credentials.
+    pub source_secret: Option<String>,
+    /// The webhook triggers: kind → the name of the Secret holding its key.
+    pub webhooks: BTreeMap<WebhookKind, String>,
+    pub unauthenticated_webhooks: bool,
+    pub workload: Workload,
+    /// The CronJob's schedule; set exactly when `workload` is [`Workload::CronJob`].
+    pub schedule: Option<String>,
+    pub replicas: u32,
+    pub port: Option<u16>,
+    /// The HTTP path of the probes; TCP probes on the port when `None`.
+    pub health_path: Option<String>,
+    pub tls: Tls,
+    /// Resources of the container.
+    pub limits: BTreeMap<String, String>,
+    pub requests: BTreeMap<String, String>,
+    /// Resources and `completionDeadlineSeconds` of every build.
+    pub build_limits: BTreeMap<String, String>,
+    pub build_requests: BTreeMap<String, String>,
+    pub build_timeout: u32,
+}
+
+impl Cluster {
+    /// `stream:<okd.tag>`: the ImageStreamTag of `image` in the cluster, the same whatever the
+    /// package version, so a release changes no spec.
+    pub fn stream_tag(&self, image: &ImageRef) -> String {
+        format!("{}:{}", image.stream(), self.tag)
+    }
+}
+
 /// The chain of one package.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub config: Config,
+    package: PackageInfo,
     /// The image the local builder is `FROM`: `builder-base`, or the `--builder-base` /
     /// `XTASK_S2I_BUILDER_BASE` override.
-    pub base: String,
-    /// The image the cluster's builder is `FROM`: always the configured `builder-base`, so a local
-    /// override never leaks into the committed manifests.
-    pub cluster_base: String,
-    /// The OKD ImageStreamTag that tracks `cluster_base` with a scheduled import.
-    pub base_stream: ImageRef,
-    pub builder: ImageRef,
-    pub app: ImageRef,
-    pub runtime: ImageRef,
-    /// Absolute path of the binary inside the app image (the runtime BuildConfig copies from it).
-    pub bin_path: String,
-    /// Absolute path of the S2I `run` script inside the app image: the app image's `CMD`.
-    pub run_script: String,
-    /// Absolute path of `assemble` and `save-artifacts` inside the builder image.
-    pub assemble_script: String,
-    pub save_artifacts_script: String,
-    /// The local builder context: `Dockerfile` (FROM `base`) and `s2i/bin/*`.
-    pub builder_context: Vec<RenderedFile>,
-    /// The committed builder context of the manifests: the same files, FROM `cluster_base`.
-    pub cluster_builder_context: Vec<RenderedFile>,
-    /// The runtime image's Dockerfile; its build context is this file plus the binary named `bin`.
-    pub runtime_dockerfile: String,
-    /// Labels of the app and runtime images: OCI, `io.k8s.*` and the configured ones.
-    pub image_labels: BTreeMap<String, String>,
-    /// Where rendered files go for the local chain: `<target-dir>/s2i/<package>`.
-    pub out_dir: PathBuf,
-    /// Absolute directory of the generated manifests.
-    pub manifests_dir: PathBuf,
-    /// The template overrides that were used.
-    pub overrides: Vec<PathBuf>,
+    base: String,
+    builder: ImageRef,
+    app: ImageRef,
+    runtime: ImageRef,
+    bin: String,
+    bin_path: String,
+    builder_context: Vec<RenderedFile>,
+    cluster_builder_context: Vec<RenderedFile>,
+    runtime_dockerfile: String,
+    image_labels: BTreeMap<String, String>,
+    layout: Layout,
+    settings: BuildSettings,
+    cluster: Cluster,
+    overrides: Vec<PathBuf>,
 }
-
 /// The variables every template sees.
 #[derive(Serialize)]
 struct Context<'a> {
@@ -170,23 +258,97 @@ impl Plan {
         templates: &Templates,
         target_dir: PathBuf,
     ) -> Result<Plan> {
-        let tag = config.tag.clone();
+        // Every key goes somewhere: a new one fails to compile here until it is given its part.
+        let Config {
+            package,
+            workspace_root,
+            builder_base: cluster_base,
+            builder_image,
+            app_image,
+            runtime_image,
+            tag,
+            pull_policy,
+            bin,
+            features,
+            no_default_features,
+            profile,
+            vendor,
+            strip,
+            builder_user,
+            runtime_user,
+            env,
+            labels,
+            port,
+            okd,
+        } = config;
+        let OkdConfig {
+            namespace,
+            git_uri,
+            git_ref,
+            context_dir,
+            manifests_dir,
+            webhooks,
+            replicas,
+            tls,
+            build_limits,
+            build_requests,
+            build_timeout,
+            tag: okd_tag,
+            workload,
+            schedule,
+            health_path,
+            limits,
+            requests,
+            source_secret,
+            unauthenticated_webhooks,
+        } = okd;
+
         let image = |name: &str| ImageRef {
             name: name.to_string(),
             tag: tag.clone(),
         };
-        let builder = image(&config.builder_image);
-        let app = image(&config.app_image);
-        let runtime = image(&config.runtime_image);
+        let builder = image(&builder_image);
+        let app = image(&app_image);
+        let runtime = image(&runtime_image);
         let base = local_base;
-        let cluster_base = config.builder_base.clone();
         let base_stream = ImageRef {
             name: format!("{}-base", builder.stream()),
             tag: base_tag(&cluster_base),
         };
-        let bin_path = format!("{APP_ROOT}/bin/{}", config.bin);
-        let image_labels = image_labels(&config);
-        let profile_dir = match config.profile.as_str() {
+        let cluster = Cluster {
+            app_name: runtime.stream().to_string(),
+            tag: okd_tag,
+            base: cluster_base,
+            base_stream,
+            namespace,
+            git_uri,
+            git_ref,
+            source_secret,
+            webhooks,
+            unauthenticated_webhooks,
+            workload,
+            schedule,
+            replicas,
+            port,
+            health_path,
+            tls,
+            limits,
+            requests,
+            build_limits,
+            build_requests,
+            build_timeout,
+        };
+        let layout = Layout::new(
+            &package.name,
+            workspace_root,
+            package.manifest_path.clone(),
+            target_dir,
+            manifests_dir,
+            context_dir,
+        );
+        let bin_path = format!("{APP_ROOT}/bin/{bin}");
+        let image_labels = image_labels(&package, &labels);
+        let profile_dir = match profile.as_str() {
             "dev" | "test" => "debug",
             "bench" => "release",
             other => other,
@@ -195,13 +357,13 @@ impl Plan {
 
         let mut ctx = Context {
             package: PackageCtx {
-                name: &config.package.name,
-                version: &config.package.version,
-                description: config.package.description.as_deref(),
-                license: config.package.license.as_deref(),
-                repository: config.package.repository.as_deref(),
+                name: &package.name,
+                version: &package.version,
+                description: package.description.as_deref(),
+                license: package.license.as_deref(),
+                repository: package.repository.as_deref(),
             },
-            bin: &config.bin,
+            bin: &bin,
             bin_path: &bin_path,
             app_root: APP_ROOT,
             cargo_home: format!("{APP_ROOT}/cargo"),
@@ -212,35 +374,35 @@ impl Plan {
             source_dir: SOURCE_DIR,
             artifacts_dir: ARTIFACTS_DIR,
             builder_base: &base,
-            builder_user: config.builder_user,
-            runtime_user: config.runtime_user,
+            builder_user,
+            runtime_user,
             builder_image: builder.reference(),
             // The cluster's ImageStreamTags use the stable `okd.tag`.
-            builder_stream_tag: format!("{}:{}", builder.stream(), config.okd.tag),
+            builder_stream_tag: cluster.stream_tag(&builder),
             builder_name: &builder.name,
             app_name: &app.name,
-            okd_tag: &config.okd.tag,
+            okd_tag: &cluster.tag,
             app_image: app.reference(),
             runtime_image: runtime.reference(),
             app_stream: app.stream(),
-            git_uri: config.okd.git_uri.as_deref(),
-            git_ref: config.okd.git_ref.as_deref(),
-            context_dir: Some(config.okd.context_dir.as_str()).filter(|d| *d != "."),
-            profile: &config.profile,
+            git_uri: cluster.git_uri.as_deref(),
+            git_ref: cluster.git_ref.as_deref(),
+            context_dir: Some(layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
+            profile: &profile,
             profile_dir: &profile_dir,
-            features: &config.features,
-            no_default_features: config.no_default_features,
-            vendor: config.vendor,
-            strip_env: config.strip.then(|| {
+            features: &features,
+            no_default_features,
+            vendor,
+            strip_env: strip.then(|| {
                 format!(
                     "CARGO_PROFILE_{}_STRIP",
-                    config.profile.to_ascii_uppercase().replace('-', "_")
+                    profile.to_ascii_uppercase().replace('-', "_")
                 )
             }),
-            env: &config.env,
+            env: &env,
             labels: &image_labels,
-            port: config.port,
-            expose_services: config.port.map(|p| format!("{p}:http")),
+            port: cluster.port,
+            expose_services: cluster.port.map(|p| format!("{p}:http")),
         };
 
         let mut builder_context = Vec::new();
@@ -250,7 +412,7 @@ impl Plan {
             match t.name {
                 "runtime.Dockerfile" => runtime_dockerfile = contents,
                 "builder.Dockerfile" => builder_context.push(RenderedFile {
-                    path: "Dockerfile".into(),
+                    path: DOCKERFILE.into(),
                     contents,
                     mode: t.mode,
                 }),
@@ -262,50 +424,161 @@ impl Plan {
             }
         }
 
-        let cluster_builder_context = if cluster_base == base {
+        let cluster_builder_context = if cluster.base == base {
             builder_context.clone()
         } else {
-            ctx.builder_base = &cluster_base;
+            ctx.builder_base = &cluster.base;
             let dockerfile = templates.render("builder.Dockerfile", &ctx)?;
             let mut files = builder_context.clone();
-            for f in files.iter_mut().filter(|f| f.path == "Dockerfile") {
+            for f in files.iter_mut().filter(|f| f.path == DOCKERFILE) {
                 f.contents = dockerfile.clone();
             }
             files
         };
 
-        let out_dir = target_dir.join("s2i").join(&config.package.name);
-        let manifests_dir = config.workspace_root.join(&config.okd.manifests_dir);
+        let settings = BuildSettings {
+            pull_policy,
+            profile,
+            features,
+            no_default_features,
+            vendor,
+            strip,
+            env,
+        };
         Ok(Plan {
+            package,
             base,
-            cluster_base,
-            base_stream,
             builder,
             app,
             runtime,
-            run_script: format!("{SCRIPTS_DIR}/run"),
-            assemble_script: format!("{SCRIPTS_DIR}/assemble"),
-            save_artifacts_script: format!("{SCRIPTS_DIR}/save-artifacts"),
+            bin,
             bin_path,
             builder_context,
             cluster_builder_context,
             runtime_dockerfile,
             image_labels,
-            out_dir,
-            manifests_dir,
+            layout,
+            settings,
+            cluster,
             overrides: templates.overrides.clone(),
-            config,
         })
     }
 
     /// The package name: the value of [`TOOL_LABEL`] on everything this plan creates.
     pub fn package(&self) -> &str {
-        &self.config.package.name
+        &self.package.name
+    }
+
+    /// The package version (the images' `org.opencontainers.image.version`).
+    pub fn version(&self) -> &str {
+        &self.package.version
+    }
+
+    /// The image of `stage`, as the local chain tags it.
+    pub fn image(&self, stage: Stage) -> &ImageRef {
+        match stage {
+            Stage::Builder => &self.builder,
+            Stage::App => &self.app,
+            Stage::Runtime => &self.runtime,
+        }
+    }
+
+    /// The image the local builder is `FROM`: `builder-base`, or the `--builder-base` /
+    /// `XTASK_S2I_BUILDER_BASE` override (the cluster's is [`Cluster::base`]).
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The binary's name.
     pub fn bin(&self) -> &str {
-        &self.config.bin
+        &self.bin
+    }
+
+    /// Absolute path of the binary inside the app image (the runtime BuildConfig copies from it).
+    pub fn bin_path(&self) -> &str {
+        &self.bin_path
+    }
+
+    /// Absolute path of the S2I `run` script inside the app image: the app image's `CMD`.
+    pub fn run_script(&self) -> String {
+        format!("{SCRIPTS_DIR}/run")
+    }
+
+    /// Absolute path of `assemble` inside the builder image.
+    pub fn assemble_script(&self) -> String {
+        format!("{SCRIPTS_DIR}/assemble")
+    }
+
+    /// Absolute path of `save-artifacts` inside the builder image.
+    pub fn save_artifacts_script(&self) -> String {
+        format!("{SCRIPTS_DIR}/save-artifacts")
+    }
+
+    /// The local builder context: [`DOCKERFILE`] (FROM [`Plan::base`]) and `s2i/bin/*`.
+    pub fn builder_context(&self) -> &[RenderedFile] {
+        &self.builder_context
+    }
+
+    /// The contents of the local builder context's [`DOCKERFILE`].
+    pub fn builder_dockerfile(&self) -> &str {
+        self.builder_context
+            .iter()
+            .find(|f| f.path == DOCKERFILE)
+            .map(|f| f.contents.as_str())
+            .expect("the builder context has a Dockerfile")
+    }
+
+    /// The committed builder context of the manifests: the same files, FROM [`Cluster::base`].
+    pub fn cluster_builder_context(&self) -> &[RenderedFile] {
+        &self.cluster_builder_context
+    }
+
+    /// The runtime image's Dockerfile; its build context is this file plus the binary named
+    /// [`Plan::bin`].
+    pub fn runtime_dockerfile(&self) -> &str {
+        &self.runtime_dockerfile
+    }
+
+    /// Labels of the app and runtime images: OCI, `io.k8s.*` and the configured ones.
+    pub fn image_labels(&self) -> &BTreeMap<String, String> {
+        &self.image_labels
+    }
+
+    /// Every local and manifest path.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// How the local chain builds.
+    pub fn settings(&self) -> &BuildSettings {
+        &self.settings
+    }
+
+    /// For tests of the source closure: the settings, to change. The rendered files are not
+    /// rendered again, so a Plan changed this way describes no real configuration.
+    #[doc(hidden)]
+    pub fn settings_mut(&mut self) -> &mut BuildSettings {
+        &mut self.settings
+    }
+
+    /// For the engine's tests: the image of `stage`, to rename.
+    #[cfg(test)]
+    pub(crate) fn image_mut(&mut self, stage: Stage) -> &mut ImageRef {
+        match stage {
+            Stage::Builder => &mut self.builder,
+            Stage::App => &mut self.app,
+            Stage::Runtime => &mut self.runtime,
+        }
+    }
+
+    /// What the manifests say beyond the images.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// The template overrides that were used.
+    pub fn overrides(&self) -> &[PathBuf] {
+        &self.overrides
     }
 
     /// sha256 over the rendered builder context (paths, modes and contents).
@@ -321,9 +594,34 @@ impl Plan {
         hex(&h.finalize())
     }
 
-    /// The environment of the build (app stage) and of the running container.
-    pub fn env(&self) -> &BTreeMap<String, String> {
-        &self.config.env
+    /// The Plan's part of the app stage's input digest: the settings that change what
+    /// `assemble` builds, keyed by name (the engine adds the builder's contract, the source's
+    /// overrides and the labels). Every build setting is either here or named as covered
+    /// elsewhere, so a new one cannot be forgotten.
+    pub fn app_key(&self) -> serde_json::Map<String, serde_json::Value> {
+        let BuildSettings {
+            // How the base is obtained, not what is built.
+            pull_policy: _,
+            profile,
+            features,
+            no_default_features,
+            vendor,
+            // In the rendered `assemble`, so in the builder image's ID.
+            strip: _,
+            env,
+        } = &self.settings;
+        let serde_json::Value::Object(key) = serde_json::json!({
+            "env": env,
+            "features": features,
+            "no-default-features": no_default_features,
+            "profile": profile,
+            "vendor": vendor,
+            "bin": self.bin,
+            "bin-path": self.bin_path,
+        }) else {
+            unreachable!("a JSON object literal")
+        };
+        key
     }
 }
 
@@ -342,8 +640,10 @@ fn base_tag(base: &str) -> String {
 }
 
 /// The labels of the app and runtime images. User labels win over the generated ones.
-fn image_labels(config: &Config) -> BTreeMap<String, String> {
-    let p = &config.package;
+fn image_labels(
+    p: &PackageInfo,
+    configured: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
     let mut labels = BTreeMap::new();
     let mut put = |k: &str, v: Option<&str>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -373,7 +673,7 @@ fn image_labels(config: &Config) -> BTreeMap<String, String> {
         Some(p.description.as_deref().unwrap_or(&p.name)),
     );
     put("io.openshift.tags", Some(&format!("rust,{}", p.name)));
-    for (k, v) in &config.labels {
+    for (k, v) in configured {
         labels.insert(k.clone(), v.clone());
     }
     labels

@@ -236,7 +236,7 @@ impl Validator<'_> {
         raw: RawWebhooks,
         runtime_image: &str,
     ) -> Result<BTreeMap<WebhookKind, String>, ConfigError> {
-        let stream = runtime_image.rsplit('/').next().unwrap_or(runtime_image);
+        let stream = names::image_stream(runtime_image);
         let mut hooks = BTreeMap::new();
         for (kind, secret) in raw.0 {
             let valid = WebhookKind::ALL
@@ -251,7 +251,7 @@ impl Validator<'_> {
                     Some(format!("the webhook kinds are {valid}")),
                 ));
             };
-            let secret = secret.unwrap_or_else(|| format!("{stream}-{kind}-webhook"));
+            let secret = secret.unwrap_or_else(|| names::webhook_secret(stream, &kind));
             self.check(&["okd", "webhooks", &kind], names::dns1123_subdomain(&secret), || "the value names the Secret holding the webhook's key, e.g. `hello-github-webhook`".into())?;
             hooks.insert(*k, secret);
         }

@@ -166,8 +166,7 @@ impl Validator<'_> {
         let runtime = self.image(name, "runtime-image", runtime, name.to_string())?;
         let builder = self.image(name, "builder-image", builder, format!("{name}-builder"))?;
         let app = self.image(name, "app-image", app, format!("{name}-app"))?;
-        let streams =
-            [&builder, &app, &runtime].map(|i| i.rsplit('/').next().unwrap_or(i).to_string());
+        let streams = [&builder, &app, &runtime].map(|i| names::image_stream(i).to_string());
         if streams[0] == streams[1] || streams[1] == streams[2] || streams[0] == streams[2] {
             return Err(self.err(
                 &[],
@@ -205,7 +204,7 @@ impl Validator<'_> {
             }
         };
         self.check(&[key], names::image_name(&v), note)?;
-        let stream = v.rsplit('/').next().unwrap_or(&v);
+        let stream = names::image_stream(&v);
         self.check(
             &[key],
             names::dns1123_label(stream)

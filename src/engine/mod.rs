@@ -241,6 +241,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::plan::Stage;
     use crate::sink::Buffer;
 
     const BASE: &str = "localhost/xtask-s2i/rust:trixie";
@@ -342,10 +343,11 @@ mod tests {
         let metadata =
             crate::config::read_metadata(Some(&root.join("examples/hello-world/Cargo.toml")))
                 .unwrap();
-        let mut plan = crate::cli::plans(&metadata, &[], Some(BASE))
+        let mut plan = Plan::for_workspace(&metadata, &[], Some(BASE))
             .unwrap()
             .remove(0);
-        for image in [&mut plan.builder, &mut plan.app, &mut plan.runtime] {
+        for stage in Stage::ALL {
+            let image = plan.image_mut(stage);
             image.name = format!("xtask-s2i-unit/{}", image.stream());
             image.tag = tag.to_string();
         }
@@ -361,7 +363,8 @@ mod tests {
     }
 
     fn remove_images(plan: &Plan) {
-        for image in [&plan.runtime, &plan.app, &plan.builder] {
+        for stage in Stage::ALL.into_iter().rev() {
+            let image = plan.image(stage);
             let _ = std::process::Command::new("docker")
                 .args(["rmi", "-f", &image.reference()])
                 .output();
@@ -396,7 +399,8 @@ mod tests {
         let source = Tiny::new("fn main() { println!(\"tiny 1\"); }\n");
         let stages = build(&plan, &source, &opts, &sink).unwrap();
         assert_eq!(stages.len(), 3);
-        let run = |plan: &Plan| docker_out(&["run", "--rm", &plan.runtime.reference()]);
+        let run =
+            |plan: &Plan| docker_out(&["run", "--rm", &plan.image(Stage::Runtime).reference()]);
         assert_eq!(run(&plan), "tiny 1");
 
         // Nothing changed: every stage is fresh.
@@ -425,13 +429,14 @@ mod tests {
         );
 
         // A compile error: the message is in the error, no tag moved.
-        let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.app.reference()]);
+        let app = plan.image(Stage::App).reference();
+        let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &app]);
         let source = Tiny::new("fn main() { let x: u32 = \"no\"; }\n");
         let err = build(&plan, &source, &opts, &trace()).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("mismatched types"), "{msg}");
         assert!(msg.contains("exit code 101"), "{msg}");
-        let after = docker_out(&["image", "inspect", "-f", "{{.Id}}", &plan.app.reference()]);
+        let after = docker_out(&["image", "inspect", "-f", "{{.Id}}", &app]);
         assert_eq!(before, after);
         let left = docker_out(&[
             "ps",

@@ -29,7 +29,7 @@ use sha2::{Digest as _, Sha256};
 use super::client::{BuildError, Client, ImageInfo, Output};
 use super::elf::Linkage;
 use super::{Options, SourceTree, archive, direct, elf, push, report};
-use crate::plan::{self, DIGEST_LABEL, ImageRef, Plan, TOOL_LABEL};
+use crate::plan::{self, DIGEST_LABEL, DOCKERFILE, Plan, Stage, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
@@ -82,14 +82,14 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let plan = self.plan;
         let base = self
             .docker
-            .ensure_base(&plan.base, plan.config.pull_policy, self.sink)
+            .ensure_base(plan.base(), plan.settings().pull_policy, self.sink)
             .await?;
         // The images the tags move away from are removed by the janitor, however the run ends.
         let builder = self.builder(&base).await?;
         let app = self.app(&builder.image).await?;
         let runtime = self.runtime(&app.image).await?;
         if self.opts.push {
-            for image in [&plan.builder, &plan.app, &plan.runtime] {
+            for image in Stage::ALL.map(|stage| plan.image(stage)) {
                 self.status("Pushing", image.reference());
                 push::push(self.docker, &image.name, &image.tag, self.sink).await?;
             }
@@ -102,7 +102,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 "{} in {:.1}s: runtime image {} ({}){}",
                 plan.package(),
                 started.elapsed().as_secs_f64(),
-                plan.runtime.reference(),
+                plan.image(Stage::Runtime).reference(),
                 human_size(stages[2].size),
                 match fresh {
                     0 => String::new(),
@@ -114,14 +114,18 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(stages)
     }
 
-    /// The tagged image when it already has this stage's input digest.
-    async fn fresh(&self, image: &ImageRef, digest: &str) -> Result<Option<ImageInfo>> {
-        let existing = self.docker.image(&image.reference()).await?;
+    /// The tagged image of `stage` when it already has this stage's input digest.
+    async fn fresh(&self, stage: Stage, digest: &str) -> Result<Option<ImageInfo>> {
+        let existing = self
+            .docker
+            .image(&self.plan.image(stage).reference())
+            .await?;
         Ok(existing.filter(|i| !self.opts.no_cache && i.label(DIGEST_LABEL) == Some(digest)))
     }
 
-    /// Tags a freshly built image and notes the image the tag moved away from.
-    async fn finish(&self, id: &str, image: &ImageRef) -> Result<ImageInfo> {
+    /// Tags a freshly built image of `stage` and notes the image the tag moved away from.
+    async fn finish(&self, id: &str, stage: Stage) -> Result<ImageInfo> {
+        let image = self.plan.image(stage);
         let previous = self.docker.image(&image.reference()).await?;
         self.docker.tag(id, &image.name, &image.tag).await?;
         self.docker.janitor().forget_image(id);
@@ -148,36 +152,31 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     async fn builder(&self, base: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
-        let reference = plan.builder.reference();
+        let reference = plan.image(Stage::Builder).reference();
         let digest = digest(&[
             "builder",
             ENGINE_VERSION,
             &plan.builder_context_digest(),
             &base.id,
         ]);
-        if let Some(image) = self.fresh(&plan.builder, &digest).await? {
-            let report = self.report("builder", &image, started, true);
+        if let Some(image) = self.fresh(Stage::Builder, &digest).await? {
+            let report = self.report(Stage::Builder, &image, started, true);
             return Ok(Done { report, image });
         }
         self.status("Building", format!("builder {reference}"));
-        let dockerfile = plan
-            .builder_context
-            .iter()
-            .find(|f| f.path == "Dockerfile")
-            .map(|f| f.contents.as_str())
-            .ok_or_else(|| anyhow!("the builder context has no `Dockerfile`"))?;
-        let recipe = direct::builder(dockerfile, &plan.builder_context).and_then(|r| {
-            if r.from != plan.base {
-                Err(format!("is not `FROM {}`", plan.base))
+        let dockerfile = plan.builder_dockerfile();
+        let recipe = direct::builder(dockerfile, plan.builder_context()).and_then(|r| {
+            if r.from != plan.base() {
+                Err(format!("is not `FROM {}`", plan.base()))
             } else if !base.entrypoint.is_empty() {
                 Err(format!(
                     "is `FROM` `{}`, which has an `ENTRYPOINT`",
-                    plan.base
+                    plan.base()
                 ))
             } else if !base.on_build.is_empty() {
                 Err(format!(
                     "is `FROM` `{}`, which has `ONBUILD` triggers",
-                    plan.base
+                    plan.base()
                 ))
             } else {
                 Ok(r)
@@ -187,8 +186,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             Some(recipe) => self.builder_direct(base, &recipe, &digest).await?,
             None => self.builder_docker_build(dockerfile, &digest).await?,
         };
-        let image = self.finish(&id, &plan.builder).await?;
-        let report = self.report("builder", &image, started, false);
+        let image = self.finish(&id, Stage::Builder).await?;
+        let report = self.report(Stage::Builder, &image, started, false);
         Ok(Done { report, image })
     }
 
@@ -233,7 +232,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         digest: &str,
     ) -> Result<String> {
         let plan = self.plan;
-        let reference = plan.builder.reference();
+        let reference = plan.image(Stage::Builder).reference();
         let has_path = base.env.iter().any(|e| e.starts_with("PATH="));
         let mut changes = Vec::new();
         let mut env = Vec::new();
@@ -297,16 +296,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                      failed with exit code {code}:\n{}\
                      note: the builder context is in `{}`; `docker build` it there to reproduce\n\
                      note: no tag moved: `{reference}` is unchanged",
-                    plan.base,
+                    plan.base(),
                     output.tail(),
-                    plan.out_dir.join("builder").display()
+                    plan.layout().builder_dir().display()
                 );
             }
         }
         let comment = format!(
             "the S2I builder of {} from {}, assembled by xtask-s2i",
             plan.package(),
-            plan.base
+            plan.base()
         );
         let what = format!("the builder image `{reference}`");
         self.docker
@@ -323,10 +322,10 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// The builder with the classic builder, this tool's labels appended to its Dockerfile.
     async fn builder_docker_build(&self, dockerfile: &str, digest: &str) -> Result<String> {
         let plan = self.plan;
-        let reference = plan.builder.reference();
+        let reference = plan.image(Stage::Builder).reference();
         let dockerfile = self.labelled(dockerfile, digest);
-        let context = archive::context_tar(plan.builder_context.iter().map(|f| {
-            let contents = if f.path == "Dockerfile" {
+        let context = archive::context_tar(plan.builder_context().iter().map(|f| {
+            let contents = if f.path == DOCKERFILE {
                 dockerfile.as_bytes()
             } else {
                 f.contents.as_bytes()
@@ -341,8 +340,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     "failed to build the builder image `{reference}` from `{}`: {cause}\n{tail}\
                      note: the builder context is in `{}`; `docker build` it there to reproduce\n\
                      note: no tag moved: `{reference}` is unchanged",
-                    plan.base,
-                    plan.out_dir.join("builder").display()
+                    plan.base(),
+                    plan.layout().builder_dir().display()
                 )
             })
     }
@@ -350,24 +349,24 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     async fn runtime(&self, app: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
-        let reference = plan.runtime.reference();
+        let reference = plan.image(Stage::Runtime).reference();
         let digest = digest(&[
             "runtime",
             ENGINE_VERSION,
             &app.id,
-            &plan.runtime_dockerfile,
+            plan.runtime_dockerfile(),
             plan.bin(),
         ]);
-        if let Some(image) = self.fresh(&plan.runtime, &digest).await? {
-            let report = self.report("runtime", &image, started, true);
+        if let Some(image) = self.fresh(Stage::Runtime, &digest).await? {
+            let report = self.report(Stage::Runtime, &image, started, true);
             return Ok(Done { report, image });
         }
         self.status("Building", format!("runtime {reference}"));
         let binary = self.read_binary(app).await?;
         let what = format!(
             "`{}` in the app image `{}`",
-            plan.bin_path,
-            plan.app.reference()
+            plan.bin_path(),
+            plan.image(Stage::App).reference()
         );
         match elf::linkage(&binary) {
             Linkage::Static => {}
@@ -386,16 +385,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                  note: `assemble` must install the compiled binary `{}` at `{}`\n\
                  note: the runtime image was not built: `{reference}` is unchanged",
                 plan.bin(),
-                plan.bin_path
+                plan.bin_path()
             ),
         }
-        let recipe = direct::runtime(&plan.runtime_dockerfile, plan.bin());
+        let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
             Some(recipe) => self.runtime_direct(&recipe, binary, &digest).await?,
             None => self.runtime_docker_build(binary, &digest).await?,
         };
-        let image = self.finish(&id, &plan.runtime).await?;
-        let report = self.report("runtime", &image, started, false);
+        let image = self.finish(&id, Stage::Runtime).await?;
+        let report = self.report(Stage::Runtime, &image, started, false);
         Ok(Done { report, image })
     }
 
@@ -408,7 +407,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         digest: &str,
     ) -> Result<String> {
         let plan = self.plan;
-        let reference = plan.runtime.reference();
+        let reference = plan.image(Stage::Runtime).reference();
         let tar = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
         // What the classic builder gives `FROM scratch`, then the Dockerfile's own.
         let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
@@ -417,8 +416,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let message = format!(
             "the runtime image of {}: `{}` of {}, assembled by xtask-s2i",
             plan.package(),
-            plan.bin_path,
-            plan.app.reference()
+            plan.bin_path(),
+            plan.image(Stage::App).reference()
         );
         let what = format!("runtime image `{reference}`");
         self.docker.import(tar, changes, message, &what).await
@@ -427,10 +426,10 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// The runtime with the classic builder, this tool's labels appended to its Dockerfile.
     async fn runtime_docker_build(&self, binary: Vec<u8>, digest: &str) -> Result<String> {
         let plan = self.plan;
-        let reference = plan.runtime.reference();
-        let dockerfile = self.labelled(&plan.runtime_dockerfile, digest);
+        let reference = plan.image(Stage::Runtime).reference();
+        let dockerfile = self.labelled(plan.runtime_dockerfile(), digest);
         let context = archive::context_tar([
-            ("Dockerfile", dockerfile.as_bytes(), 0o644),
+            (DOCKERFILE, dockerfile.as_bytes(), 0o644),
             (plan.bin(), binary.as_slice(), 0o755),
         ])?;
         self.docker
@@ -441,7 +440,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     "failed to build the runtime image `{reference}`: {cause}\n{tail}\
                      note: its Dockerfile is `{}`\n\
                      note: no tag moved: `{reference}` is unchanged",
-                    plan.out_dir.join("runtime.Dockerfile").display()
+                    plan.layout().runtime_dockerfile().display()
                 )
             })
     }
@@ -458,7 +457,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             })
             .await?;
         let mut tar = Vec::new();
-        let mut stream = self.docker.download(&container, &plan.bin_path);
+        let mut stream = self.docker.download(&container, plan.bin_path());
         let mut result = Ok(());
         while let Some(chunk) = stream.next().await {
             match chunk {
@@ -478,41 +477,46 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             }) => bail!(
                 "the app image `{}` has no `{}`\n\
                  note: `assemble` must install the binary `{}` there; the default script does",
-                plan.app.reference(),
-                plan.bin_path,
+                plan.image(Stage::App).reference(),
+                plan.bin_path(),
                 plan.bin()
             ),
             Err(e) => {
                 return Err(e).with_context(|| {
                     format!(
                         "failed to read `{}` out of `{}`",
-                        plan.bin_path,
-                        plan.app.reference()
+                        plan.bin_path(),
+                        plan.image(Stage::App).reference()
                     )
                 });
             }
         }
         archive::single_file(
             &tar,
-            &format!("`{}` in `{}`", plan.bin_path, plan.app.reference()),
+            &format!(
+                "`{}` in `{}`",
+                plan.bin_path(),
+                plan.image(Stage::App).reference()
+            ),
         )
     }
 
     fn report(
         &self,
-        stage: &str,
+        stage: Stage,
         image: &ImageInfo,
         started: Instant,
         cached: bool,
     ) -> StageReport {
-        let reference = match stage {
-            "builder" => &self.plan.builder,
-            "app" => &self.plan.app,
-            _ => &self.plan.runtime,
-        }
-        .reference();
+        let reference = self.plan.image(stage).reference();
         report(
-            self.sink, self.plan, stage, reference, image, started, cached,
+            self.sink,
+            self.plan,
+            stage.name(),
+            reference,
+            image,
+            started,
+            cached,
         )
     }
 }

@@ -13,7 +13,7 @@ use super::source::{ClusterSource, WORKSPACE_DIR_ENV};
 use super::{Ctx, Manifest, git_source, repo_path};
 use crate::config::WebhookKind;
 use crate::okd::model::*;
-use crate::plan::ImageRef;
+use crate::plan::{ImageRef, Stage};
 
 /// How many finished builds of each kind a BuildConfig keeps.
 const HISTORY_LIMIT: u32 = 5;
@@ -24,7 +24,8 @@ const VERSION_LABEL: &str = "org.opencontainers.image.version";
 /// context's directory relative to the manifests directory.
 pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>> {
     let plan = ctx.plan;
-    let okd = &plan.config.okd;
+    let cluster = ctx.cluster;
+    let layout = plan.layout();
     let git = git_source(plan)?;
     let source = ClusterSource::find(plan)?;
     let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
@@ -36,51 +37,55 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             tags,
         },
     };
-    let mut out = vec![
-        Manifest::new(&stream(
-            &plan.base_stream,
-            "builder-base",
-            false,
-            vec![TagReference {
-                name: plan.base_stream.tag.clone(),
-                from: ObjectReference {
-                    kind: "DockerImage",
-                    name: plan.cluster_base.clone(),
-                },
-                import_policy: TagImportPolicy { scheduled: true },
-                // Builds pull the imported image through the internal registry: one pull from
-                // the upstream registry per import, not one per build.
-                reference_policy: TagReferencePolicy { type_: "Local" },
-            }],
-        ))?,
-        Manifest::new(&stream(&plan.builder, "builder", false, vec![]))?,
-        Manifest::new(&stream(&plan.app, "app", false, vec![]))?,
-        Manifest::new(&stream(&plan.runtime, "runtime", true, vec![]))?,
-    ];
+    let mut out = vec![Manifest::new(&stream(
+        &cluster.base_stream,
+        "builder-base",
+        false,
+        vec![TagReference {
+            name: cluster.base_stream.tag.clone(),
+            from: ObjectReference {
+                kind: "DockerImage",
+                name: cluster.base.clone(),
+            },
+            import_policy: TagImportPolicy { scheduled: true },
+            // Builds pull the imported image through the internal registry: one pull from
+            // the upstream registry per import, not one per build.
+            reference_policy: TagReferencePolicy { type_: "Local" },
+        }],
+    ))?];
+    for stage in Stage::ALL {
+        // Only the runtime stream resolves a bare name (the workload's `image`).
+        let local = stage == Stage::Runtime;
+        out.push(Manifest::new(&stream(
+            ctx.image(stage),
+            stage.name(),
+            local,
+            vec![],
+        ))?);
+    }
 
-    let build_config = |r: &ImageRef,
-                        component: &str,
+    let build_config = |stage: Stage,
                         triggers: Vec<BuildTrigger>,
                         source: BuildSource,
                         strategy: BuildStrategy,
                         image_labels: Vec<ImageLabel>| Object {
         api_version: "build.openshift.io/v1",
         kind: "BuildConfig",
-        metadata: ctx.meta(r.stream(), component),
+        metadata: ctx.meta(ctx.image(stage).stream(), stage.name()),
         spec: BuildConfigSpec {
             run_policy: "Serial",
             triggers,
             source,
             strategy,
             output: BuildOutput {
-                to: ctx.tag(r),
+                to: ctx.tag(stage),
                 image_labels,
             },
             resources: ResourceRequirements {
-                limits: okd.build_limits.clone(),
-                requests: okd.build_requests.clone(),
+                limits: cluster.build_limits.clone(),
+                requests: cluster.build_requests.clone(),
             },
-            completion_deadline_seconds: okd.build_timeout,
+            completion_deadline_seconds: cluster.build_timeout,
             successful_builds_history_limit: HISTORY_LIMIT,
             failed_builds_history_limit: HISTORY_LIMIT,
         },
@@ -91,13 +96,13 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
         context_dir: (context_dir != ".").then_some(context_dir),
         dockerfile: None,
         images: vec![],
-        source_secret: okd
+        source_secret: cluster
             .source_secret
             .clone()
             .map(|name| LocalObjectReference { name }),
     };
     let labels: Vec<ImageLabel> = plan
-        .image_labels
+        .image_labels()
         .iter()
         .map(|(name, value)| ImageLabel {
             name: name.clone(),
@@ -113,12 +118,11 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     ];
     triggers.extend(webhooks(ctx));
     out.push(Manifest::new(&build_config(
-        &plan.builder,
-        "builder",
+        Stage::Builder,
         triggers,
         git_source(repo_path(&[
-            &okd.context_dir,
-            &okd.manifests_dir,
+            &layout.workspace_in_repo,
+            &layout.manifests_in_workspace,
             builder_dir,
         ])),
         BuildStrategy {
@@ -126,14 +130,14 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             docker_strategy: Some(DockerBuildStrategy {
                 // The base stream's tag follows the upstream tag, not `okd.tag`.
                 from: Some(ObjectReference::image_stream_tag(
-                    plan.base_stream.stream_tag(),
+                    cluster.base_stream.stream_tag(),
                 )),
             }),
             source_strategy: None,
         },
         vec![ImageLabel {
             name: VERSION_LABEL.into(),
-            value: plan.config.package.version.clone(),
+            value: plan.version().to_string(),
         }],
     ))?);
 
@@ -145,7 +149,8 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     ];
     triggers.extend(webhooks(ctx));
     let mut env: Vec<EnvVar> = plan
-        .env()
+        .settings()
+        .env
         .iter()
         .map(|(name, value)| EnvVar {
             name: name.clone(),
@@ -159,15 +164,14 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
         });
     }
     out.push(Manifest::new(&build_config(
-        &plan.app,
-        "app",
+        Stage::App,
         triggers,
         git_source(source.context_dir.clone()),
         BuildStrategy {
             type_: "Source",
             docker_strategy: None,
             source_strategy: Some(SourceBuildStrategy {
-                from: ctx.tag(&plan.builder),
+                from: ctx.tag(Stage::Builder),
                 incremental: true,
                 env,
             }),
@@ -177,23 +181,22 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
 
     // The runtime image: the binary copied out of the app image onto `FROM scratch`.
     out.push(Manifest::new(&build_config(
-        &plan.runtime,
-        "runtime",
+        Stage::Runtime,
         vec![
             BuildTrigger::config_change(),
             // The strategy has no `from` (it would replace `FROM scratch`), so the watched
             // image must be named.
-            BuildTrigger::image_change(Some(ctx.tag(&plan.app))),
+            BuildTrigger::image_change(Some(ctx.tag(Stage::App))),
         ],
         BuildSource {
             type_: "Dockerfile",
             git: None,
             context_dir: None,
-            dockerfile: Some(without_labels(&plan.runtime_dockerfile)),
+            dockerfile: Some(without_labels(plan.runtime_dockerfile())),
             images: vec![ImageSource {
-                from: ctx.tag(&plan.app),
+                from: ctx.tag(Stage::App),
                 paths: vec![ImageSourcePath {
-                    source_path: plan.bin_path.clone(),
+                    source_path: plan.bin_path().to_string(),
                     destination_dir: ".".into(),
                 }],
             }],
@@ -211,9 +214,7 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
 
 /// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).
 fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
-    ctx.plan
-        .config
-        .okd
+    ctx.cluster
         .webhooks
         .iter()
         .map(|(kind, secret)| {

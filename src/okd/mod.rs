@@ -14,7 +14,8 @@
 //! - `kustomization.yaml` listing every object file and, when set, the one `namespace:`, so
 //!   `oc apply -k <dir>` takes it all and an overlay can retarget it.
 //!
-//! Names and paths come from the Plan; the chain's ImageStreamTags use the stable `okd.tag`
+//! Names, paths and settings come from the Plan (its [`Layout`](crate::plan::Layout) and
+//! [`Cluster`]); the chain's ImageStreamTags use the stable `okd.tag`
 //! (the version goes into the image labels), so a release changes no spec. What the cluster's
 //! source build sees is worked out by [`source`]. This module knows the OpenShift object model
 //! and nothing of Docker; the objects are typed structs ([`model`]) written by [`yaml`].
@@ -31,7 +32,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Result, bail};
 
 use crate::files::FileSet;
-use crate::plan::{ImageRef, Plan};
+use crate::plan::{Cluster, ImageRef, Plan, Stage};
 use model::*;
 
 /// The annotation that makes OpenShift update a workload's image when an ImageStreamTag moves.
@@ -41,7 +42,10 @@ pub const TRIGGERS_ANNOTATION: &str = "image.openshift.io/triggers";
 pub fn file_sets(plans: &[Plan]) -> Result<Vec<FileSet>> {
     let mut groups: BTreeMap<&Path, Vec<&Plan>> = BTreeMap::new();
     for plan in plans {
-        groups.entry(&plan.manifests_dir).or_default().push(plan);
+        groups
+            .entry(&plan.layout().manifests_dir)
+            .or_default()
+            .push(plan);
     }
     groups
         .into_iter()
@@ -82,35 +86,39 @@ impl Manifest {
 /// What every object of one plan shares: its names, labels and the stable tag.
 struct Ctx<'a> {
     plan: &'a Plan,
-    app_name: String,
+    cluster: &'a Cluster,
+    app_name: &'a str,
 }
 
 impl<'a> Ctx<'a> {
     fn new(plan: &'a Plan) -> Ctx<'a> {
+        let cluster = plan.cluster();
         Ctx {
             plan,
-            app_name: plan.runtime.stream().to_string(),
+            cluster,
+            app_name: &cluster.app_name,
         }
+    }
+
+    /// The image of `stage`.
+    fn image(&self, stage: Stage) -> &'a ImageRef {
+        self.plan.image(stage)
     }
 
     fn meta(&self, name: &str, component: &str) -> ObjectMeta {
         ObjectMeta {
             name: name.to_string(),
             labels: BTreeMap::from([
-                ("app.kubernetes.io/name".to_string(), self.app_name.clone()),
+                ("app.kubernetes.io/name".to_string(), self.app_name.into()),
                 ("app.kubernetes.io/component".to_string(), component.into()),
             ]),
             annotations: BTreeMap::new(),
         }
     }
 
-    /// `stream:<okd.tag>`: the same whatever the package version, so a release changes no spec.
-    fn stream_tag(&self, r: &ImageRef) -> String {
-        format!("{}:{}", r.stream(), self.plan.config.okd.tag)
-    }
-
-    fn tag(&self, r: &ImageRef) -> ObjectReference {
-        ObjectReference::image_stream_tag(self.stream_tag(r))
+    /// The ImageStreamTag of `stage` at the stable tag.
+    fn tag(&self, stage: Stage) -> ObjectReference {
+        ObjectReference::image_stream_tag(self.cluster.stream_tag(self.image(stage)))
     }
 }
 
@@ -121,11 +129,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
     // (kind, name) → package, to refuse two packages writing the same object.
     let mut owners: BTreeMap<(&'static str, String), &str> = BTreeMap::new();
     for plan in plans {
-        let builder_dir = if shared {
-            format!("{}/builder", plan.package())
-        } else {
-            "builder".to_string()
-        };
+        let builder_dir = plan.layout().committed_builder_dir(shared);
         let ctx = Ctx::new(plan);
         let mut objects = builds::objects(&ctx, &builder_dir)?;
         objects.extend(workload::objects(&ctx)?);
@@ -144,7 +148,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
             resources.push(file.clone());
             set.add(file, manifest.yaml, 0o644);
         }
-        for f in &plan.cluster_builder_context {
+        for f in plan.cluster_builder_context() {
             set.add(
                 format!("{builder_dir}/{}", f.path),
                 f.contents.clone(),
@@ -170,7 +174,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
 fn namespace(dir: &Path, plans: &[&Plan]) -> Result<Option<String>> {
     let mut found: Option<(&str, &Option<String>)> = None;
     for plan in plans {
-        let ns = &plan.config.okd.namespace;
+        let ns = &plan.cluster().namespace;
         match found {
             Some((other, theirs)) if theirs != ns => bail!(
                 "packages `{other}` and `{}` share the manifests directory `{}` but not the namespace ({} and {})\nnote: the namespace is written once, in its `kustomization.yaml`; give both packages the same `okd.namespace` (e.g. in `[workspace.metadata.s2i.okd]`) or each its own `okd.manifests-dir`",
@@ -195,9 +199,9 @@ fn show(ns: &Option<String>) -> String {
 
 /// The git source of the BuildConfigs, or an error saying which keys to set.
 fn git_source(plan: &Plan) -> Result<GitBuildSource> {
-    let okd = &plan.config.okd;
-    let Some(uri) = okd.git_uri.clone() else {
-        let manifest = plan.config.package.manifest_path.display();
+    let cluster = plan.cluster();
+    let Some(uri) = cluster.git_uri.clone() else {
+        let manifest = plan.layout().package_manifest.display();
         bail!(
             "package `{}` has no git repository for the OKD BuildConfigs to clone: neither `okd.git-uri` in `[package.metadata.s2i]` nor `package.repository` is set in `{manifest}`\nnote: the builder and app builds run in the cluster from a git clone; add the repository to `{manifest}`, e.g.\n\n    [package.metadata.s2i.okd]\n    git-uri = \"https://github.com/acme/{}.git\"\n\n(or `repository = \"https://github.com/acme/{}\"` under `[package]`; merge `git-uri` into an existing `[package.metadata.s2i.okd]` table rather than adding a second one)",
             plan.package(),
@@ -207,7 +211,7 @@ fn git_source(plan: &Plan) -> Result<GitBuildSource> {
     };
     Ok(GitBuildSource {
         uri,
-        ref_: okd.git_ref.clone(),
+        ref_: cluster.git_ref.clone(),
     })
 }
 

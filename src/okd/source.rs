@@ -43,11 +43,10 @@ impl ClusterSource {
     /// repository cannot be known: its path dependencies outside that directory are not
     /// checked (and not part of the source).
     pub fn find(plan: &Plan) -> Result<ClusterSource> {
-        let config = &plan.config;
-        let ws_root = canon(&config.workspace_root)?;
-        let ws_in_repo: Vec<&str> = config
-            .okd
-            .context_dir
+        let layout = plan.layout();
+        let ws_root = canon(&layout.workspace_root)?;
+        let ws_in_repo: Vec<&str> = layout
+            .workspace_in_repo
             .split('/')
             .filter(|s| !s.is_empty() && *s != ".")
             .collect();
@@ -73,7 +72,7 @@ impl ClusterSource {
                     need.declared_in.display(),
                     need.dir.display(),
                     repo.display(),
-                    config.okd.context_dir,
+                    layout.workspace_in_repo,
                     need.name,
                     need.name,
                 );

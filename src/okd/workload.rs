@@ -17,26 +17,26 @@ use anyhow::Result;
 use super::{Ctx, Manifest, TRIGGERS_ANNOTATION};
 use crate::config::{Tls, Workload};
 use crate::okd::model::*;
+use crate::plan::Stage;
 
 /// The name of the container port, used by the probes, the Service and the Route.
 const PORT_NAME: &str = "http";
 
 /// The workload objects of one plan.
 pub(super) fn objects(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
-    let plan = ctx.plan;
-    let okd = &plan.config.okd;
+    let cluster = ctx.cluster;
     let mut out = Vec::new();
-    match okd.workload {
+    match cluster.workload {
         Workload::None => {}
         Workload::Deployment => {
             out.push(deployment(ctx)?);
-            if let Some(port) = plan.config.port {
+            if let Some(port) = cluster.port {
                 out.extend(service_and_route(ctx, port)?);
             }
         }
         Workload::CronJob => out.push(cron_job(ctx)?),
     }
-    if okd.unauthenticated_webhooks {
+    if cluster.unauthenticated_webhooks {
         out.push(webhook_role_binding(ctx)?);
     }
     Ok(out)
@@ -45,14 +45,14 @@ pub(super) fn objects(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
 /// Metadata with the trigger annotation that sets the container's image at `field_prefix`.
 fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
     let triggers = vec![ImageTrigger {
-        from: ctx.tag(&ctx.plan.runtime),
+        from: ctx.tag(Stage::Runtime),
         field_path: format!(
             "{field_prefix}.containers[?(@.name==\"{}\")].image",
             ctx.app_name
         ),
         paused: false,
     }];
-    let mut meta = ctx.meta(&ctx.app_name, "runtime");
+    let mut meta = ctx.meta(ctx.app_name, "runtime");
     meta.annotations.insert(
         TRIGGERS_ANNOTATION.into(),
         serde_json::to_string(&triggers)?,
@@ -62,19 +62,17 @@ fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
 
 /// The runtime container, as `restricted-v2` admits it.
 fn container(ctx: &Ctx<'_>) -> Container {
-    let plan = ctx.plan;
-    let okd = &plan.config.okd;
-    let port = plan
-        .config
+    let cluster = ctx.cluster;
+    let port = cluster
         .port
-        .filter(|_| okd.workload == Workload::Deployment);
+        .filter(|_| cluster.workload == Workload::Deployment);
     let probe = |period_seconds| {
         port.map(|_| Probe {
-            http_get: okd.health_path.clone().map(|path| HttpGetAction {
+            http_get: cluster.health_path.clone().map(|path| HttpGetAction {
                 path,
                 port: PORT_NAME,
             }),
-            tcp_socket: match okd.health_path {
+            tcp_socket: match cluster.health_path {
                 Some(_) => None,
                 None => Some(TcpSocketAction { port: PORT_NAME }),
             },
@@ -84,13 +82,15 @@ fn container(ctx: &Ctx<'_>) -> Container {
         })
     };
     Container {
-        name: ctx.app_name.clone(),
+        name: ctx.app_name.to_string(),
         // Resolved through the runtime stream's local lookup policy, and replaced by the
         // trigger with the digest of each new image.
-        image: ctx.stream_tag(&plan.runtime),
+        image: cluster.stream_tag(ctx.image(Stage::Runtime)),
         image_pull_policy: "IfNotPresent",
-        env: plan
-            .env()
+        env: ctx
+            .plan
+            .settings()
+            .env
             .iter()
             .map(|(name, value)| EnvVar {
                 name: name.clone(),
@@ -106,8 +106,8 @@ fn container(ctx: &Ctx<'_>) -> Container {
             .into_iter()
             .collect(),
         resources: ResourceRequirements {
-            limits: okd.limits.clone(),
-            requests: okd.requests.clone(),
+            limits: cluster.limits.clone(),
+            requests: cluster.requests.clone(),
         },
         readiness_probe: probe(5),
         liveness_probe: probe(10),
@@ -124,19 +124,19 @@ fn container(ctx: &Ctx<'_>) -> Container {
 }
 
 fn selector(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
-    BTreeMap::from([("deployment".to_string(), ctx.app_name.clone())])
+    BTreeMap::from([("deployment".to_string(), ctx.app_name.to_string())])
 }
 
 fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
     let selector = selector(ctx);
-    let mut pod_labels = ctx.meta(&ctx.app_name, "runtime").labels;
+    let mut pod_labels = ctx.meta(ctx.app_name, "runtime").labels;
     pod_labels.extend(selector.clone());
     Manifest::new(&Object {
         api_version: "apps/v1",
         kind: "Deployment",
         metadata: triggered_meta(ctx, "spec.template.spec")?,
         spec: DeploymentSpec {
-            replicas: ctx.plan.config.okd.replicas,
+            replicas: ctx.cluster.replicas,
             selector: LabelSelector {
                 match_labels: selector,
             },
@@ -157,7 +157,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
         kind: "CronJob",
         metadata: triggered_meta(ctx, "spec.jobTemplate.spec.template.spec")?,
         spec: CronJobSpec {
-            schedule: ctx.plan.config.okd.schedule.clone().unwrap_or_default(),
+            schedule: ctx.cluster.schedule.clone().unwrap_or_default(),
             // A run that outlasts its interval is not doubled.
             concurrency_policy: "Forbid",
             successful_jobs_history_limit: 3,
@@ -167,7 +167,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
                     backoff_limit: 2,
                     template: PodTemplateSpec {
                         metadata: PodTemplateMeta {
-                            labels: ctx.meta(&ctx.app_name, "runtime").labels,
+                            labels: ctx.meta(ctx.app_name, "runtime").labels,
                         },
                         spec: PodSpec {
                             restart_policy: Some("Never"),
@@ -184,7 +184,7 @@ fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
     let service = Manifest::new(&Object {
         api_version: "v1",
         kind: "Service",
-        metadata: ctx.meta(&ctx.app_name, "runtime"),
+        metadata: ctx.meta(ctx.app_name, "runtime"),
         spec: ServiceSpec {
             selector: selector(ctx),
             ports: vec![ServicePort {
@@ -195,7 +195,7 @@ fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
             }],
         },
     })?;
-    let termination = match ctx.plan.config.okd.tls {
+    let termination = match ctx.cluster.tls {
         Tls::Edge => Some("edge"),
         Tls::Passthrough => Some("passthrough"),
         Tls::Reencrypt => Some("reencrypt"),
@@ -204,11 +204,11 @@ fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
     let route = Manifest::new(&Object {
         api_version: "route.openshift.io/v1",
         kind: "Route",
-        metadata: ctx.meta(&ctx.app_name, "runtime"),
+        metadata: ctx.meta(ctx.app_name, "runtime"),
         spec: RouteSpec {
             to: RouteTargetReference {
                 kind: "Service",
-                name: ctx.app_name.clone(),
+                name: ctx.app_name.to_string(),
                 weight: 100,
             },
             port: RoutePort {

@@ -52,10 +52,11 @@ pub fn rehearse(
 ) -> Result<()> {
     let mut seen: Vec<&Path> = Vec::new();
     for plan in plans {
-        if seen.contains(&plan.manifests_dir.as_path()) {
+        let dir = plan.layout().manifests_dir.as_path();
+        if seen.contains(&dir) {
             continue;
         }
-        seen.push(&plan.manifests_dir);
+        seen.push(dir);
         rehearse_one(plan, builder_base, no_cache, sink)?;
     }
     Ok(())
@@ -68,10 +69,15 @@ fn rehearse_one(
     sink: &dyn Sink,
 ) -> Result<()> {
     let started = Instant::now();
-    let config = &plan.config;
-    let committed = git::resolve(&config.workspace_root, config.okd.git_ref.as_deref(), sink)?;
-    let workspace = std::fs::canonicalize(&config.workspace_root)
-        .with_context(|| format!("failed to find `{}`", config.workspace_root.display()))?;
+    let layout = plan.layout();
+    let settings = plan.settings();
+    let committed = git::resolve(
+        &layout.workspace_root,
+        plan.cluster().git_ref.as_deref(),
+        sink,
+    )?;
+    let workspace = std::fs::canonicalize(&layout.workspace_root)
+        .with_context(|| format!("failed to find `{}`", layout.workspace_root.display()))?;
     let workspace_rel = workspace
         .strip_prefix(&committed.root)
         .map(Path::to_path_buf)
@@ -81,7 +87,7 @@ fn rehearse_one(
         .tempdir()
         .context("failed to create a temporary directory for the committed tree")?;
     git::export(&committed, tree.path())?;
-    let manifests_rel = workspace_rel.join(&config.okd.manifests_dir);
+    let manifests_rel = workspace_rel.join(&layout.manifests_in_workspace);
     let manifests = manifests::read(tree.path(), &manifests_rel)?;
     let steps = chain::order(&manifests)?;
     if steps.is_empty() {
@@ -111,9 +117,9 @@ fn rehearse_one(
                 committed: &committed,
                 manifests: &manifests,
                 package: plan.package(),
-                features: &config.features,
-                no_default_features: config.no_default_features,
-                cache: plan.out_dir.join("rehearse"),
+                features: &settings.features,
+                no_default_features: settings.no_default_features,
+                cache: layout.rehearse_dir(),
                 stand_in: builder_base,
                 no_cache,
                 workspace_rel: &workspace_rel,

@@ -18,8 +18,9 @@
 //!   workspace cargo config plus the source replacement, so `assemble` builds `--offline`.
 //!
 //! Only the tar holds these rewrites; nothing is written into the user's tree (staging and the
-//! vendor cache live under the plan's `out_dir`). [`Closure::scan`] computes the digest from one
-//! walk without staging, vendoring or building the tar, so an unchanged tree costs milliseconds.
+//! vendor cache live under the plan's `out_dir`, in its layout's `source_dir`).
+//! [`Closure::scan`] computes the digest from one walk without staging, vendoring or building the
+//! tar, so an unchanged tree costs milliseconds.
 
 mod archive;
 mod cargo;
@@ -52,7 +53,8 @@ const FORMAT: &str = "xtask-s2i source closure v1";
 pub struct Closure {
     package: String,
     root: PathBuf,
-    out_dir: PathBuf,
+    /// Where the tar is staged and the vendored crates are cached (the Plan's layout).
+    source_dir: PathBuf,
     vendor: bool,
     /// The features `assemble` builds with: they decide which vendored crates are cut.
     features: Vec<String>,
@@ -85,18 +87,14 @@ impl Closure {
     /// Finds and hashes the closure of `plan`'s package. `metadata` is `cargo metadata
     /// --no-deps` of the user's workspace. Reads the tree; writes nothing.
     pub fn scan(plan: &Plan, metadata: &Metadata) -> Result<Closure> {
-        let config = &plan.config;
-        let root = canonical(&config.workspace_root, "the workspace root")?;
-        let manifest_dir = config
-            .package
-            .manifest_path
-            .parent()
-            .unwrap_or(&config.workspace_root);
-        let package_dir = canonical(manifest_dir, "the package directory")?;
+        let layout = plan.layout();
+        let settings = plan.settings();
+        let root = canonical(&layout.workspace_root, "the workspace root")?;
+        let package_dir = canonical(&layout.package_dir, "the package directory")?;
         if !package_dir.starts_with(&root) {
             bail!(
                 "the package `{}` (`{}`) is outside its workspace root `{}`",
-                config.package.name,
+                plan.package(),
                 package_dir.display(),
                 root.display()
             );
@@ -119,7 +117,7 @@ impl Closure {
         }
         skip.insert(root.join(".s2i"));
         let package_dirs: Vec<&Path> = packages.list.iter().map(|p| p.dir.as_path()).collect();
-        if let Ok(m) = std::fs::canonicalize(&plan.manifests_dir)
+        if let Ok(m) = std::fs::canonicalize(&layout.manifests_dir)
             && m != root
             && m.starts_with(&root)
             && !package_dirs.iter().any(|d| d.starts_with(&m))
@@ -190,7 +188,7 @@ impl Closure {
             add(found, &|path| special.contains(path) || path == lock);
         }
 
-        if config.vendor
+        if settings.vendor
             && let Some(e) = entries
                 .iter()
                 .find(|e| e.path == "vendor" || e.path.starts_with("vendor/"))
@@ -214,7 +212,7 @@ impl Closure {
                     "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` files would go into the source tar\nnote: check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
                     p.name,
                     p.dir.display(),
-                    config.package.name,
+                    plan.package(),
                     if p.include.is_empty() {
                         ""
                     } else {
@@ -250,14 +248,14 @@ impl Closure {
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         let newest = entries.iter().map(|e| e.mtime).max().unwrap_or(0);
 
-        let digest = digest(&entries, config.vendor)?;
+        let digest = digest(&entries, settings.vendor)?;
         let (location, revision) = git_info(&root);
         Ok(Closure {
-            package: config.package.name.clone(),
-            out_dir: plan.out_dir.clone(),
-            vendor: config.vendor,
-            features: config.features.clone(),
-            no_default_features: config.no_default_features,
+            package: plan.package().to_string(),
+            source_dir: layout.source_dir(),
+            vendor: settings.vendor,
+            features: settings.features.clone(),
+            no_default_features: settings.no_default_features,
             manifests: manifests.into_iter().map(|m| m.tar_path).collect(),
             relocated: relocated.len(),
             root,
@@ -287,7 +285,7 @@ impl Closure {
 
     /// The entries of the tar: staging, lock pruning and vendoring happen here.
     fn tar_entries(&self, sink: &dyn Sink) -> Result<Vec<TarEntry>> {
-        let source_dir = self.out_dir.join("source");
+        let source_dir = &self.source_dir;
         // Per process, so two runs on the same package do not trample each other.
         let staging = source_dir.join(format!("staging-{}", std::process::id()));
         let mut files = Vec::new();

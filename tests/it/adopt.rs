@@ -20,7 +20,7 @@ use crate::support;
 /// The tar the app stage would upload for `package` of the workspace at `root`.
 fn source_tar(root: &Path, package: &str) -> (Vec<u8>, Vec<Event>) {
     let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::cli::plans(&metadata, &[package.to_string()], None)
+    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[package.to_string()], None)
         .unwrap()
         .remove(0);
     let closure = Closure::scan(&plan, &metadata).unwrap();

@@ -75,6 +75,21 @@ impl Ws {
         args
     }
 
+    /// The validated configuration of every package with `[package.metadata.s2i]`, by name: what
+    /// the Plans of [`Ws::run`] are made from (a Plan keeps its configuration private).
+    pub fn configs(&self) -> BTreeMap<String, xtask_s2i::Config> {
+        let metadata = xtask_s2i::cli::read_metadata(Some(&self.manifest())).unwrap();
+        metadata
+            .workspace_packages()
+            .into_iter()
+            .filter(|p| p.metadata.get("s2i").is_some())
+            .map(|p| {
+                let config = xtask_s2i::config::load(&metadata, p).unwrap();
+                (p.name.to_string(), config)
+            })
+            .collect()
+    }
+
     /// Runs `--no-build` with the default flags.
     pub fn run(&self) -> anyhow::Result<xtask_s2i::Summary> {
         self.args(|_| {}).execute(&Buffer::new())
@@ -769,10 +784,10 @@ fn odd_inputs_do_not_panic() {
 #[test]
 fn an_empty_table_is_a_valid_configuration_with_every_default() {
     let ws = Ws::package("");
-    let summary = ws
-        .run()
+    ws.run()
         .expect("an empty `[package.metadata.s2i]` is valid");
-    let c = &summary.plans[0].config;
+    let configs = ws.configs();
+    let c = &configs["demo"];
     assert_eq!(c.builder_base, xtask_s2i::config::DEFAULT_BUILDER_BASE);
     assert_eq!(
         (c.builder_image.as_str(), c.app_image.as_str()),
@@ -800,7 +815,7 @@ fn the_builder_base_flag_wins_over_the_configuration() {
         .args(|a| a.builder_base = Some("localhost/xtask-s2i/rust:trixie".into()))
         .execute(&Buffer::new())
         .unwrap();
-    assert_eq!(summary.plans[0].base, "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(summary.plans[0].base(), "localhost/xtask-s2i/rust:trixie");
 }
 
 /// `--builder-base` is also read from `XTASK_S2I_BUILDER_BASE` (clap's `env`); checked on the
@@ -884,10 +899,11 @@ fn shop() -> Ws {
 fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     let ws = shop();
     let summary = ws.run().expect("the shop workspace is valid");
+    let configs = ws.configs();
     let by_name: BTreeMap<&str, &xtask_s2i::Config> = summary
         .plans
         .iter()
-        .map(|p| (p.package(), &p.config))
+        .map(|p| (p.package(), &configs[p.package()]))
         .collect();
     assert_eq!(
         by_name.keys().copied().collect::<Vec<_>>(),
@@ -986,8 +1002,9 @@ fn a_workspace_schedule_is_inherited() {
         ("job/Cargo.toml", &member("job", "")),
         ("job/src/main.rs", "fn main() {}\n"),
     ]);
-    let summary = ws.run().expect("a valid CronJob workspace");
-    let okd = &summary.plans[0].config.okd;
+    ws.run().expect("a valid CronJob workspace");
+    let configs = ws.configs();
+    let okd = &configs["job"].okd;
     assert_eq!(okd.workload, xtask_s2i::config::Workload::CronJob);
     assert_eq!(okd.schedule.as_deref(), Some("@hourly"));
 }

@@ -189,14 +189,14 @@ impl Project {
     fn s2i_source(&self, dest: &Path) -> std::collections::BTreeMap<String, String> {
         let manifest = self.root.join("Cargo.toml");
         let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-        let plan = xtask_s2i::cli::plans(&metadata, &[], Some(&self.base))
+        let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], Some(&self.base))
             .unwrap()
             .remove(0);
         let closure = xtask_s2i::source::Closure::scan(&plan, &metadata).unwrap();
         let mut tar = Vec::new();
         closure.write_tar(&mut tar, 0, 0, &Buffer::new()).unwrap();
         tar::Archive::new(tar.as_slice()).unpack(dest).unwrap();
-        plan.env().clone()
+        plan.settings().env.clone()
     }
 }
 

@@ -21,7 +21,7 @@ const REGENERATE: &str = "cargo xtask image --no-build";
 /// The manifests of the workspace of `manifest`, as the command would write them.
 fn sets(manifest: &Path) -> Vec<FileSet> {
     let metadata = xtask_s2i::cli::read_metadata(Some(manifest)).expect("cargo metadata");
-    let plans = xtask_s2i::cli::plans(&metadata, &[], None).expect("plans");
+    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).expect("plans");
     xtask_s2i::okd::file_sets(&plans).expect("manifests")
 }
 
@@ -883,7 +883,7 @@ fn shared_directory_keeps_each_builder_context_apart() {
 fn packages_writing_the_same_object_are_refused() {
     let (_tmp, manifest) = two_package_workspace("runtime-image = \"hello-world\"");
     let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::cli::plans(&metadata, &[], None).unwrap();
+    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two packages wrote the ImageStream `hello-world`"),
         Err(e) => format!("{e:#}"),
@@ -901,7 +901,7 @@ fn packages_writing_the_same_object_are_refused() {
 fn packages_sharing_a_directory_share_the_namespace() {
     let (_tmp, manifest) = two_package_workspace("port = 9000");
     let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::cli::plans(&metadata, &[], None).unwrap();
+    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two namespaces in one kustomization"),
         Err(e) => format!("{e:#}"),

@@ -112,10 +112,10 @@ fn the_example_renders_as_snapshotted() {
 
     // The Plan's rendered files are what was written.
     let plan = &summary.plans[0];
-    for f in &plan.builder_context {
+    for f in plan.builder_context() {
         assert_eq!(files[&format!("builder/{}", f.path)].0, f.contents);
     }
-    assert_eq!(files["runtime.Dockerfile"].0, plan.runtime_dockerfile);
+    assert_eq!(files["runtime.Dockerfile"].0, plan.runtime_dockerfile());
 }
 
 /// A configuration that sets every key of `[package.metadata.s2i]` and its `okd` table.
@@ -212,9 +212,12 @@ fn a_configuration_using_every_key_renders_as_snapshotted() {
     ]);
     let summary = ws.run().expect("the every-key configuration is valid");
     let plan = &summary.plans[0];
-    assert_eq!(plan.base, "registry.example.com:5000/base/rust:1.85-slim");
-    assert_eq!(plan.runtime.reference(), "quay.io/acme/every-key:v2");
-    assert_eq!(plan.bin_path, "/opt/app-root/bin/server");
+    assert_eq!(plan.base(), "registry.example.com:5000/base/rust:1.85-slim");
+    assert_eq!(
+        plan.image(xtask_s2i::plan::Stage::Runtime).reference(),
+        "quay.io/acme/every-key:v2"
+    );
+    assert_eq!(plan.bin_path(), "/opt/app-root/bin/server");
     let files = snapshot_rendered("every_key", ws.root(), "every-key");
     assert_scripts_parse(&files);
 
@@ -364,13 +367,13 @@ fn hostile_values_are_escaped_and_change_no_instruction() {
     for (what, bf, hf) in [
         (
             "runtime.Dockerfile",
-            &b.runtime_dockerfile,
-            &h.runtime_dockerfile,
+            b.runtime_dockerfile(),
+            h.runtime_dockerfile(),
         ),
         (
             "builder Dockerfile",
-            &b.builder_context[0].contents,
-            &h.builder_context[0].contents,
+            b.builder_context()[0].contents.as_str(),
+            h.builder_context()[0].contents.as_str(),
         ),
     ] {
         assert_eq!(bf.lines().count(), hf.lines().count(), "{what}:\n{hf}");
@@ -381,14 +384,14 @@ fn hostile_values_are_escaped_and_change_no_instruction() {
             "{what}:\n{hf}"
         );
     }
-    for (bf, hf) in b.builder_context.iter().zip(&h.builder_context) {
+    for (bf, hf) in b.builder_context().iter().zip(h.builder_context()) {
         assert_eq!(bf.contents.lines().count(), hf.contents.lines().count());
     }
 
     // Each value reads back exactly as written.
     let mut labels = BTreeMap::new();
     let mut env = BTreeMap::new();
-    for i in instructions(&h.runtime_dockerfile) {
+    for i in instructions(h.runtime_dockerfile()) {
         if let Some(args) = i.strip_prefix("LABEL ") {
             labels.extend(key_values(args));
         } else if let Some(args) = i.strip_prefix("ENV ") {
@@ -424,7 +427,7 @@ fn docker_reads_hostile_values_back_exactly() {
     let plan = &summary.plans[0];
     let ctx = ws.root().join("runtime-context");
     std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(ctx.join("Dockerfile"), &plan.runtime_dockerfile).unwrap();
+    std::fs::write(ctx.join("Dockerfile"), plan.runtime_dockerfile()).unwrap();
     std::fs::write(ctx.join(plan.bin()), "not really a binary\n").unwrap();
     let tag = format!("xtask-s2i-it-escaping:{}", std::process::id());
     let build = Command::new("docker")
@@ -460,7 +463,7 @@ fn docker_reads_hostile_values_back_exactly() {
         build.status.success(),
         "docker build failed: {}\n{}",
         String::from_utf8_lossy(&build.stderr),
-        plan.runtime_dockerfile
+        plan.runtime_dockerfile()
     );
     let env: BTreeMap<String, String> = env
         .as_array()
@@ -484,7 +487,7 @@ fn assemble_tells_static_from_dynamic_binaries() {
     let ws = Ws::package("");
     let summary = ws.run().unwrap();
     let assemble = &summary.plans[0]
-        .builder_context
+        .builder_context()
         .iter()
         .find(|f| f.path == "s2i/bin/assemble")
         .unwrap()
@@ -569,8 +572,11 @@ fn a_template_override_is_used() {
     );
     let summary = ws.run().unwrap();
     let plan = &summary.plans[0];
-    assert_eq!(plan.overrides, [override_path(&ws, "runtime.Dockerfile")]);
-    assert!(plan.runtime_dockerfile.ends_with("# customized for demo\n"));
+    assert_eq!(plan.overrides(), [override_path(&ws, "runtime.Dockerfile")]);
+    assert!(
+        plan.runtime_dockerfile()
+            .ends_with("# customized for demo\n")
+    );
     assert!(
         ws.read("target/s2i/demo/runtime.Dockerfile")
             .ends_with("# customized for demo\n")
@@ -649,8 +655,8 @@ fn eject_writes_the_defaults_and_keeps_existing_files() {
     let ejected = ws.run().unwrap();
     let fresh = Ws::package("port = 8080").run().unwrap();
     let (e, f) = (&ejected.plans[0], &fresh.plans[0]);
-    assert_eq!(e.runtime_dockerfile, f.runtime_dockerfile);
-    for (a, b) in e.builder_context.iter().zip(&f.builder_context) {
+    assert_eq!(e.runtime_dockerfile(), f.runtime_dockerfile());
+    for (a, b) in e.builder_context().iter().zip(f.builder_context()) {
         if a.path == "s2i/bin/run" {
             assert!(a.contents.contains("# mine"));
         } else {
@@ -668,7 +674,7 @@ fn eject_writes_the_defaults_and_keeps_existing_files() {
 fn builder_file(ws: &Ws, path: &str) -> String {
     let summary = ws.run().unwrap();
     summary.plans[0]
-        .builder_context
+        .builder_context()
         .iter()
         .find(|f| f.path == path)
         .unwrap_or_else(|| panic!("no `{path}`"))

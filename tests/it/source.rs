@@ -15,7 +15,7 @@ use crate::support;
 /// The plan of `package` in the workspace of `dir` and its scanned closure.
 fn scan(dir: &Path, package: &str) -> (Plan, cargo_metadata::Metadata, Closure) {
     let metadata = xtask_s2i::cli::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::cli::plans(&metadata, &[package.to_string()], None)
+    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[package.to_string()], None)
         .unwrap()
         .remove(0);
     let closure = Closure::scan(&plan, &metadata).unwrap();
@@ -243,7 +243,7 @@ fn the_digest_follows_contents_and_modes_not_mtimes() {
     assert!(!root.join("target").exists());
 
     // The vendor setting shapes the tar.
-    plan.config.vendor = false;
+    plan.settings_mut().vendor = false;
     assert_ne!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
 }
 
@@ -252,7 +252,7 @@ fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
     let tmp = tempfile::tempdir().unwrap();
     let root = support::copy_example(tmp.path());
     let (mut plan, metadata, _) = scan(&root, "hello-world");
-    plan.config.vendor = false;
+    plan.settings_mut().vendor = false;
     let c = Closure::scan(&plan, &metadata).unwrap();
     let sink = Buffer::new();
     let tar = tar_of(&c, &sink);
@@ -599,7 +599,7 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         "[dependencies]\next = { path = \"../../ext\" }\n",
     );
     let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::cli::plans(&metadata, &[], None)
+    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata)
@@ -625,7 +625,7 @@ fn a_closure_package_hidden_by_ignore_rules_is_an_error() {
     let ws = virtual_workspace(tmp.path());
     write(&ws.join(".s2iignore"), "/crates/lib/src\n");
     let metadata = xtask_s2i::cli::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::cli::plans(&metadata, &["app".to_string()], None)
+    let plan = xtask_s2i::Plan::for_workspace(&metadata, &["app".to_string()], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata).err().expect("an error");

@@ -19,7 +19,7 @@ use bytes::Bytes;
 use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label};
 use crate::engine::client::{ImageInfo, Output};
 use crate::engine::{archive, s2i};
-use crate::plan::{DIGEST_LABEL, TOOL_LABEL};
+use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
 use crate::sink::{Event, human_size};
 
 /// The `io.openshift.s2i.build.*` labels upstream sets on the image it builds.
@@ -45,16 +45,16 @@ impl Chain<'_, '_, '_> {
     /// `io.openshift.s2i.build.*` from the source's git revision.
     fn app_labels(&self) -> BTreeMap<String, String> {
         let plan = self.plan;
-        let mut labels = plan.image_labels.clone();
+        let mut labels = plan.image_labels().clone();
         let mut build = |key: &str, value: &str| {
             let value = label_safe(value);
             if !value.is_empty() {
                 labels.insert(format!("{S2I_BUILD}{key}"), value);
             }
         };
-        build("image", &plan.builder.reference());
+        build("image", &plan.image(Stage::Builder).reference());
         build("source-location", &self.source.location());
-        let context_dir = &plan.config.okd.context_dir;
+        let context_dir = &plan.layout().workspace_in_repo;
         if context_dir != "." {
             build("source-context-dir", context_dir);
         }
@@ -80,37 +80,30 @@ impl Chain<'_, '_, '_> {
     pub(super) async fn app(&self, builder: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
-        let config = &plan.config;
-        let reference = plan.app.reference();
-        let contract = s2i::Contract::read(self.docker, builder, &plan.builder.reference()).await?;
-        let overrides = s2i::Overrides::read(&config.workspace_root)?;
+        let reference = plan.image(Stage::App).reference();
+        let builder_reference = plan.image(Stage::Builder).reference();
+        let contract = s2i::Contract::read(self.docker, builder, &builder_reference).await?;
+        let overrides = s2i::Overrides::read(&plan.layout().workspace_root)?;
         let labels = self.app_labels();
         // The uncommitted-changes marker is not an input: files outside the source (generated
         // manifests written by the previous run, `target/`) flip it without changing what is
         // built, and the source digest already covers every uploaded file.
         let mut input_labels = labels.clone();
         input_labels.remove(UNCOMMITTED_LABEL);
-        let settings = serde_json::json!({
-            "env": config.env,
-            "features": config.features,
-            "no-default-features": config.no_default_features,
-            "profile": config.profile,
-            "vendor": config.vendor,
-            "bin": config.bin,
-            "bin-path": plan.bin_path,
-            "contract": format!("{contract:?}"),
-            "overrides": overrides.describe(),
-            "labels": input_labels,
-        });
+        // The Plan's settings, then what only the engine knows (one JSON object, keys sorted).
+        let mut settings = plan.app_key();
+        settings.insert("contract".into(), format!("{contract:?}").into());
+        settings.insert("overrides".into(), overrides.describe());
+        settings.insert("labels".into(), serde_json::json!(input_labels));
         let digest = digest(&[
             "app",
             ENGINE_VERSION,
             &builder.id,
             self.source.digest(),
-            &settings.to_string(),
+            &serde_json::Value::Object(settings).to_string(),
         ]);
-        if let Some(image) = self.fresh(&plan.app, &digest).await? {
-            let report = self.report("app", &image, started, true);
+        if let Some(image) = self.fresh(Stage::App, &digest).await? {
+            let report = self.report(Stage::App, &image, started, true);
             return Ok(Done { report, image });
         }
         for name in overrides.scripts.keys() {
@@ -141,8 +134,7 @@ impl Chain<'_, '_, '_> {
         self.status(
             "Assembling",
             format!(
-                "app {reference} ({}{})",
-                plan.builder.reference(),
+                "app {reference} ({builder_reference}{})",
                 if artifacts.is_some() {
                     ", incremental"
                 } else {
@@ -181,17 +173,16 @@ impl Chain<'_, '_, '_> {
             ..Default::default()
         };
         let comment = format!(
-            "{} assembled by xtask-s2i from {}",
+            "{} assembled by xtask-s2i from {builder_reference}",
             plan.package(),
-            plan.builder.reference()
         );
         let what = format!("the app image `{reference}`");
         let id = self
             .docker
             .commit(&container, commit, &[], &comment, &what)
             .await?;
-        let image = self.finish(&id, &plan.app).await?;
-        let report = self.report("app", &image, started, false);
+        let image = self.finish(&id, Stage::App).await?;
+        let report = self.report(Stage::App, &image, started, false);
         Ok(Done { report, image })
     }
 
@@ -212,7 +203,7 @@ impl Chain<'_, '_, '_> {
                 .create_container(ContainerCreateBody {
                     image: Some(builder.id.clone()),
                     user: Some(contract.assemble_user.clone()),
-                    env: Some(overrides.container_env(&plan.config.env)),
+                    env: Some(overrides.container_env(&plan.settings().env)),
                     entrypoint: contract.script_entrypoint(),
                     cmd: Some(contract.assemble_command(overrides)),
                     labels: Some(tool_label(plan)),
@@ -282,7 +273,7 @@ impl Chain<'_, '_, '_> {
                 self.sink.event(Event::warning(format!(
                     "`save-artifacts` of the previous app image `{}` failed, so this build starts \
                      from scratch: {e:#}",
-                    self.plan.app.reference()
+                    self.plan.image(Stage::App).reference()
                 )));
                 None
             }
@@ -295,12 +286,12 @@ impl Chain<'_, '_, '_> {
         overrides: &s2i::Overrides,
     ) -> Result<Option<std::fs::File>> {
         let plan = self.plan;
-        let contract = s2i::Contract::read(self.docker, previous, &plan.app.reference()).await?;
+        let app_reference = plan.image(Stage::App).reference();
+        let contract = s2i::Contract::read(self.docker, previous, &app_reference).await?;
         self.status(
             "Saving",
             format!(
-                "build artifacts of the previous {} ({})",
-                plan.app.reference(),
+                "build artifacts of the previous {app_reference} ({})",
                 short(&previous.id)
             ),
         );

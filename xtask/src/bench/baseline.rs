@@ -39,7 +39,7 @@ impl Baseline {
         copy_example(repo, lib, scratch)?;
         let manifest = scratch.join("Cargo.toml");
         let metadata = xtask_s2i::cli::read_metadata(Some(&manifest))?;
-        let plans = xtask_s2i::cli::plans(&metadata, &[], Some(BASE))?;
+        let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], Some(BASE))?;
         let plan = plans
             .iter()
             .find(|p| p.package() == BIN)
