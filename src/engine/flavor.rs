@@ -34,7 +34,9 @@
 //!   Podman wants the registry in `registries.conf` (`[[registry]] location = "…" insecure =
 //!   true`) — see the README.
 
-use bollard::models::{ContainerConfig, SystemVersion};
+use bollard::models::SystemVersion;
+
+use super::client::ImageConfig;
 
 /// The kind of engine behind the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +122,7 @@ pub fn on_build_in_history<'a>(created_by: impl Iterator<Item = &'a str>) -> Vec
 /// is an error on Podman.
 pub fn commit_changes(
     flavor: &Flavor,
-    config: &ContainerConfig,
+    config: &ImageConfig,
     changes: &[String],
 ) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -269,7 +271,7 @@ mod tests {
 
     #[test]
     fn a_commit_config_is_also_said_as_changes() {
-        let config = ContainerConfig {
+        let config = ImageConfig {
             cmd: Some(vec!["/usr/libexec/s2i/run".into()]),
             user: Some("1001".into()),
             labels: Some(HashMap::from([
