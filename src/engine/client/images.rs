@@ -297,7 +297,7 @@ impl Client {
         let changes = crate::engine::flavor::commit_changes(&self.flavor, &config, changes)
             .map_err(|why| Error::msg(format!("cannot commit {what}: {why}")))?;
         if !changes.is_empty() {
-            // One parameter per instruction on the wire: [`super::flavor::split_changes`].
+            // One parameter per instruction on the wire: [`crate::engine::flavor::split_changes`].
             options = options.changes(&changes.join("\n"));
         }
         let ImageConfig {
@@ -330,7 +330,7 @@ impl Client {
 
     /// Imports a tar as a one-layer image (remembered by the janitor until tagged) with the
     /// single-line Dockerfile instructions `changes` applied (each sent as a parameter of its
-    /// own: [`super::flavor`]).
+    /// own: [`crate::engine::flavor`]).
     pub async fn import(
         &self,
         tar: Vec<u8>,

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Result;
 use bollard::Docker;
 
-use super::flavor::Flavor;
+use super::flavor::{self, Engine, Flavor};
 use super::host::{self, Candidate, Hosts};
 pub use super::janitor::Janitor;
 pub use super::output::Output;
@@ -118,11 +118,18 @@ async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
         Ok(Ok((docker, version))) => {
-            let flavor = Flavor::from_version(&version);
+            let components: Vec<(&str, &str)> = version
+                .components
+                .iter()
+                .flatten()
+                .map(|c| (c.name.as_str(), c.version.as_str()))
+                .collect();
+            let platform = version.platform.as_ref().map_or("", |p| p.name.as_str());
+            let flavor = Flavor::from_version(platform, &components, version.version.as_deref());
             let engine = flavor.engine;
             let docker = docker
                 .with_timeout(REQUEST_TIMEOUT)
-                .with_request_modifier(move |r| super::flavor::modify(engine, r));
+                .with_request_modifier(move |r| modify(engine, r));
             Ok((docker, flavor))
         }
         Ok(Err(e)) => Err(e.to_string()),
@@ -130,5 +137,57 @@ async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
             "no answer within {} seconds",
             CONNECT_TIMEOUT.as_secs()
         )),
+    }
+}
+
+/// What every request to the engine goes through, as [`super::flavor`] says: its `changes`
+/// split into one parameter each ([`flavor::split_changes`]), then the engine's extra
+/// parameter ([`flavor::extra_parameter`]).
+fn modify(engine: Engine, mut request: bollard::BollardRequest) -> bollard::BollardRequest {
+    if let Some(split) = flavor::split_changes(&request.uri().to_string())
+        && let Ok(new) = split.parse()
+    {
+        *request.uri_mut() = new;
+    }
+    if let Some(parameter) = flavor::extra_parameter(engine, request.uri().path()) {
+        let uri = request.uri().to_string();
+        let joined = if uri.contains('?') { '&' } else { '?' };
+        if let Ok(new) = format!("{uri}{joined}{parameter}").parse() {
+            *request.uri_mut() = new;
+        }
+    }
+    request
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_get_their_changes_split_and_podman_builds_no_layers() {
+        // Whole requests, as bollard makes them (an absolute URI).
+        let request = |uri: &str| {
+            let mut r = bollard::BollardRequest::new(bollard::body_full(Default::default()));
+            *r.uri_mut() = uri.parse().unwrap();
+            r
+        };
+        let build = "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true";
+        assert_eq!(
+            modify(Engine::Podman, request(build)).uri().to_string(),
+            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true&layers=false"
+        );
+        assert_eq!(
+            modify(Engine::Docker, request(build)).uri().to_string(),
+            build
+        );
+        assert_eq!(
+            modify(
+                Engine::Docker,
+                request("unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB")
+            )
+            .uri()
+            .to_string(),
+            "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A&changes=B"
+        );
     }
 }
