@@ -79,7 +79,9 @@ pub struct Summary {
 }
 
 impl ImageArgs {
-    /// Runs the command with the progress sink its flags ask for.
+    /// Runs the command with the progress sink its flags ask for; an error is also reported to
+    /// the sink, as an [`Event::Error`] (the JSON sink prints it, the human one leaves it to the
+    /// caller, e.g. [`crate::exit_with`]).
     pub fn run(self) -> Result<()> {
         let sink: Box<dyn Sink> = match self.message_format {
             MessageFormat::Json => Box::new(sink::Json::new()),
@@ -91,7 +93,12 @@ impl ImageArgs {
                 sink::Verbosity::Normal
             })),
         };
-        self.execute(sink.as_ref()).map(|_| ())
+        let result = self.execute(sink.as_ref()).map(|_| ());
+        if let Err(e) = &result {
+            // For machines; the human sink leaves the error to the caller (`exit_with`).
+            sink.event(Event::error(e));
+        }
+        result
     }
 
     /// Runs the command, reporting to `sink`; returns what was done.

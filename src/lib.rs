@@ -34,6 +34,8 @@ pub mod cli;
 #[doc(hidden)]
 pub mod dev;
 #[cfg(feature = "cli")]
+pub mod diagnostic;
+#[cfg(feature = "cli")]
 pub mod engine;
 #[cfg(feature = "cli")]
 pub mod files;
@@ -94,6 +96,8 @@ pub fn main() -> anyhow::Result<()> {
 
 #[cfg(feature = "cli")]
 /// Prints an error the way cargo does and exits: 130 or 143 after Ctrl-C or SIGTERM, 1 otherwise.
+/// The text is the error's `{:#}`: its message, then its `note:` lines ([`diagnostic`]); with
+/// `--message-format json`, [`ImageArgs::run`] has also reported them apart, as an `error` event.
 pub fn exit_with(e: &anyhow::Error) -> ! {
     use std::io::IsTerminal;
     let code = engine::interrupted_exit_code(e).unwrap_or(1);

@@ -41,6 +41,9 @@ pub enum Event {
         stages: Vec<StageReport>,
         seconds: f64,
     },
+    /// The error a run ended with: its message and its notes apart (each without `note: `). The
+    /// human output prints the error itself (`error: …`, then `note: …` lines), not this event.
+    Error { message: String, notes: Vec<String> },
 }
 
 impl Event {
@@ -55,6 +58,13 @@ impl Event {
         Event::Warning {
             message: message.into(),
         }
+    }
+
+    /// The [`Event::Error`] of `error`: its chain's messages and its notes
+    /// ([`crate::diagnostic::parts`]).
+    pub fn error(error: &anyhow::Error) -> Event {
+        let (message, notes) = crate::diagnostic::parts(error);
+        Event::Error { message, notes }
     }
 }
 

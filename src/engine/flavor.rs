@@ -11,7 +11,7 @@
 //!   per `LABEL`/`ENV`, and strips a pair of surrounding double quotes without reading escapes;
 //!   its commit splits a value at newlines, its import does not. So [`super::direct`] writes
 //!   one single-line instruction per change in the form both read alike, and
-//!   [`split_changes`] (a request modifier on every connection) sends each as a `changes`
+//!   [`split_changes`] (which the client applies to every request) sends each as a `changes`
 //!   parameter of its own, which both engines accept. bollard joins them with newlines into one.
 //! - **A commit's configuration.** Podman's compatibility commit ignores the configuration in
 //!   the request body (`Cmd`, `User`, `Labels`, ...), which Docker merges into the image:
@@ -22,8 +22,8 @@
 //!   app images carry these on Podman; nothing in the chain reads them.
 //! - **The classic builder.** `docker build` on Podman is Buildah: it labels the image with
 //!   `io.buildah.version`, and keeps an image per instruction as its cache unless told
-//!   `layers=false`, which [`modify`] does; otherwise the images it builds from the rendered
-//!   Dockerfiles are the same.
+//!   `layers=false`, which [`extra_parameter`] adds; otherwise the images it builds from the
+//!   rendered Dockerfiles are the same.
 //! - **`ONBUILD` triggers.** Podman's image inspection does not report them (its configuration is
 //!   the OCI one, which has no such field), even for an image in the Docker format that has
 //!   them. On Podman they are read from the image's history instead ([`on_build_in_history`]),
@@ -34,7 +34,7 @@
 //!   Podman wants the registry in `registries.conf` (`[[registry]] location = "…" insecure =
 //!   true`) — see the README.
 
-use bollard::models::{ContainerConfig, SystemVersion};
+use super::client::ImageConfig;
 
 /// The kind of engine behind the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,24 +52,27 @@ pub struct Flavor {
 }
 
 impl Flavor {
-    /// Reads the version endpoint's answer.
-    pub fn from_version(v: &SystemVersion) -> Flavor {
-        let components = v.components.as_deref().unwrap_or_default();
+    /// Reads the version endpoint's answer: the platform's name, the components (name,
+    /// version) and the version.
+    pub fn from_version(
+        platform: &str,
+        components: &[(&str, &str)],
+        version: Option<&str>,
+    ) -> Flavor {
         let podman = components
             .iter()
-            .find(|c| c.name.eq_ignore_ascii_case("Podman Engine"));
-        if let Some(c) = podman {
+            .find(|(name, _)| name.eq_ignore_ascii_case("Podman Engine"));
+        if let Some((_, version)) = podman {
             return Flavor {
                 engine: Engine::Podman,
-                version: c.version.clone(),
+                version: version.to_string(),
             };
         }
-        let platform = v.platform.as_ref().map(|p| p.name.as_str()).unwrap_or("");
         let version = components
             .iter()
-            .find(|c| c.name == "Engine")
-            .map(|c| c.version.clone())
-            .or_else(|| v.version.clone())
+            .find(|(name, _)| *name == "Engine")
+            .map(|(_, version)| version.to_string())
+            .or_else(|| version.map(str::to_string))
             .unwrap_or_else(|| "(unknown version)".into());
         Flavor {
             engine: if platform.to_ascii_lowercase().contains("podman") {
@@ -120,7 +123,7 @@ pub fn on_build_in_history<'a>(created_by: impl Iterator<Item = &'a str>) -> Vec
 /// is an error on Podman.
 pub fn commit_changes(
     flavor: &Flavor,
-    config: &ContainerConfig,
+    config: &ImageConfig,
     changes: &[String],
 ) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
@@ -164,41 +167,26 @@ pub fn commit_changes(
     Ok(out)
 }
 
-/// What every request to the engine goes through: [`split_changes`], and on Podman a build
+/// The parameter every request to `path` gets on `engine`, besides its own: on Podman a build
 /// without Buildah's layer cache (`layers=false`). With it, Podman's build keeps an image per
 /// instruction, which nothing removes once the built image is gone; the chain has a cache of its
 /// own (input digests), and Docker's classic builder keeps its steps as the built image's
-/// parents, removed with it.
-pub fn modify(engine: Engine, request: bollard::BollardRequest) -> bollard::BollardRequest {
-    let mut request = split_changes(request);
-    if engine == Engine::Podman && request.uri().path().ends_with("/build") {
-        let uri = request.uri().to_string();
-        let joined = if uri.contains('?') { '&' } else { '?' };
-        if let Ok(new) = format!("{uri}{joined}layers=false").parse() {
-            *request.uri_mut() = new;
-        }
-    }
-    request
+/// parents, removed with it. The client adds it to every request, after [`split_changes`].
+pub fn extra_parameter(engine: Engine, path: &str) -> Option<&'static str> {
+    (engine == Engine::Podman && path.ends_with("/build")).then_some("layers=false")
 }
 
-/// Every `changes=a%0Ab` query parameter becomes `changes=a&changes=b`. bollard joins the
-/// changes of an import with newlines into one parameter; Podman's import reads a parameter as
-/// one instruction, and both engines read repeated parameters.
-pub fn split_changes(mut request: bollard::BollardRequest) -> bollard::BollardRequest {
-    let uri = request.uri();
-    let Some(query) = uri.query().filter(|q| q.contains("changes=")) else {
-        return request;
-    };
-    let Some(split) = split_query(query) else {
-        return request;
-    };
-    let full = uri.to_string();
-    let before_query = full.split_once('?').map_or(full.as_str(), |(head, _)| head);
-    let rewritten = format!("{before_query}?{split}");
-    if let Ok(new) = rewritten.parse() {
-        *request.uri_mut() = new;
+/// The request URI `uri` with every `changes=a%0Ab` query parameter as `changes=a&changes=b`;
+/// `None` when it has none to split. bollard joins the changes of an import with newlines into
+/// one parameter; Podman's import reads a parameter as one instruction, and both engines read
+/// repeated parameters.
+pub fn split_changes(uri: &str) -> Option<String> {
+    let (before_query, query) = uri.split_once('?')?;
+    if !query.contains("changes=") {
+        return None;
     }
-    request
+    let split = split_query(query)?;
+    Some(format!("{before_query}?{split}"))
 }
 
 /// The query with each `changes` parameter split at encoded newlines; `None` when none has one.
@@ -227,49 +215,31 @@ fn split_query(query: &str) -> Option<String> {
 mod tests {
     use std::collections::HashMap;
 
-    use bollard::models::{SystemVersionComponents, SystemVersionPlatform};
-
     use super::*;
-
-    fn component(name: &str, version: &str) -> SystemVersionComponents {
-        SystemVersionComponents {
-            name: name.into(),
-            version: version.into(),
-            details: Some(HashMap::new()),
-        }
-    }
 
     #[test]
     fn engines_are_told_apart_by_their_components() {
-        let docker = SystemVersion {
-            platform: Some(SystemVersionPlatform { name: "".into() }),
-            components: Some(vec![
-                component("Engine", "20.10.24+dfsg1"),
-                component("containerd", "1.6.20~ds1"),
-            ]),
-            version: Some("20.10.24+dfsg1".into()),
-            ..Default::default()
-        };
-        let f = Flavor::from_version(&docker);
+        let f = Flavor::from_version(
+            "",
+            &[("Engine", "20.10.24+dfsg1"), ("containerd", "1.6.20~ds1")],
+            Some("20.10.24+dfsg1"),
+        );
         assert_eq!(f.engine, Engine::Docker);
         assert_eq!(f.to_string(), "Docker 20.10.24+dfsg1");
-        let podman = SystemVersion {
-            platform: Some(SystemVersionPlatform {
-                name: "linux/amd64/debian-12".into(),
-            }),
-            components: Some(vec![
-                component("Podman Engine", "4.3.1"),
-                component("Conmon", "conmon version 2.1.6"),
-            ]),
-            version: Some("4.3.1".into()),
-            ..Default::default()
-        };
-        assert_eq!(Flavor::from_version(&podman).to_string(), "Podman 4.3.1");
+        let podman = Flavor::from_version(
+            "linux/amd64/debian-12",
+            &[
+                ("Podman Engine", "4.3.1"),
+                ("Conmon", "conmon version 2.1.6"),
+            ],
+            Some("4.3.1"),
+        );
+        assert_eq!(podman.to_string(), "Podman 4.3.1");
     }
 
     #[test]
     fn a_commit_config_is_also_said_as_changes() {
-        let config = ContainerConfig {
+        let config = ImageConfig {
             cmd: Some(vec!["/usr/libexec/s2i/run".into()]),
             user: Some("1001".into()),
             labels: Some(HashMap::from([
@@ -321,29 +291,17 @@ mod tests {
         );
         assert_eq!(split_query("fromSrc=-&changes=USER+1001"), None);
         assert_eq!(split_query("container=x&comment=a%0Ab"), None);
-        // On a whole request, as bollard makes them (an absolute URI).
-        let request = || {
-            let mut r = bollard::BollardRequest::new(bollard::body_full(Default::default()));
-            *r.uri_mut() = "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
-                .parse()
-                .unwrap();
-            r
-        };
+        // On a whole URI, as bollard makes them (an absolute URI).
         assert_eq!(
-            modify(Engine::Podman, request()).uri().to_string(),
-            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true&layers=false"
+            split_changes("unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB").as_deref(),
+            Some("unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A&changes=B")
         );
+        assert_eq!(split_changes("unix://2f72756e/v1.41/build?rm=true"), None);
         assert_eq!(
-            modify(Engine::Docker, request()).uri().to_string(),
-            "unix://2f72756e/v1.41/build?dockerfile=Dockerfile&rm=true"
+            extra_parameter(Engine::Podman, "/v1.41/build"),
+            Some("layers=false")
         );
-        let mut request = bollard::BollardRequest::new(bollard::body_full(Default::default()));
-        *request.uri_mut() = "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A%0AB"
-            .parse()
-            .unwrap();
-        assert_eq!(
-            split_changes(request).uri().to_string(),
-            "unix://2f72756e/v1.41/images/create?fromSrc=-&changes=A&changes=B"
-        );
+        assert_eq!(extra_parameter(Engine::Docker, "/v1.41/build"), None);
+        assert_eq!(extra_parameter(Engine::Podman, "/v1.41/commit"), None);
     }
 }

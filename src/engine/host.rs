@@ -8,6 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::diagnostic::Diagnostic;
+
 /// Docker's socket.
 pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 /// Podman's rootful socket (`systemctl start podman.socket`).
@@ -134,8 +136,8 @@ pub fn socket_path(host: &str) -> Option<&Path> {
     host.strip_prefix("unix://").map(Path::new)
 }
 
-/// How to start the engines, for the error when none answers.
-pub const HOW_TO_START: &str = "note: start Docker (`sudo systemctl start docker`), or Podman's \
+/// How to start the engines: the note of the error when none answers.
+pub const HOW_TO_START: &str = "start Docker (`sudo systemctl start docker`), or Podman's \
     API socket (`systemctl --user enable --now podman.socket` for rootless Podman, then \
     `export CONTAINER_HOST=unix://$XDG_RUNTIME_DIR/podman/podman.sock`; \
     `sudo systemctl enable --now podman.socket` for rootful; or run \
@@ -143,16 +145,14 @@ pub const HOW_TO_START: &str = "note: start Docker (`sudo systemctl start docker
     that runs (e.g. `unix:///run/user/1000/podman/podman.sock` or `tcp://127.0.0.1:2375`)";
 
 /// The error when no probed socket answered: each one tried with why, and how to start an engine.
-pub fn none_answered(tried: &[(Candidate, String)]) -> String {
+pub fn none_answered(tried: &[(Candidate, String)]) -> Diagnostic {
     let mut message = "cannot reach a container engine: `DOCKER_HOST` and `CONTAINER_HOST` are \
                        not set and no Docker context is selected, and none of these answered:"
         .to_string();
     for (c, cause) in tried {
         message.push_str(&format!("\n  `{}` ({}): {cause}", c.host, c.origin));
     }
-    message.push('\n');
-    message.push_str(HOW_TO_START);
-    message
+    Diagnostic::new(message).note(HOW_TO_START)
 }
 
 #[cfg(test)]
@@ -235,7 +235,7 @@ mod tests {
             .into_iter()
             .map(|c| (c, "no such socket".to_string()))
             .collect();
-        let message = none_answered(&tried);
+        let message = none_answered(&tried).to_string();
         for needle in [
             "`unix:///var/run/docker.sock` (Docker's socket): no such socket",
             "`unix:///run/user/1000/podman/podman.sock` (Podman's rootless socket)",

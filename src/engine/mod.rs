@@ -1,5 +1,6 @@
 //! The Docker executor of the chain: builder image → app image (the S2I step) → `FROM scratch`
-//! runtime image, through the Docker Engine API (bollard).
+//! runtime image, through the Docker Engine API (bollard, spoken by `client` only, whose calls
+//! fail with one `client::Error`; Docker and Podman differ only as `flavor` says).
 //!
 //! It reads a [`Plan`] and a [`SourceTree`] and knows nothing of Cargo. Every stage has an input
 //! digest stored as [`DIGEST_LABEL`] on its image, so a stage whose inputs did not change is

@@ -1,19 +1,28 @@
 //! Registry credentials the way the Docker CLI finds them — `auths` entries of
 //! `~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`), `credHelpers` per registry and the
-//! `credsStore` default, through `docker-credential-<helper> get` — and pushing tags.
+//! `credsStore` default, through `docker-credential-<helper> get` — and pushing tags (through
+//! [`Client::push_image`]).
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::auth::DockerCredentials;
-use bollard::query_parameters::PushImageOptionsBuilder;
+use anyhow::{Context as _, Result, anyhow};
 use futures_util::StreamExt;
 
 use super::client::Client;
 use super::flavor::Engine;
+use crate::diagnostic::Diagnostic;
 use crate::sink::{Event, Sink};
+
+/// Credentials for one registry, as the Docker CLI's config gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub identitytoken: Option<String>,
+    pub serveraddress: Option<String>,
+}
 
 /// The key Docker Hub's credentials are stored under.
 const DOCKER_HUB: &str = "https://index.docker.io/v1/";
@@ -30,13 +39,13 @@ pub fn registry_of(reference: &str) -> &str {
 
 /// The credentials for the registry of `reference`, if the Docker CLI's config has any. Errors
 /// reading the config or running a helper are not fatal: an anonymous request says more.
-pub fn credentials(reference: &str) -> Option<DockerCredentials> {
+pub fn credentials(reference: &str) -> Option<Credentials> {
     let dir = super::host::docker_config_dir()?;
     credentials_in(&dir, registry_of(reference)).ok().flatten()
 }
 
 /// The credentials for `registry` in the Docker config directory `dir`.
-pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<DockerCredentials>> {
+pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<Credentials>> {
     let path = dir.join("config.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
@@ -79,7 +88,7 @@ pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<DockerCredent
         if entry.is_null() {
             continue;
         }
-        let mut c = DockerCredentials {
+        let mut c = Credentials {
             serveraddress: Some(server.to_string()),
             ..Default::default()
         };
@@ -111,7 +120,7 @@ pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<DockerCredent
 }
 
 /// Runs `docker-credential-<helper> get` with the server on stdin.
-fn from_helper(helper: &str, server: &str) -> Result<Option<DockerCredentials>> {
+fn from_helper(helper: &str, server: &str) -> Result<Option<Credentials>> {
     let program = format!("docker-credential-{helper}");
     let mut child = Command::new(&program)
         .arg("get")
@@ -137,7 +146,7 @@ fn from_helper(helper: &str, server: &str) -> Result<Option<DockerCredentials>> 
     if secret.is_empty() {
         return Ok(None);
     }
-    let mut c = DockerCredentials {
+    let mut c = Credentials {
         serveraddress: Some(server.to_string()),
         ..Default::default()
     };
@@ -177,34 +186,37 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 /// Pushes `name:tag`; returns the digest the registry reported.
 pub async fn push(docker: &Client, name: &str, tag: &str, sink: &dyn Sink) -> Result<String> {
     let reference = format!("{name}:{tag}");
-    let options = PushImageOptionsBuilder::default().tag(tag).build();
-    let mut stream = docker
-        .api()
-        .push_image(name, Some(options), credentials(&reference));
+    let mut stream = docker.push_image(name, tag, credentials(&reference));
     let mut digest = None;
     while let Some(item) = stream.next().await {
         let info = match item {
             Ok(info) => info,
             Err(e) => {
                 let registry = registry_of(&reference);
-                let insecure = match docker.flavor().engine {
-                    // Docker treats 127.0.0.0/8 as a plain-HTTP registry, Podman does not.
-                    Engine::Podman => format!(
-                        "note: Podman pushes to a plain-HTTP registry only when `registries.conf` \
-                         says so: `[[registry]]` with `location = \"{registry}\"` and \
-                         `insecure = true`\n"
-                    ),
-                    Engine::Docker => String::new(),
-                };
-                bail!(
-                    "failed to push `{reference}` with {}: {e}\n{insecure}\
-                     note: the credentials come from `~/.docker/config.json` (or \
-                     `$DOCKER_CONFIG/config.json`): log in with `docker login {registry}`\n\
-                     note: the image names come from `builder-image`, `app-image` and \
-                     `runtime-image` in `[package.metadata.s2i]`; they must name a registry you \
-                     can push to (e.g. `quay.io/acme/hello`)",
+                let mut error = Diagnostic::new(format!(
+                    "failed to push `{reference}` with {}: {e}",
                     docker.flavor()
-                );
+                ));
+                if docker.flavor().engine == Engine::Podman {
+                    // Docker treats 127.0.0.0/8 as a plain-HTTP registry, Podman does not.
+                    error = error.note(format!(
+                        "Podman pushes to a plain-HTTP registry only when `registries.conf` \
+                         says so: `[[registry]]` with `location = \"{registry}\"` and \
+                         `insecure = true`"
+                    ));
+                }
+                return Err(error
+                    .note(format!(
+                        "the credentials come from `~/.docker/config.json` (or \
+                         `$DOCKER_CONFIG/config.json`): log in with `docker login {registry}`"
+                    ))
+                    .note(
+                        "the image names come from `builder-image`, `app-image` and \
+                         `runtime-image` in `[package.metadata.s2i]`; they must name a registry \
+                         you can push to (e.g. `quay.io/acme/hello`)",
+                    )
+                    .caused_by(e)
+                    .into());
             }
         };
         if let Some(status) = info.status {
@@ -215,7 +227,7 @@ pub async fn push(docker: &Client, name: &str, tag: &str, sink: &dyn Sink) -> Re
             {
                 digest = Some(d.to_string());
             }
-            if info.progress_detail.is_none() {
+            if !info.is_progress {
                 sink.event(Event::Log {
                     stage: "push".into(),
                     line: status,

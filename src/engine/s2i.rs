@@ -21,9 +21,10 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 
 use super::client::{Client, ImageInfo};
+use crate::diagnostic::Diagnostic;
 use crate::plan::{ASSEMBLE_USER_LABEL, DESTINATION, DESTINATION_LABEL, SCRIPTS_URL_LABEL};
 
 /// What upstream runs scripts with when the image has an `ENTRYPOINT`.
@@ -52,14 +53,10 @@ pub struct Contract {
 impl Contract {
     /// Reads the contract of `image` (`reference` names it in errors).
     pub async fn read(docker: &Client, image: &ImageInfo, reference: &str) -> Result<Contract> {
-        let inspect = docker
-            .api()
-            .inspect_image(&image.id)
+        let image_user = docker
+            .image_user(&image.id)
             .await
-            .with_context(|| format!("failed to inspect the builder image `{reference}`"))?;
-        let image_user = inspect
-            .config
-            .and_then(|c| c.user)
+            .with_context(|| format!("failed to inspect the builder image `{reference}`"))?
             .unwrap_or_default()
             .trim()
             .to_string();
@@ -68,18 +65,25 @@ impl Contract {
 
     fn from_labels(image: &ImageInfo, image_user: String, reference: &str) -> Result<Contract> {
         let scripts_url = image.label(SCRIPTS_URL_LABEL).ok_or_else(|| {
-            anyhow!(
+            Diagnostic::new(format!(
                 "the builder image `{reference}` has no `{SCRIPTS_URL_LABEL}` label, so it is not \
-                 an S2I builder\nnote: a builder template override in `.s2i/templates/` must keep \
-                 the `LABEL` of the default template"
+                 an S2I builder"
+            ))
+            .note(
+                "a builder template override in `.s2i/templates/` must keep the `LABEL` of the \
+                 default template",
             )
         })?;
         let Some(scripts_dir) = scripts_url.strip_prefix("image://") else {
-            bail!(
+            return Err(Diagnostic::new(format!(
                 "the builder image `{reference}` has `{SCRIPTS_URL_LABEL}={scripts_url}`: the local \
-                 chain runs scripts from inside the image only\nnote: use `image:///DIR` with the \
-                 scripts in DIR, or put overrides in the source's `.s2i/bin/`"
-            );
+                 chain runs scripts from inside the image only"
+            ))
+            .note(
+                "use `image:///DIR` with the scripts in DIR, or put overrides in the source's \
+                 `.s2i/bin/`",
+            )
+            .into());
         };
         let destination = image
             .label(DESTINATION_LABEL)
@@ -93,11 +97,14 @@ impl Contract {
             .map(|u| u.trim().to_string())
             .unwrap_or_else(|| image_user.clone());
         let (uid, gid) = numeric_user(&assemble_user).ok_or_else(|| {
-            anyhow!(
+            Diagnostic::new(format!(
                 "the assemble user of the builder image `{reference}` is `{assemble_user}`, not a \
-                 numeric UID\nnote: set `{ASSEMBLE_USER_LABEL}` (or `USER`) to a number, as \
-                 OpenShift requires; the default template uses `builder-user`"
-            )
+                 numeric UID"
+            ))
+            .note(format!(
+                "set `{ASSEMBLE_USER_LABEL}` (or `USER`) to a number, as OpenShift requires; the \
+                 default template uses `builder-user`"
+            ))
         })?;
         Ok(Contract {
             destination: if destination.is_empty() {
@@ -631,7 +638,7 @@ mod tests {
             0,
             |w| {
                 w.write_all(&[0u8; 700])?;
-                bail!("the source vanished")
+                anyhow::bail!("the source vanished")
             },
             None,
         )

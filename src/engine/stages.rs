@@ -19,16 +19,14 @@ use std::collections::HashMap;
 use std::thread::Scope;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::errors::Error as DockerError;
-use bollard::models::{ContainerConfig, ContainerCreateBody};
+use anyhow::{Context as _, Result};
 use bytes::Bytes;
-use futures_util::StreamExt;
 use sha2::{Digest as _, Sha256};
 
-use super::client::{BuildError, Client, ImageInfo, Output};
+use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
 use super::elf::Linkage;
 use super::{Options, SourceTree, archive, direct, elf, push, report};
+use crate::diagnostic::Diagnostic;
 use crate::plan::{self, DIGEST_LABEL, DOCKERFILE, Plan, Stage, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
@@ -136,7 +134,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 .janitor()
                 .replaced(&previous.id, self.plan.package());
         }
-        self.docker.existing_image(id).await
+        Ok(self.docker.existing_image(id).await?)
     }
 
     /// A Dockerfile with this tool's labels appended as one `LABEL` instruction (the build's
@@ -249,8 +247,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(base.id.clone()),
+            .create_container(ContainerSpec {
+                image: base.id.clone(),
                 user: run.and_then(|r| r.user.clone()),
                 working_dir: run.and_then(|r| r.workdir.clone()),
                 env: Some(env),
@@ -268,9 +266,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                         .collect(),
                     None => vec!["true".into()],
                 }),
-                labels: Some(tool_label(plan)),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
+                labels: tool_label(plan),
+                attach: true,
                 ..Default::default()
             })
             .await?;
@@ -291,15 +288,20 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 .await?;
             if code != 0 {
                 self.docker.remove_container(&container).await?;
-                bail!(
-                    "failed to build the builder image `{reference}` from `{}`: its `RUN` \
-                     failed with exit code {code}:\n{}\
-                     note: the builder context is in `{}`; `docker build` it there to reproduce\n\
-                     note: no tag moved: `{reference}` is unchanged",
-                    plan.base(),
-                    output.tail(),
+                return Err(Diagnostic::new(with_tail(
+                    format!(
+                        "failed to build the builder image `{reference}` from `{}`: its `RUN` \
+                         failed with exit code {code}:",
+                        plan.base()
+                    ),
+                    &output.tail(),
+                ))
+                .note(format!(
+                    "the builder context is in `{}`; `docker build` it there to reproduce",
                     plan.layout().builder_dir().display()
-                );
+                ))
+                .note(format!("no tag moved: `{reference}` is unchanged"))
+                .into());
             }
         }
         let comment = format!(
@@ -308,15 +310,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             plan.base()
         );
         let what = format!("the builder image `{reference}`");
-        self.docker
+        Ok(self
+            .docker
             .commit(
                 &container,
-                ContainerConfig::default(),
+                ImageConfig::default(),
                 &changes,
                 &comment,
                 &what,
             )
-            .await
+            .await?)
     }
 
     /// The builder with the classic builder, this tool's labels appended to its Dockerfile.
@@ -335,14 +338,19 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         self.docker
             .build("builder", context, self.opts.no_cache, self.sink)
             .await
-            .map_err(|BuildError { cause, tail }| {
-                anyhow!(
-                    "failed to build the builder image `{reference}` from `{}`: {cause}\n{tail}\
-                     note: the builder context is in `{}`; `docker build` it there to reproduce\n\
-                     note: no tag moved: `{reference}` is unchanged",
-                    plan.base(),
-                    plan.layout().builder_dir().display()
-                )
+            .map_err(|e| {
+                let message = format!(
+                    "failed to build the builder image `{reference}` from `{}`: {e}",
+                    plan.base()
+                );
+                Diagnostic::new(with_tail(message, e.tail()))
+                    .note(format!(
+                        "the builder context is in `{}`; `docker build` it there to reproduce",
+                        plan.layout().builder_dir().display()
+                    ))
+                    .note(format!("no tag moved: `{reference}` is unchanged"))
+                    .caused_by(e)
+                    .into()
             })
     }
 
@@ -370,23 +378,37 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         );
         match elf::linkage(&binary) {
             Linkage::Static => {}
-            Linkage::Dynamic { interpreter } => bail!(
-                "the binary `{}` ({what}) is dynamically linked (it needs the loader \
-                 `{interpreter}`), so it cannot run on the `FROM scratch` runtime image\n\
-                 note: link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
-                 and an explicit `--target` (e.g. `cargo build --release --target \
-                 x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
-                 `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same\n\
-                 note: the runtime image was not built: `{reference}` is unchanged",
-                plan.bin()
-            ),
-            Linkage::NotElf(why) => bail!(
-                "{what} is not a Linux executable: {why}\n\
-                 note: `assemble` must install the compiled binary `{}` at `{}`\n\
-                 note: the runtime image was not built: `{reference}` is unchanged",
-                plan.bin(),
-                plan.bin_path()
-            ),
+            Linkage::Dynamic { interpreter } => {
+                return Err(Diagnostic::new(format!(
+                    "the binary `{}` ({what}) is dynamically linked (it needs the loader \
+                     `{interpreter}`), so it cannot run on the `FROM scratch` runtime image",
+                    plan.bin()
+                ))
+                .note(
+                    "link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
+                     and an explicit `--target` (e.g. `cargo build --release --target \
+                     x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
+                     `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same",
+                )
+                .note(format!(
+                    "the runtime image was not built: `{reference}` is unchanged"
+                ))
+                .into());
+            }
+            Linkage::NotElf(why) => {
+                return Err(
+                    Diagnostic::new(format!("{what} is not a Linux executable: {why}"))
+                        .note(format!(
+                            "`assemble` must install the compiled binary `{}` at `{}`",
+                            plan.bin(),
+                            plan.bin_path()
+                        ))
+                        .note(format!(
+                            "the runtime image was not built: `{reference}` is unchanged"
+                        ))
+                        .into(),
+                );
+            }
         }
         let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
@@ -420,7 +442,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             plan.image(Stage::App).reference()
         );
         let what = format!("runtime image `{reference}`");
-        self.docker.import(tar, changes, message, &what).await
+        Ok(self.docker.import(tar, changes, message, &what).await?)
     }
 
     /// The runtime with the classic builder, this tool's labels appended to its Dockerfile.
@@ -435,13 +457,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         self.docker
             .build("runtime", context, self.opts.no_cache, self.sink)
             .await
-            .map_err(|BuildError { cause, tail }| {
-                anyhow!(
-                    "failed to build the runtime image `{reference}`: {cause}\n{tail}\
-                     note: its Dockerfile is `{}`\n\
-                     note: no tag moved: `{reference}` is unchanged",
-                    plan.layout().runtime_dockerfile().display()
-                )
+            .map_err(|e| {
+                let message = format!("failed to build the runtime image `{reference}`: {e}");
+                Diagnostic::new(with_tail(message, e.tail()))
+                    .note(format!(
+                        "its Dockerfile is `{}`",
+                        plan.layout().runtime_dockerfile().display()
+                    ))
+                    .note(format!("no tag moved: `{reference}` is unchanged"))
+                    .caused_by(e)
+                    .into()
             })
     }
 
@@ -450,37 +475,28 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let plan = self.plan;
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(app.id.clone()),
-                labels: Some(tool_label(plan)),
+            .create_container(ContainerSpec {
+                image: app.id.clone(),
+                labels: tool_label(plan),
                 ..Default::default()
             })
             .await?;
-        let mut tar = Vec::new();
-        let mut stream = self.docker.download(&container, plan.bin_path());
-        let mut result = Ok(());
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(c) => tar.extend_from_slice(&c),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        drop(stream);
+        let tar = self.docker.download(&container, plan.bin_path()).await;
         self.docker.remove_container(&container).await?;
-        match result {
-            Ok(()) => {}
-            Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => bail!(
-                "the app image `{}` has no `{}`\n\
-                 note: `assemble` must install the binary `{}` there; the default script does",
-                plan.image(Stage::App).reference(),
-                plan.bin_path(),
-                plan.bin()
-            ),
+        let tar = match tar {
+            Ok(tar) => tar,
+            Err(e) if e.is_not_found() => {
+                return Err(Diagnostic::new(format!(
+                    "the app image `{}` has no `{}`",
+                    plan.image(Stage::App).reference(),
+                    plan.bin_path()
+                ))
+                .note(format!(
+                    "`assemble` must install the binary `{}` there; the default script does",
+                    plan.bin()
+                ))
+                .into());
+            }
             Err(e) => {
                 return Err(e).with_context(|| {
                     format!(
@@ -490,7 +506,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     )
                 });
             }
-        }
+        };
         archive::single_file(
             &tar,
             &format!(
@@ -518,6 +534,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             started,
             cached,
         )
+    }
+}
+
+/// `message`, a newline and the `tail` of an output (each of its lines ends with one), as the
+/// message of a [`Diagnostic`] that puts its notes after it.
+fn with_tail(message: String, tail: &str) -> String {
+    let text = format!("{message}\n{tail}");
+    match text.strip_suffix('\n') {
+        Some(text) => text.to_string(),
+        None => text,
     }
 }
 

@@ -13,7 +13,7 @@ use super::Rehearsal;
 use super::chain::Step;
 use super::manifests::ImageLabel;
 use super::paths::Entry;
-use crate::engine::client::BuildError;
+use crate::diagnostic::Diagnostic;
 use crate::engine::{Linkage, linkage};
 
 impl Rehearsal<'_, '_, '_> {
@@ -78,7 +78,11 @@ impl Rehearsal<'_, '_, '_> {
         self.docker
             .build(&bc.name, context, self.no_cache, self.sink)
             .await
-            .map_err(|BuildError { cause, tail }| anyhow!("step `docker build`: {cause}\n{tail}"))
+            .map_err(|e| {
+                Diagnostic::new(format!("step `docker build`: {e}\n{}", e.tail()))
+                    .caused_by(e)
+                    .into()
+            })
     }
 
     /// The build context: the committed `contextDir` for a Git source, then each

@@ -30,7 +30,6 @@ use std::thread::Scope;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, anyhow};
-use bollard::query_parameters::RemoveImageOptionsBuilder;
 
 use crate::config::PullPolicy;
 use crate::engine::client::{Client, ImageInfo};
@@ -302,15 +301,7 @@ impl Rehearsal<'_, '_, '_> {
             .map(|mut t| std::mem::take(&mut *t))
             .unwrap_or_default();
         for tag in tags.iter().rev() {
-            let options = RemoveImageOptionsBuilder::default()
-                .force(false)
-                .noprune(false)
-                .build();
-            let _ = self
-                .docker
-                .api()
-                .remove_image(tag, Some(options), None)
-                .await;
+            let _ = self.docker.remove_image(tag).await;
         }
     }
 }

@@ -5,13 +5,11 @@
 //! A `sourcePath` names a file or a directory (the directory itself lands in `destinationDir`);
 //! one ending in `/.` copies the directory's contents.
 
-use anyhow::{Context as _, Result, bail};
-use bollard::errors::Error as DockerError;
-use bollard::models::ContainerCreateBody;
-use futures_util::StreamExt;
-
 use super::Rehearsal;
 use super::manifests::ImagePath;
+use crate::diagnostic::Diagnostic;
+use crate::engine::client::ContainerSpec;
+use anyhow::{Context as _, Result, bail};
 
 /// A file or a symbolic link of a build context.
 #[derive(Debug, Clone)]
@@ -110,39 +108,32 @@ impl Rehearsal<'_, '_, '_> {
         let contents_only = source.ends_with("/.");
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(image.to_string()),
-                labels: Some(self.tool_label()),
+            .create_container(ContainerSpec {
+                image: image.to_string(),
+                labels: self.tool_label(),
                 cmd: Some(vec!["/".into()]),
                 ..Default::default()
             })
             .await?;
-        let mut bytes = Vec::new();
-        let mut stream = self.docker.download(&container, source);
-        let mut result = Ok(());
-        while let Some(chunk) = stream.next().await {
-            match chunk {
-                Ok(c) => bytes.extend_from_slice(&c),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
-            }
-        }
-        drop(stream);
+        let bytes = self.docker.download(&container, source).await;
         self.docker.remove_container(&container).await?;
-        match result {
-            Ok(()) => {}
-            Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => bail!(
-                "its `sourcePath` `{source}` is not in the image `{image}`\nnote: it must be where the image's build installs the file (for the app image, the path `assemble` installs the binary at)"
-            ),
+        let bytes = match bytes {
+            Ok(bytes) => bytes,
+            Err(e) if e.is_not_found() => {
+                return Err(Diagnostic::new(format!(
+                    "its `sourcePath` `{source}` is not in the image `{image}`"
+                ))
+                .note(
+                    "it must be where the image's build installs the file (for the app image, the \
+                     path `assemble` installs the binary at)",
+                )
+                .into());
+            }
             Err(e) => {
                 return Err(e)
                     .with_context(|| format!("failed to read `{source}` out of `{image}`"));
             }
-        }
+        };
         let mut out = Vec::new();
         let mut archive = tar::Archive::new(bytes.as_slice());
         for entry in archive

@@ -13,20 +13,19 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::models::{ContainerCreateBody, HostConfig};
-use bollard::query_parameters::LogsOptionsBuilder;
-use futures_util::StreamExt;
 
 use super::chain::Step;
 use super::manifests::{Container, PortRef, Probe, Workload};
 use super::{Rehearsal, UID};
-use crate::engine::client::Output;
+use crate::engine::client::{ContainerSpec, Output};
 use crate::sink::Event;
 
 /// How long a Deployment without a probe must keep running.
 const SETTLE: Duration = Duration::from_secs(2);
 /// How long a CronJob's container may run.
 const JOB_LIMIT: Duration = Duration::from_secs(60);
+/// How many lines of a failed container's output an error shows.
+const LOG_LINES: usize = 40;
 
 impl Rehearsal<'_, '_, '_> {
     pub(super) async fn run_workloads(&self, steps: &[Step<'_>]) -> Result<()> {
@@ -71,19 +70,14 @@ impl Rehearsal<'_, '_, '_> {
         }
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(step.local.clone()),
+            .create_container(ContainerSpec {
+                image: step.local.clone(),
                 user: Some(format!("{UID}:0")),
                 env: Some(env),
                 entrypoint: (!c.command.is_empty()).then(|| c.command.clone()),
                 cmd: (!c.args.is_empty()).then(|| c.args.clone()),
-                labels: Some(self.tool_label()),
-                host_config: Some(HostConfig {
-                    readonly_rootfs: Some(true),
-                    cap_drop: Some(vec!["ALL".into()]),
-                    security_opt: Some(vec!["no-new-privileges".into()]),
-                    ..Default::default()
-                }),
+                labels: self.tool_label(),
+                restricted: true,
                 ..Default::default()
             })
             .await?;
@@ -106,8 +100,7 @@ impl Rehearsal<'_, '_, '_> {
         let how = format!("{} as {UID}:0, read-only root, no capabilities", step.local);
         self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
         self.docker
-            .api()
-            .start_container(container, None)
+            .start(container)
             .await
             .context("step `start`: the container did not start")?;
         let started = Instant::now();
@@ -201,46 +194,24 @@ impl Rehearsal<'_, '_, '_> {
 
     /// The exit code when the container is no longer running.
     async fn exited(&self, container: &str) -> Result<Option<i64>> {
-        let state = self
-            .docker
-            .api()
-            .inspect_container(container, None)
-            .await?
-            .state
-            .unwrap_or_default();
-        Ok((!state.running.unwrap_or(false)).then(|| state.exit_code.unwrap_or(-1)))
+        let state = self.docker.container(container).await?;
+        Ok((!state.running).then(|| state.exit_code.unwrap_or(-1)))
     }
 
     async fn container_ip(&self, container: &str) -> Result<IpAddr> {
-        let info = self.docker.api().inspect_container(container, None).await?;
-        let ip = info
-            .network_settings
-            .and_then(|n| n.networks)
-            .and_then(|n| {
-                n.into_values()
-                    .find_map(|e| e.ip_address.filter(|ip| !ip.is_empty()))
-            })
-            .ok_or_else(|| {
-                anyhow!(
-                    "step `readiness probe`: the container has no IP address on a Docker network"
-                )
-            })?;
+        let ip = self.docker.container(container).await?.ip.ok_or_else(|| {
+            anyhow!("step `readiness probe`: the container has no IP address on a Docker network")
+        })?;
         ip.parse()
             .with_context(|| format!("the container's IP address `{ip}`"))
     }
 
     /// The last lines of the container's output, as log events and for an error.
     async fn logs(&self, container: &str, name: &str) -> String {
-        let options = LogsOptionsBuilder::default()
-            .stdout(true)
-            .stderr(true)
-            .tail("40")
-            .build();
-        let mut stream = self.docker.api().logs(container, Some(options));
         let mut output = Output::new(name);
-        while let Some(Ok(chunk)) = stream.next().await {
-            output.push(&chunk.into_bytes(), self.sink);
-        }
+        self.docker
+            .logs(container, LOG_LINES, &mut output, self.sink)
+            .await;
         output.flush(self.sink);
         match output.tail() {
             t if t.is_empty() => "(the container wrote no output)".to_string(),

@@ -18,13 +18,12 @@ use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::models::{ContainerConfig, ContainerCreateBody};
 
 use super::chain::Step;
 use super::source::{SrcEntry, s2i_environment, source_entries, walk, write_source};
 use super::{Rehearsal, UID};
 use crate::engine::archive;
-use crate::engine::client::{ImageInfo, Output};
+use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::sink::Event;
 
 const SCRIPTS_URL: &str = "io.openshift.s2i.scripts-url";
@@ -142,14 +141,8 @@ impl Rehearsal<'_, '_, '_> {
             self.committed.commit.clone(),
         );
         labels.extend(self.tool_label());
-        let user = self
-            .docker
-            .api()
-            .inspect_image(&builder.id)
-            .await
-            .ok()
-            .and_then(|i| i.config?.user);
-        let config = ContainerConfig {
+        let user = self.docker.image_user(&builder.id).await.ok().flatten();
+        let config = ImageConfig {
             cmd: Some(vec![format!("{scripts}/run")]),
             user: Some(
                 user.filter(|u| !u.is_empty())
@@ -162,7 +155,8 @@ impl Rehearsal<'_, '_, '_> {
             "the rehearsal of the BuildConfig {} (xtask-s2i)",
             step.bc.name
         );
-        self.docker
+        Ok(self
+            .docker
             .commit(
                 container,
                 config,
@@ -170,7 +164,7 @@ impl Rehearsal<'_, '_, '_> {
                 &comment,
                 &format!("`{}`", step.local),
             )
-            .await
+            .await?)
     }
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
@@ -255,14 +249,13 @@ impl Rehearsal<'_, '_, '_> {
         loop {
             let container = self
                 .docker
-                .create_container(ContainerCreateBody {
-                    image: Some(builder.id.clone()),
+                .create_container(ContainerSpec {
+                    image: builder.id.clone(),
                     user: Some(format!("{UID}:0")),
                     env: Some(env.to_vec()),
                     cmd: Some(vec![assemble.to_string()]),
-                    labels: Some(self.tool_label()),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
+                    labels: self.tool_label(),
+                    attach: true,
                     ..Default::default()
                 })
                 .await?;
@@ -291,7 +284,7 @@ impl Rehearsal<'_, '_, '_> {
             let written = written
                 .await
                 .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
-            match written.and(uploaded) {
+            match written.and(uploaded.map_err(anyhow::Error::from)) {
                 Ok(()) => return Ok(container),
                 Err(e) => {
                     self.sink.event(Event::warning(format!(
@@ -321,13 +314,12 @@ impl Rehearsal<'_, '_, '_> {
             .with_context(|| format!("failed to create `{}`", tmp.display()))?;
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(image.to_string()),
+            .create_container(ContainerSpec {
+                image: image.to_string(),
                 user: Some(format!("{UID}:0")),
                 cmd: Some(vec![format!("{scripts}/save-artifacts")]),
-                labels: Some(self.tool_label()),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
+                labels: self.tool_label(),
+                attach: true,
                 ..Default::default()
             })
             .await?;

@@ -8,6 +8,7 @@ mod config;
 mod conformance;
 mod docker;
 mod fixtures;
+mod json;
 mod msrv;
 mod okd;
 mod podman;

@@ -13,11 +13,11 @@ use std::io::Write as _;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bytes::Bytes;
 
-use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label};
-use crate::engine::client::{ImageInfo, Output};
+use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label, with_tail};
+use crate::diagnostic::Diagnostic;
+use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::engine::{archive, s2i};
 use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
 use crate::sink::{Event, human_size};
@@ -152,20 +152,21 @@ impl Chain<'_, '_, '_> {
             .await?;
         if code != 0 {
             self.docker.remove_container(&container).await?;
-            bail!(
-                "`{}` failed with exit code {code} in the app stage of `{}`:\n{}\
-                 note: no tag moved: `{reference}` is unchanged\n\
-                 note: `cargo xtask image -v` shows the whole output",
+            let message = format!(
+                "`{}` failed with exit code {code} in the app stage of `{}`:",
                 contract.script("assemble", &overrides),
                 plan.package(),
-                output.tail(),
             );
+            return Err(Diagnostic::new(with_tail(message, &output.tail()))
+                .note(format!("no tag moved: `{reference}` is unchanged"))
+                .note("`cargo xtask image -v` shows the whole output")
+                .into());
         }
 
         let mut labels: HashMap<String, String> = labels.into_iter().collect();
         labels.insert(DIGEST_LABEL.into(), digest);
         // As upstream: the builder's user and entrypoint (the container ran with `env`).
-        let commit = ContainerConfig {
+        let commit = ImageConfig {
             cmd: Some(vec![contract.script("run", &overrides)]),
             user: Some(contract.image_user.clone()),
             entrypoint: (!contract.entrypoint.is_empty()).then(|| contract.entrypoint.clone()),
@@ -200,15 +201,14 @@ impl Chain<'_, '_, '_> {
         loop {
             let container = self
                 .docker
-                .create_container(ContainerCreateBody {
-                    image: Some(builder.id.clone()),
+                .create_container(ContainerSpec {
+                    image: builder.id.clone(),
                     user: Some(contract.assemble_user.clone()),
                     env: Some(overrides.container_env(&plan.settings().env)),
                     entrypoint: contract.script_entrypoint(),
                     cmd: Some(contract.assemble_command(overrides)),
-                    labels: Some(tool_label(plan)),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
+                    labels: tool_label(plan),
+                    attach: true,
                     ..Default::default()
                 })
                 .await?;
@@ -298,13 +298,12 @@ impl Chain<'_, '_, '_> {
         // As upstream: the previous image's user, its scripts or the source's override.
         let container = self
             .docker
-            .create_container(ContainerCreateBody {
-                image: Some(previous.id.clone()),
+            .create_container(ContainerSpec {
+                image: previous.id.clone(),
                 entrypoint: contract.script_entrypoint(),
                 cmd: Some(vec![contract.script("save-artifacts", overrides)]),
-                labels: Some(tool_label(plan)),
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
+                labels: tool_label(plan),
+                attach: true,
                 ..Default::default()
             })
             .await?;
@@ -328,7 +327,7 @@ impl Chain<'_, '_, '_> {
                 .await
             {
                 self.docker.remove_container(&container).await?;
-                return Err(e);
+                return Err(e.into());
             }
         }
         let mut file = tempfile::tempfile().context("failed to create a temporary file")?;
