@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: measures the edit-build loop of `cargo xtask image` against a plain
 //! multi-stage `docker build` of the same app (`bench/baseline.Dockerfile`), with the host's
 //! `cargo build --release` as the floor, prints a Markdown table of medians with the ratios
-//! ours/baseline against the targets of issue 5, and writes `target/bench/report.json`
+//! ours/baseline against its targets, and writes `target/bench/report.json`
 //! ([`report::Report`]; `--table` prints the table of that file again without measuring).
 //!
 //! Everything runs on copies of `examples/hello-world` in a temporary directory (the real example
