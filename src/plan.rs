@@ -281,63 +281,17 @@ impl Plan {
             port,
             okd,
         } = config;
-        let OkdConfig {
-            namespace,
-            git_uri,
-            git_ref,
-            context_dir,
-            manifests_dir,
-            webhooks,
-            replicas,
-            tls,
-            build_limits,
-            build_requests,
-            build_timeout,
-            tag: okd_tag,
-            workload,
-            schedule,
-            health_path,
-            limits,
-            requests,
-            source_secret,
-            unauthenticated_webhooks,
-        } = okd;
-
         let image = |name: &str| ImageRef {
             name: name.to_string(),
             tag: tag.clone(),
         };
-        let builder = image(&builder_image);
-        let app = image(&app_image);
-        let runtime = image(&runtime_image);
-        let base = local_base;
-        let base_stream = ImageRef {
-            name: format!("{}-base", builder.stream()),
-            tag: base_tag(&cluster_base),
-        };
-        let cluster = Cluster {
-            app_name: runtime.stream().to_string(),
-            tag: okd_tag,
-            base: cluster_base,
-            base_stream,
-            namespace,
-            git_uri,
-            git_ref,
-            source_secret,
-            webhooks,
-            unauthenticated_webhooks,
-            workload,
-            schedule,
-            replicas,
-            port,
-            health_path,
-            tls,
-            limits,
-            requests,
-            build_limits,
-            build_requests,
-            build_timeout,
-        };
+        let (builder, app, runtime) = (
+            image(&builder_image),
+            image(&app_image),
+            image(&runtime_image),
+        );
+        let (cluster, manifests_dir, context_dir) =
+            cluster(okd, cluster_base, &builder, &runtime, port);
         let layout = Layout::new(
             &package.name,
             workspace_root,
@@ -346,16 +300,84 @@ impl Plan {
             manifests_dir,
             context_dir,
         );
-        let bin_path = format!("{APP_ROOT}/bin/{bin}");
-        let image_labels = image_labels(&package, &labels);
-        let profile_dir = match profile.as_str() {
-            "dev" | "test" => "debug",
-            "bench" => "release",
-            other => other,
-        }
-        .to_string();
+        let mut plan = Plan {
+            image_labels: image_labels(&package, &labels),
+            bin_path: format!("{APP_ROOT}/bin/{bin}"),
+            package,
+            base: local_base,
+            builder,
+            app,
+            runtime,
+            bin,
+            builder_context: Vec::new(),
+            cluster_builder_context: Vec::new(),
+            runtime_dockerfile: String::new(),
+            layout,
+            settings: BuildSettings {
+                pull_policy,
+                profile,
+                features,
+                no_default_features,
+                vendor,
+                strip,
+                env,
+            },
+            cluster,
+            overrides: templates.overrides.clone(),
+        };
+        plan.render(templates, builder_user, runtime_user)?;
+        Ok(plan)
+    }
 
-        let mut ctx = Context {
+    /// Renders the templates: the local builder context (FROM the local base), the cluster's
+    /// (FROM the configured base) and the runtime Dockerfile.
+    fn render(
+        &mut self,
+        templates: &Templates,
+        builder_user: u32,
+        runtime_user: u32,
+    ) -> Result<()> {
+        let mut ctx = self.context(builder_user, runtime_user);
+        let mut builder_context = Vec::new();
+        let mut runtime_dockerfile = String::new();
+        for t in crate::render::TEMPLATES {
+            let contents = templates.render(t.name, &ctx)?;
+            let path = match t.name {
+                "runtime.Dockerfile" => {
+                    runtime_dockerfile = contents;
+                    continue;
+                }
+                "builder.Dockerfile" => DOCKERFILE.to_string(),
+                other => other.to_string(),
+            };
+            builder_context.push(RenderedFile {
+                path,
+                contents,
+                mode: t.mode,
+            });
+        }
+        let mut cluster_builder_context = builder_context.clone();
+        if self.cluster.base != self.base {
+            ctx.builder_base = &self.cluster.base;
+            let dockerfile = templates.render("builder.Dockerfile", &ctx)?;
+            for f in cluster_builder_context
+                .iter_mut()
+                .filter(|f| f.path == DOCKERFILE)
+            {
+                f.contents = dockerfile.clone();
+            }
+        }
+        self.builder_context = builder_context;
+        self.cluster_builder_context = cluster_builder_context;
+        self.runtime_dockerfile = runtime_dockerfile;
+        Ok(())
+    }
+
+    /// The variables of the templates, from the Plan's parts (FROM the local base).
+    fn context(&self, builder_user: u32, runtime_user: u32) -> Context<'_> {
+        let (package, cluster, settings) = (&self.package, &self.cluster, &self.settings);
+        let profile = settings.profile.as_str();
+        Context {
             package: PackageCtx {
                 name: &package.name,
                 version: &package.version,
@@ -363,8 +385,8 @@ impl Plan {
                 license: package.license.as_deref(),
                 repository: package.repository.as_deref(),
             },
-            bin: &bin,
-            bin_path: &bin_path,
+            bin: &self.bin,
+            bin_path: &self.bin_path,
             app_root: APP_ROOT,
             cargo_home: format!("{APP_ROOT}/cargo"),
             target_dir: format!("{APP_ROOT}/target"),
@@ -373,95 +395,41 @@ impl Plan {
             destination: DESTINATION,
             source_dir: SOURCE_DIR,
             artifacts_dir: ARTIFACTS_DIR,
-            builder_base: &base,
+            builder_base: &self.base,
             builder_user,
             runtime_user,
-            builder_image: builder.reference(),
+            builder_image: self.builder.reference(),
             // The cluster's ImageStreamTags use the stable `okd.tag`.
-            builder_stream_tag: cluster.stream_tag(&builder),
-            builder_name: &builder.name,
-            app_name: &app.name,
+            builder_stream_tag: cluster.stream_tag(&self.builder),
+            builder_name: &self.builder.name,
+            app_name: &self.app.name,
             okd_tag: &cluster.tag,
-            app_image: app.reference(),
-            runtime_image: runtime.reference(),
-            app_stream: app.stream(),
+            app_image: self.app.reference(),
+            runtime_image: self.runtime.reference(),
+            app_stream: self.app.stream(),
             git_uri: cluster.git_uri.as_deref(),
             git_ref: cluster.git_ref.as_deref(),
-            context_dir: Some(layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
-            profile: &profile,
-            profile_dir: &profile_dir,
-            features: &features,
-            no_default_features,
-            vendor,
-            strip_env: strip.then(|| {
+            context_dir: Some(self.layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
+            profile,
+            profile_dir: match profile {
+                "dev" | "test" => "debug",
+                "bench" => "release",
+                other => other,
+            },
+            features: &settings.features,
+            no_default_features: settings.no_default_features,
+            vendor: settings.vendor,
+            strip_env: settings.strip.then(|| {
                 format!(
                     "CARGO_PROFILE_{}_STRIP",
                     profile.to_ascii_uppercase().replace('-', "_")
                 )
             }),
-            env: &env,
-            labels: &image_labels,
+            env: &settings.env,
+            labels: &self.image_labels,
             port: cluster.port,
             expose_services: cluster.port.map(|p| format!("{p}:http")),
-        };
-
-        let mut builder_context = Vec::new();
-        let mut runtime_dockerfile = String::new();
-        for t in crate::render::TEMPLATES {
-            let contents = templates.render(t.name, &ctx)?;
-            match t.name {
-                "runtime.Dockerfile" => runtime_dockerfile = contents,
-                "builder.Dockerfile" => builder_context.push(RenderedFile {
-                    path: DOCKERFILE.into(),
-                    contents,
-                    mode: t.mode,
-                }),
-                other => builder_context.push(RenderedFile {
-                    path: other.to_string(),
-                    contents,
-                    mode: t.mode,
-                }),
-            }
         }
-
-        let cluster_builder_context = if cluster.base == base {
-            builder_context.clone()
-        } else {
-            ctx.builder_base = &cluster.base;
-            let dockerfile = templates.render("builder.Dockerfile", &ctx)?;
-            let mut files = builder_context.clone();
-            for f in files.iter_mut().filter(|f| f.path == DOCKERFILE) {
-                f.contents = dockerfile.clone();
-            }
-            files
-        };
-
-        let settings = BuildSettings {
-            pull_policy,
-            profile,
-            features,
-            no_default_features,
-            vendor,
-            strip,
-            env,
-        };
-        Ok(Plan {
-            package,
-            base,
-            builder,
-            app,
-            runtime,
-            bin,
-            bin_path,
-            builder_context,
-            cluster_builder_context,
-            runtime_dockerfile,
-            image_labels,
-            layout,
-            settings,
-            cluster,
-            overrides: templates.overrides.clone(),
-        })
     }
 
     /// The package name: the value of [`TOOL_LABEL`] on everything this plan creates.
@@ -623,6 +591,66 @@ impl Plan {
         };
         key
     }
+}
+
+/// The cluster's part of the configuration, and the two `okd` paths that go into the Layout
+/// (`manifests-dir`, `context-dir`).
+fn cluster(
+    okd: OkdConfig,
+    base: String,
+    builder: &ImageRef,
+    runtime: &ImageRef,
+    port: Option<u16>,
+) -> (Cluster, String, String) {
+    let OkdConfig {
+        namespace,
+        git_uri,
+        git_ref,
+        context_dir,
+        manifests_dir,
+        webhooks,
+        replicas,
+        tls,
+        build_limits,
+        build_requests,
+        build_timeout,
+        tag,
+        workload,
+        schedule,
+        health_path,
+        limits,
+        requests,
+        source_secret,
+        unauthenticated_webhooks,
+    } = okd;
+    let base_stream = ImageRef {
+        name: format!("{}-base", builder.stream()),
+        tag: base_tag(&base),
+    };
+    let cluster = Cluster {
+        app_name: runtime.stream().to_string(),
+        tag,
+        base,
+        base_stream,
+        namespace,
+        git_uri,
+        git_ref,
+        source_secret,
+        webhooks,
+        unauthenticated_webhooks,
+        workload,
+        schedule,
+        replicas,
+        port,
+        health_path,
+        tls,
+        limits,
+        requests,
+        build_limits,
+        build_requests,
+        build_timeout,
+    };
+    (cluster, manifests_dir, context_dir)
 }
 
 /// Lowercase hexadecimal of a digest.
