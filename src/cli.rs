@@ -4,9 +4,10 @@
 //!
 //! Everything is validated before anything is written, so bad input leaves no file behind.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
+use cargo_metadata::Metadata;
 
 use crate::config::BUILDER_BASE_ENV;
 use crate::files::FileSet;
@@ -107,13 +108,7 @@ impl ImageArgs {
         let root = metadata.workspace_root.clone().into_std_path_buf();
 
         if self.eject {
-            let (written, skipped) = render::eject(&root)?;
-            for p in &written {
-                sink.event(Event::status("Ejected", p.display().to_string()));
-            }
-            for p in &skipped {
-                sink.event(Event::status("Kept", format!("{} (exists)", p.display())));
-            }
+            eject(&root, sink)?;
             return Ok(Summary::default());
         }
 
@@ -138,49 +133,35 @@ impl ImageArgs {
         // The local build context lives under target/; it is not committed and never checked.
         if !self.check {
             for plan in &plans {
-                let out_dir = &plan.layout().out_dir;
-                let mut set = FileSet::new(out_dir);
-                for f in plan.builder_context() {
-                    set.add(
-                        format!("{BUILDER_DIR}/{}", f.path),
-                        f.contents.clone(),
-                        f.mode,
-                    );
-                }
-                set.add(
-                    RUNTIME_DOCKERFILE,
-                    plan.runtime_dockerfile().to_string(),
-                    0o644,
-                );
-                set.apply(false)?;
-                sink.event(Event::status(
-                    "Rendered",
-                    format!(
-                        "{} builder context in `{}`",
-                        plan.package(),
-                        out_dir.display()
-                    ),
-                ));
+                write_local_context(plan, sink)?;
             }
         }
 
         write_manifests(sets, self.check, sink)?;
 
-        let mut summary = Summary {
-            plans,
-            stages: Vec::new(),
-        };
         if self.no_build || self.check {
-            return Ok(summary);
+            return Ok(Summary {
+                plans,
+                stages: Vec::new(),
+            });
         }
+        self.build(plans, &metadata, sink)
+    }
+
+    /// Runs the local chain of every plan, then reports the summary.
+    fn build(&self, plans: Vec<Plan>, metadata: &Metadata, sink: &dyn Sink) -> Result<Summary> {
         let opts = crate::engine::Options {
             no_cache: self.no_cache,
             push: self.push,
             docker_build: self.docker_build,
         };
         let started = std::time::Instant::now();
+        let mut summary = Summary {
+            plans,
+            stages: Vec::new(),
+        };
         for plan in &summary.plans {
-            let source = crate::source::Closure::scan(plan, &metadata)?;
+            let source = crate::source::Closure::scan(plan, metadata)?;
             let stages = crate::engine::build(plan, &source, &opts, sink)?;
             summary.stages.extend(stages);
         }
@@ -190,6 +171,46 @@ impl ImageArgs {
         });
         Ok(summary)
     }
+}
+
+/// `--eject`: the default templates into the workspace's `.s2i/templates/`, never overwriting.
+fn eject(root: &Path, sink: &dyn Sink) -> Result<()> {
+    let (written, skipped) = render::eject(root)?;
+    for p in &written {
+        sink.event(Event::status("Ejected", p.display().to_string()));
+    }
+    for p in &skipped {
+        sink.event(Event::status("Kept", format!("{} (exists)", p.display())));
+    }
+    Ok(())
+}
+
+/// The local build context of `plan` under `target/`: not committed and never checked.
+fn write_local_context(plan: &Plan, sink: &dyn Sink) -> Result<()> {
+    let out_dir = &plan.layout().out_dir;
+    let mut set = FileSet::new(out_dir);
+    for f in plan.builder_context() {
+        set.add(
+            format!("{BUILDER_DIR}/{}", f.path),
+            f.contents.clone(),
+            f.mode,
+        );
+    }
+    set.add(
+        RUNTIME_DOCKERFILE,
+        plan.runtime_dockerfile().to_string(),
+        0o644,
+    );
+    set.apply(false)?;
+    sink.event(Event::status(
+        "Rendered",
+        format!(
+            "{} builder context in `{}`",
+            plan.package(),
+            out_dir.display()
+        ),
+    ));
+    Ok(())
 }
 
 /// Writes (or, with `check`, compares) the generated manifest sets.

@@ -247,29 +247,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         let container = self
             .docker
-            .create_container(ContainerSpec {
-                image: base.id.clone(),
-                user: run.and_then(|r| r.user.clone()),
-                working_dir: run.and_then(|r| r.workdir.clone()),
-                env: Some(env),
-                // Never started without a `RUN`; a command is needed to create it.
-                // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
-                cmd: Some(match run {
-                    Some(r) if base.shell.is_empty() => {
-                        vec!["/bin/sh".into(), "-c".into(), r.command.clone()]
-                    }
-                    Some(r) => base
-                        .shell
-                        .iter()
-                        .cloned()
-                        .chain([r.command.clone()])
-                        .collect(),
-                    None => vec!["true".into()],
-                }),
-                labels: tool_label(plan),
-                attach: true,
-                ..Default::default()
-            })
+            .create_container(builder_spec(plan, base, run, env))
             .await?;
         let copies = Bytes::from(recipe.copies.clone());
         self.docker
@@ -288,20 +266,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 .await?;
             if code != 0 {
                 self.docker.remove_container(&container).await?;
-                return Err(Diagnostic::new(with_tail(
-                    format!(
-                        "failed to build the builder image `{reference}` from `{}`: its `RUN` \
-                         failed with exit code {code}:",
-                        plan.base()
-                    ),
-                    &output.tail(),
-                ))
-                .note(format!(
-                    "the builder context is in `{}`; `docker build` it there to reproduce",
-                    plan.layout().builder_dir().display()
-                ))
-                .note(format!("no tag moved: `{reference}` is unchanged"))
-                .into());
+                return Err(builder_run_failed(plan, code, &output.tail()));
             }
         }
         let comment = format!(
@@ -535,6 +500,58 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             cached,
         )
     }
+}
+
+/// The container a directly assembled builder is made in: from the base, as the `RUN` of the
+/// builder Dockerfile runs (its user, working directory and environment, the base's `SHELL`).
+fn builder_spec(
+    plan: &Plan,
+    base: &ImageInfo,
+    run: Option<&direct::Run>,
+    env: Vec<String>,
+) -> ContainerSpec {
+    ContainerSpec {
+        image: base.id.clone(),
+        user: run.and_then(|r| r.user.clone()),
+        working_dir: run.and_then(|r| r.workdir.clone()),
+        env: Some(env),
+        // Never started without a `RUN`; a command is needed to create it.
+        // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
+        cmd: Some(match run {
+            Some(r) if base.shell.is_empty() => {
+                vec!["/bin/sh".into(), "-c".into(), r.command.clone()]
+            }
+            Some(r) => base
+                .shell
+                .iter()
+                .cloned()
+                .chain([r.command.clone()])
+                .collect(),
+            None => vec!["true".into()],
+        }),
+        labels: tool_label(plan),
+        attach: true,
+        ..Default::default()
+    }
+}
+
+/// The error of a directly assembled builder whose `RUN` exited with `code`.
+fn builder_run_failed(plan: &Plan, code: i64, tail: &str) -> anyhow::Error {
+    let reference = plan.image(Stage::Builder).reference();
+    Diagnostic::new(with_tail(
+        format!(
+            "failed to build the builder image `{reference}` from `{}`: its `RUN` \
+             failed with exit code {code}:",
+            plan.base()
+        ),
+        tail,
+    ))
+    .note(format!(
+        "the builder context is in `{}`; `docker build` it there to reproduce",
+        plan.layout().builder_dir().display()
+    ))
+    .note(format!("no tag moved: `{reference}` is unchanged"))
+    .into()
 }
 
 /// `message`, a newline and the `tail` of an output (each of its lines ends with one), as the
