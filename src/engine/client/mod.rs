@@ -17,7 +17,7 @@ pub mod images;
 use std::time::Duration;
 
 use anyhow::Result;
-use bollard::Docker;
+use bollard::{ClientVersion, Docker};
 
 use super::flavor::{self, Engine, Flavor};
 use super::host::{self, Candidate, Hosts};
@@ -103,6 +103,41 @@ impl Client {
 const NO_BUILD: &str = "`cargo xtask image --no-build` renders the builder context and \
     writes the manifests without an engine";
 
+/// The client for `host` at the API version both sides speak: the lower of `server` (the
+/// `ApiVersion` of the engine's `/version`) and bollard's.
+///
+/// Written here rather than left to bollard's `negotiate_version` because that asks for
+/// `/version` once more, and Podman takes about half a second to answer each (it runs `conmon`
+/// and the OCI runtime to report their versions), which doubled the cost of a no-op run. For
+/// hosts other than `unix://`, `tcp://` and `http://` (TLS, SSH), bollard negotiates.
+async fn at_version(
+    docker: Docker,
+    host: &str,
+    server: Option<&str>,
+) -> Result<Docker, bollard::errors::Error> {
+    let parsed = server.and_then(|v| {
+        let (major, minor) = v.split_once('.')?;
+        Some(ClientVersion {
+            major_version: major.parse().ok()?,
+            minor_version: minor.parse().ok()?,
+        })
+    });
+    let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some();
+    match parsed {
+        Some(server) if server >= docker.client_version() => Ok(docker),
+        Some(server) if host.starts_with("unix://") => {
+            Docker::connect_with_unix(host, BOLLARD_TIMEOUT, &server)
+        }
+        Some(server) if !tls && (host.starts_with("tcp://") || host.starts_with("http://")) => {
+            Docker::connect_with_http(host, BOLLARD_TIMEOUT, &server)
+        }
+        _ => docker.negotiate_version().await,
+    }
+}
+
+/// The timeout a fresh bollard client starts with (seconds); replaced by [`REQUEST_TIMEOUT`].
+const BOLLARD_TIMEOUT: u64 = 120;
+
 /// Connects to one host: negotiates the API version and asks which engine it is.
 async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
     if let Some(path) = host::socket_path(&c.host)
@@ -112,8 +147,8 @@ async fn reach(c: &Candidate) -> Result<(Docker, Flavor), String> {
     }
     let docker = Docker::connect_with_host(&c.host).map_err(|e| e.to_string())?;
     let answer = async {
-        let docker = docker.negotiate_version().await?;
         let version = docker.version().await?;
+        let docker = at_version(docker, &c.host, version.api_version.as_deref()).await?;
         Ok::<_, bollard::errors::Error>((docker, version))
     };
     match tokio::time::timeout(CONNECT_TIMEOUT, answer).await {
