@@ -348,10 +348,11 @@ impl Report {
             self.base_image, self.runs
         ));
         out.push_str(&format!(
-            "machine: {} cores ({}), {} memory, Docker {} (API {}, {} storage), {}, load average {} at the start, {} at the end\n\n",
+            "machine: {} cores ({}), {} memory, {} {} (API {}, {} storage), {}, load average {} at the start, {} at the end\n\n",
             m.nproc.map_or("?".to_string(), |n| n.to_string()),
             unknown(&m.cpu),
             bytes(m.memory_bytes),
+            m.engine,
             unknown(&m.docker_server),
             unknown(&m.docker_api),
             unknown(&m.docker_storage_driver),
