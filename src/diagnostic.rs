@@ -85,15 +85,8 @@ pub fn parts(error: &anyhow::Error) -> (String, Vec<String>) {
             messages.push(d.message.clone());
             notes.extend(d.notes.iter().cloned());
         } else if let Some(c) = cause.downcast_ref::<crate::ConfigError>() {
-            let text = c.to_string();
-            let note = c.note.as_ref().map(|n| format!("{NOTE}{n}"));
-            match note.as_deref().and_then(|n| text.strip_suffix(n)) {
-                Some(message) => {
-                    messages.push(message.to_string());
-                    notes.extend(c.note.iter().cloned());
-                }
-                None => split_text(&text, &mut messages, &mut notes),
-            }
+            messages.push(c.headline());
+            notes.extend(c.note.iter().cloned());
         } else {
             split_text(&cause.to_string(), &mut messages, &mut notes);
         }

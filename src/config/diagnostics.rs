@@ -38,26 +38,29 @@ pub enum Origin {
     },
 }
 
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ConfigError {
+    /// The error without its note: which key, where it came from, and what is wrong.
+    pub fn headline(&self) -> String {
         let key = &self.key;
         let message = &self.message;
         match &self.origin {
             Origin::File {
                 path,
                 line: Some(line),
-            } => write!(
-                f,
-                "invalid `{key}` in `{}:{line}`: {message}",
-                path.display()
-            )?,
+            } => format!("invalid `{key}` in `{}:{line}`: {message}", path.display()),
             Origin::File { path, line: None } => {
-                write!(f, "invalid `{key}` in `{}`: {message}", path.display())?
+                format!("invalid `{key}` in `{}`: {message}", path.display())
             }
             Origin::Flag { flag, env } => {
-                write!(f, "invalid `{key}` from `{flag}` or `{env}`: {message}")?
+                format!("invalid `{key}` from `{flag}` or `{env}`: {message}")
             }
         }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
         if let Some(note) = &self.note {
             write!(f, "\nnote: {note}")?;
         }
