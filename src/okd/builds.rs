@@ -82,10 +82,10 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
                 image_labels,
             },
             resources: ResourceRequirements {
-                limits: cluster.build_limits.clone(),
-                requests: cluster.build_requests.clone(),
+                limits: ctx.okd.builds.resources.limits.clone(),
+                requests: ctx.okd.builds.resources.requests.clone(),
             },
-            completion_deadline_seconds: cluster.build_timeout,
+            completion_deadline_seconds: ctx.okd.builds.timeout,
             successful_builds_history_limit: HISTORY_LIMIT,
             failed_builds_history_limit: HISTORY_LIMIT,
         },
@@ -96,7 +96,9 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
         context_dir: (context_dir != ".").then_some(context_dir),
         dockerfile: None,
         images: vec![],
-        source_secret: cluster
+        source_secret: ctx
+            .okd
+            .git
             .source_secret
             .clone()
             .map(|name| LocalObjectReference { name }),
@@ -149,7 +151,7 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     ];
     triggers.extend(webhooks(ctx));
     let mut env: Vec<EnvVar> = plan
-        .settings()
+        .container()
         .env
         .iter()
         .map(|(name, value)| EnvVar {
@@ -214,7 +216,8 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
 
 /// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).
 fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
-    ctx.cluster
+    ctx.okd
+        .git
         .webhooks
         .iter()
         .map(|(kind, secret)| {

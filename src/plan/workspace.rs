@@ -33,7 +33,7 @@ impl Plan {
             // base, which the Plan takes from the configuration.
             let local_base = builder_base_override
                 .clone()
-                .unwrap_or_else(|| config.builder_base.clone());
+                .unwrap_or_else(|| config.images.builder_base.clone());
             plans.push(Plan::new(
                 config,
                 local_base,
