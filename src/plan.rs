@@ -5,19 +5,23 @@
 //! hands out typed parts — the [`ImageRef`] of each [`Stage`], the [`Layout`] of every local and
 //! manifest path, the resolved domains of the configuration as they are (the build settings, the
 //! container's, the `okd` table: each held once) and the [`Cluster`] names derived from them —
-//! plus the rendered files, the image labels and the app stage's [`Plan::app_key`]. The Docker executor (`engine`), the source
+//! plus the rendered files, the image labels, the app stage's [`Plan::app_key`] and what the
+//! cluster's source build sees ([`Plan::cluster_source`]). The Docker executor (`engine`), the source
 //! closure (`source`) and the manifest emitter (`okd`) read nothing else, so the local chain and
-//! the cluster chain cannot disagree. A Plan is pure data: building one touches neither Docker nor
-//! the file system (beyond reading template overrides).
+//! the cluster chain cannot disagree. A Plan is data: building one touches no Docker, and reads
+//! the file system only for the template overrides and, once, for the cluster's source (the
+//! manifests of the path dependencies, the `.s2iignore` at its top).
 
 mod layout;
+mod source;
 mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
+use cargo_metadata::Metadata;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -25,6 +29,7 @@ use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
 use crate::names;
 use crate::render::Templates;
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
+pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
 /// The S2I application root inside the builder and app images.
 pub const APP_ROOT: &str = "/opt/app-root";
@@ -145,6 +150,9 @@ pub struct Plan {
     container: Container,
     okd: Okd,
     cluster: Cluster,
+    /// What the cluster's source build sees, or why it cannot be found (which only the
+    /// manifests need, so only they report it).
+    cluster_source: Result<ClusterSource, String>,
     overrides: Vec<PathBuf>,
 }
 /// The variables every template sees.
@@ -203,12 +211,13 @@ struct PackageCtx<'a> {
 impl Plan {
     /// Builds the Plan of one configured package. `local_base` is the base of the local build
     /// (the `--builder-base` override, else `config.images.builder_base`); the manifests always build
-    /// FROM the configured `config.images.builder_base`. `target_dir` is Cargo's target directory.
+    /// FROM the configured `config.images.builder_base`. `metadata` is the workspace's `cargo
+    /// metadata`: its target directory, and the packages the cluster's source must hold.
     pub fn new(
         config: Config,
         local_base: String,
         templates: &Templates,
-        target_dir: PathBuf,
+        metadata: &Metadata,
     ) -> Result<Plan> {
         // Every domain goes somewhere: a new one fails to compile here until it is given its part.
         let Config {
@@ -240,10 +249,13 @@ impl Plan {
             &package.name,
             workspace_root,
             package.manifest_path.clone(),
-            target_dir,
+            metadata.target_directory.clone().into_std_path_buf(),
             okd.manifests.dir.clone(),
             okd.git.context_dir.clone(),
         );
+        // Kept as text: the error is reported when the manifests ask for it, and its notes are
+        // still in the text.
+        let cluster_source = ClusterSource::find(metadata, &layout).map_err(|e| format!("{e:#}"));
         let mut plan = Plan {
             image_labels: image_labels(&package, &container.labels),
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
@@ -261,6 +273,7 @@ impl Plan {
             container,
             okd,
             cluster,
+            cluster_source,
             overrides: templates.overrides.clone(),
         };
         plan.render(templates)?;
@@ -496,6 +509,13 @@ impl Plan {
     /// The names the manifests derive: the workload's name and the tracked upstream base.
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
+    }
+
+    /// What the cluster's source build sees: the app BuildConfig's `contextDir` and the
+    /// workspace's place in it, found when the Plan was made; the error, if it could not be
+    /// found, is the manifests' to report.
+    pub fn cluster_source(&self) -> Result<&ClusterSource> {
+        self.cluster_source.as_ref().map_err(|e| anyhow!("{e}"))
     }
 
     /// The template overrides that were used.

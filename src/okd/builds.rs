@@ -9,11 +9,10 @@
 
 use anyhow::Result;
 
-use super::source::{ClusterSource, WORKSPACE_DIR_ENV};
 use super::{Ctx, Manifest, git_source, repo_path};
 use crate::config::WebhookKind;
 use crate::okd::model::*;
-use crate::plan::{ImageRef, Stage};
+use crate::plan::{ImageRef, Stage, WORKSPACE_DIR_ENV};
 
 /// How many finished builds of each kind a BuildConfig keeps.
 const HISTORY_LIMIT: u32 = 5;
@@ -27,7 +26,7 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     let cluster = ctx.cluster;
     let layout = plan.layout();
     let git = git_source(plan)?;
-    let source = ClusterSource::find(plan)?;
+    let source = plan.cluster_source()?;
     let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
         api_version: "image.openshift.io/v1",
         kind: "ImageStream",

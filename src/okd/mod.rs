@@ -17,12 +17,11 @@
 //! Names, paths and settings come from the Plan (its [`Layout`](crate::plan::Layout) and
 //! [`Cluster`]); the chain's ImageStreamTags use the stable `okd.tag`
 //! (the version goes into the image labels), so a release changes no spec. What the cluster's
-//! source build sees is worked out by [`source`]. This module knows the OpenShift object model
+//! source build sees is the Plan's too ([`Plan::cluster_source`]). This module knows the OpenShift object model
 //! and nothing of Docker; the objects are typed structs ([`model`]) written by [`yaml`].
 
 mod builds;
 pub mod model;
-pub mod source;
 mod workload;
 pub mod yaml;
 
