@@ -76,5 +76,8 @@ pub fn runtime_image_of(manifest: &std::path::Path) -> Result<(String, Vec<PathB
             .join("Cargo.toml")
             .into_std_path_buf(),
     ];
-    Ok((format!("{}:{}", config.runtime_image, config.tag), files))
+    Ok((
+        format!("{}:{}", config.images.runtime_image, config.images.tag),
+        files,
+    ))
 }

@@ -17,9 +17,10 @@
 //! Data flows one way: `cargo metadata` → [`config`] (what the user wrote, validated, workspace
 //! defaults merged) → [`Plan`] (the chain of one package, [`Plan::for_workspace`] for a
 //! workspace) → the executors [`render`], [`engine`] and [`okd`]. The Plan is their only
-//! vocabulary: its configuration is private, and it hands out typed parts — the image of each
-//! [`plan::Stage`], the [`plan::Layout`] of every path, the [`plan::BuildSettings`] and the
-//! resolved [`plan::Cluster`] — so the local chain and the cluster chain cannot disagree.
+//! vocabulary: it hands out typed parts — the image of each [`plan::Stage`], the [`plan::Layout`]
+//! of every path, the resolved configuration of each domain (held once, as `config` made it) and
+//! the [`plan::Cluster`] names derived from it — so the local chain and the cluster chain cannot
+//! disagree.
 //!
 //! With `default-features = false` only the configuration and [`build_script`] are compiled, which
 //! is what a package's `build.rs` needs (no Docker client, no async runtime).

@@ -2,29 +2,34 @@
 //! only vocabulary the executors share.
 //!
 //! A Plan is made from a validated [`Config`] (for a workspace, by [`Plan::for_workspace`]) and
-//! keeps no configuration: it hands out typed parts — the [`ImageRef`] of each [`Stage`], the
-//! [`Layout`] of every local and manifest path, the [`BuildSettings`] of the local build, the
-//! resolved [`Cluster`] names and settings of the manifests — plus the rendered files, the image
-//! labels and the app stage's [`Plan::app_key`]. The Docker executor (`engine`), the source
+//! hands out typed parts — the [`ImageRef`] of each [`Stage`], the [`Layout`] of every local and
+//! manifest path, the resolved domains of the configuration as they are (the build settings, the
+//! container's, the `okd` table: each held once) and the [`Cluster`] names derived from them —
+//! plus the rendered files, the image labels, the app stage's [`Plan::app_key`] and what the
+//! cluster's source build sees ([`Plan::cluster_source`]). The Docker executor (`engine`), the source
 //! closure (`source`) and the manifest emitter (`okd`) read nothing else, so the local chain and
-//! the cluster chain cannot disagree. A Plan is pure data: building one touches neither Docker nor
-//! the file system (beyond reading template overrides).
+//! the cluster chain cannot disagree. A Plan is data: building one touches no Docker, and reads
+//! the file system only for the template overrides and, once, for the cluster's source (the
+//! manifests of the path dependencies, the `.s2iignore` at its top).
 
 mod layout;
+mod source;
 mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Result, anyhow};
+use cargo_metadata::Metadata;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::{Config, OkdConfig, PackageInfo, PullPolicy, Tls, WebhookKind, Workload};
+use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
 use crate::names;
 use crate::render::Templates;
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
+pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
 /// The S2I application root inside the builder and app images.
 pub const APP_ROOT: &str = "/opt/app-root";
@@ -111,67 +116,17 @@ pub struct RenderedFile {
     pub mode: u32,
 }
 
-/// How the local chain builds: what the engine and the source closure need besides the images.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildSettings {
-    /// How the base image is obtained when it is not present locally.
-    pub pull_policy: PullPolicy,
-    /// The Cargo profile `assemble` builds with.
-    pub profile: String,
-    pub features: Vec<String>,
-    pub no_default_features: bool,
-    /// Vendor the dependencies into the source tar and build `--offline`.
-    pub vendor: bool,
-    /// Strip the binary (through the rendered `assemble`).
-    pub strip: bool,
-    /// The environment of the build (app stage) and of the running container.
-    pub env: BTreeMap<String, String>,
-}
-
-/// What the manifests say beyond the images: the resolved names and the cluster's settings.
+/// The names the manifests derive from the configuration: the workload's name and the tracked
+/// upstream base.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cluster {
     /// The name of the workload, its container, Service and Route: the runtime ImageStream.
     pub app_name: String,
-    /// The stable tag of the chain's ImageStreamTags (`okd.tag`), whatever the version.
-    pub tag: String,
     /// The image the cluster's builder is `FROM`: always the configured `builder-base`, so a
     /// local override never leaks into the committed manifests.
     pub base: String,
     /// The ImageStreamTag that tracks `base` with a scheduled import.
     pub base_stream: ImageRef,
-    pub namespace: Option<String>,
-    /// `okd.git-uri`, else `package.repository`.
-    pub git_uri: Option<String>,
-    pub git_ref: Option<String>,
-    /// The Secret with the git credentials.
-    pub source_secret: Option<String>,
-    /// The webhook triggers: kind → the name of the Secret holding its key.
-    pub webhooks: BTreeMap<WebhookKind, String>,
-    pub unauthenticated_webhooks: bool,
-    pub workload: Workload,
-    /// The CronJob's schedule; set exactly when `workload` is [`Workload::CronJob`].
-    pub schedule: Option<String>,
-    pub replicas: u32,
-    pub port: Option<u16>,
-    /// The HTTP path of the probes; TCP probes on the port when `None`.
-    pub health_path: Option<String>,
-    pub tls: Tls,
-    /// Resources of the container.
-    pub limits: BTreeMap<String, String>,
-    pub requests: BTreeMap<String, String>,
-    /// Resources and `completionDeadlineSeconds` of every build.
-    pub build_limits: BTreeMap<String, String>,
-    pub build_requests: BTreeMap<String, String>,
-    pub build_timeout: u32,
-}
-
-impl Cluster {
-    /// `stream:<okd.tag>`: the ImageStreamTag of `image` in the cluster, the same whatever the
-    /// package version, so a release changes no spec.
-    pub fn stream_tag(&self, image: &ImageRef) -> String {
-        format!("{}:{}", image.stream(), self.tag)
-    }
 }
 
 /// The chain of one package.
@@ -184,15 +139,20 @@ pub struct Plan {
     builder: ImageRef,
     app: ImageRef,
     runtime: ImageRef,
-    bin: String,
+    pull_policy: PullPolicy,
     bin_path: String,
     builder_context: Vec<RenderedFile>,
     cluster_builder_context: Vec<RenderedFile>,
     runtime_dockerfile: String,
     image_labels: BTreeMap<String, String>,
     layout: Layout,
-    settings: BuildSettings,
+    build: Build,
+    container: Container,
+    okd: Okd,
     cluster: Cluster,
+    /// What the cluster's source build sees, or why it cannot be found (which only the
+    /// manifests need, so only they report it).
+    cluster_source: Result<ClusterSource, String>,
     overrides: Vec<PathBuf>,
 }
 /// The variables every template sees.
@@ -250,94 +210,80 @@ struct PackageCtx<'a> {
 
 impl Plan {
     /// Builds the Plan of one configured package. `local_base` is the base of the local build
-    /// (the `--builder-base` override, else `config.builder_base`); the manifests always build
-    /// FROM the configured `config.builder_base`. `target_dir` is Cargo's target directory.
+    /// (the `--builder-base` override, else `config.images.builder_base`); the manifests always build
+    /// FROM the configured `config.images.builder_base`. `metadata` is the workspace's `cargo
+    /// metadata`: its target directory, and the packages the cluster's source must hold.
     pub fn new(
         config: Config,
         local_base: String,
         templates: &Templates,
-        target_dir: PathBuf,
+        metadata: &Metadata,
     ) -> Result<Plan> {
-        // Every key goes somewhere: a new one fails to compile here until it is given its part.
+        // Every domain goes somewhere: a new one fails to compile here until it is given its part.
         let Config {
             package,
             workspace_root,
-            builder_base: cluster_base,
-            builder_image,
-            app_image,
-            runtime_image,
-            tag,
-            pull_policy,
-            bin,
-            features,
-            no_default_features,
-            profile,
-            vendor,
-            strip,
-            builder_user,
-            runtime_user,
-            env,
-            labels,
-            port,
+            images,
+            build,
+            container,
             okd,
         } = config;
         let image = |name: &str| ImageRef {
             name: name.to_string(),
-            tag: tag.clone(),
+            tag: images.tag.clone(),
         };
         let (builder, app, runtime) = (
-            image(&builder_image),
-            image(&app_image),
-            image(&runtime_image),
+            image(&images.builder_image),
+            image(&images.app_image),
+            image(&images.runtime_image),
         );
-        let (cluster, manifests_dir, context_dir) =
-            cluster(okd, cluster_base, &builder, &runtime, port);
+        let cluster = Cluster {
+            app_name: runtime.stream().to_string(),
+            base_stream: ImageRef {
+                name: format!("{}-base", builder.stream()),
+                tag: base_tag(&images.builder_base),
+            },
+            base: images.builder_base,
+        };
         let layout = Layout::new(
             &package.name,
             workspace_root,
             package.manifest_path.clone(),
-            target_dir,
-            manifests_dir,
-            context_dir,
+            metadata.target_directory.clone().into_std_path_buf(),
+            okd.manifests.dir.clone(),
+            okd.git.context_dir.clone(),
         );
+        // Kept as text: the error is reported when the manifests ask for it, and its notes are
+        // still in the text.
+        let cluster_source = ClusterSource::find(metadata, &layout).map_err(|e| format!("{e:#}"));
         let mut plan = Plan {
-            image_labels: image_labels(&package, &labels),
-            bin_path: format!("{APP_ROOT}/bin/{bin}"),
+            image_labels: image_labels(&package, &container.labels),
+            bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
             package,
             base: local_base,
             builder,
             app,
             runtime,
-            bin,
+            pull_policy: images.pull_policy,
             builder_context: Vec::new(),
             cluster_builder_context: Vec::new(),
             runtime_dockerfile: String::new(),
             layout,
-            settings: BuildSettings {
-                pull_policy,
-                profile,
-                features,
-                no_default_features,
-                vendor,
-                strip,
-                env,
-            },
+            build,
+            container,
+            okd,
             cluster,
+            cluster_source,
             overrides: templates.overrides.clone(),
         };
-        plan.render(templates, builder_user, runtime_user)?;
+        plan.render(templates)?;
         Ok(plan)
     }
 
     /// Renders the templates: the local builder context (FROM the local base), the cluster's
     /// (FROM the configured base) and the runtime Dockerfile.
-    fn render(
-        &mut self,
-        templates: &Templates,
-        builder_user: u32,
-        runtime_user: u32,
-    ) -> Result<()> {
-        let mut ctx = self.context(builder_user, runtime_user);
+    fn render(&mut self, templates: &Templates) -> Result<()> {
+        let mut ctx = self.context();
         let mut builder_context = Vec::new();
         let mut runtime_dockerfile = String::new();
         for t in crate::render::TEMPLATES {
@@ -374,9 +320,9 @@ impl Plan {
     }
 
     /// The variables of the templates, from the Plan's parts (FROM the local base).
-    fn context(&self, builder_user: u32, runtime_user: u32) -> Context<'_> {
-        let (package, cluster, settings) = (&self.package, &self.cluster, &self.settings);
-        let profile = settings.profile.as_str();
+    fn context(&self) -> Context<'_> {
+        let (package, build, container) = (&self.package, &self.build, &self.container);
+        let profile = build.profile.as_str();
         Context {
             package: PackageCtx {
                 name: &package.name,
@@ -385,7 +331,7 @@ impl Plan {
                 license: package.license.as_deref(),
                 repository: package.repository.as_deref(),
             },
-            bin: &self.bin,
+            bin: &build.bin,
             bin_path: &self.bin_path,
             app_root: APP_ROOT,
             cargo_home: format!("{APP_ROOT}/cargo"),
@@ -396,19 +342,19 @@ impl Plan {
             source_dir: SOURCE_DIR,
             artifacts_dir: ARTIFACTS_DIR,
             builder_base: &self.base,
-            builder_user,
-            runtime_user,
+            builder_user: container.builder_user,
+            runtime_user: container.runtime_user,
             builder_image: self.builder.reference(),
             // The cluster's ImageStreamTags use the stable `okd.tag`.
-            builder_stream_tag: cluster.stream_tag(&self.builder),
+            builder_stream_tag: self.stream_tag(Stage::Builder),
             builder_name: &self.builder.name,
             app_name: &self.app.name,
-            okd_tag: &cluster.tag,
+            okd_tag: &self.okd.builds.tag,
             app_image: self.app.reference(),
             runtime_image: self.runtime.reference(),
             app_stream: self.app.stream(),
-            git_uri: cluster.git_uri.as_deref(),
-            git_ref: cluster.git_ref.as_deref(),
+            git_uri: self.okd.git.uri.as_deref(),
+            git_ref: self.okd.git.git_ref.as_deref(),
             context_dir: Some(self.layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
             profile,
             profile_dir: match profile {
@@ -416,19 +362,19 @@ impl Plan {
                 "bench" => "release",
                 other => other,
             },
-            features: &settings.features,
-            no_default_features: settings.no_default_features,
-            vendor: settings.vendor,
-            strip_env: settings.strip.then(|| {
+            features: &build.features,
+            no_default_features: build.no_default_features,
+            vendor: build.vendor,
+            strip_env: build.strip.then(|| {
                 format!(
                     "CARGO_PROFILE_{}_STRIP",
                     profile.to_ascii_uppercase().replace('-', "_")
                 )
             }),
-            env: &settings.env,
+            env: &container.env,
             labels: &self.image_labels,
-            port: cluster.port,
-            expose_services: cluster.port.map(|p| format!("{p}:http")),
+            port: container.port,
+            expose_services: container.port.map(|p| format!("{p}:http")),
         }
     }
 
@@ -459,7 +405,7 @@ impl Plan {
 
     /// The binary's name.
     pub fn bin(&self) -> &str {
-        &self.bin
+        &self.build.bin
     }
 
     /// Absolute path of the binary inside the app image (the runtime BuildConfig copies from it).
@@ -517,16 +463,37 @@ impl Plan {
         &self.layout
     }
 
-    /// How the local chain builds.
-    pub fn settings(&self) -> &BuildSettings {
-        &self.settings
+    /// How the binary is built: the resolved `build` keys, as the configuration has them.
+    pub fn settings(&self) -> &Build {
+        &self.build
     }
 
     /// For tests of the source closure: the settings, to change. The rendered files are not
     /// rendered again, so a Plan changed this way describes no real configuration.
     #[doc(hidden)]
-    pub fn settings_mut(&mut self) -> &mut BuildSettings {
-        &mut self.settings
+    pub fn settings_mut(&mut self) -> &mut Build {
+        &mut self.build
+    }
+
+    /// How the base image is obtained when it is not present locally.
+    pub fn pull_policy(&self) -> PullPolicy {
+        self.pull_policy
+    }
+
+    /// What the images run with: the resolved `user`, `env`, `labels` and `port`.
+    pub fn container(&self) -> &Container {
+        &self.container
+    }
+
+    /// The resolved `[package.metadata.s2i.okd]`, as the configuration has it.
+    pub fn okd(&self) -> &Okd {
+        &self.okd
+    }
+
+    /// `stream:<okd.tag>`: the ImageStreamTag of `stage` in the cluster, the same whatever the
+    /// package version, so a release changes no spec.
+    pub fn stream_tag(&self, stage: Stage) -> String {
+        format!("{}:{}", self.image(stage).stream(), self.okd.builds.tag)
     }
 
     /// For the engine's tests: the image of `stage`, to rename.
@@ -539,9 +506,16 @@ impl Plan {
         }
     }
 
-    /// What the manifests say beyond the images.
+    /// The names the manifests derive: the workload's name and the tracked upstream base.
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
+    }
+
+    /// What the cluster's source build sees: the app BuildConfig's `contextDir` and the
+    /// workspace's place in it, found when the Plan was made; the error, if it could not be
+    /// found, is the manifests' to report.
+    pub fn cluster_source(&self) -> Result<&ClusterSource> {
+        self.cluster_source.as_ref().map_err(|e| anyhow!("{e}"))
     }
 
     /// The template overrides that were used.
@@ -564,93 +538,14 @@ impl Plan {
 
     /// The Plan's part of the app stage's input digest: the settings that change what
     /// `assemble` builds, keyed by name (the engine adds the builder's contract, the source's
-    /// overrides and the labels). Every build setting is either here or named as covered
-    /// elsewhere, so a new one cannot be forgotten.
+    /// overrides and the labels): the build's ([`Build::app_inputs`] decides, key by key), the
+    /// environment and the binary's path.
     pub fn app_key(&self) -> serde_json::Map<String, serde_json::Value> {
-        let BuildSettings {
-            // How the base is obtained, not what is built.
-            pull_policy: _,
-            profile,
-            features,
-            no_default_features,
-            vendor,
-            // In the rendered `assemble`, so in the builder image's ID.
-            strip: _,
-            env,
-        } = &self.settings;
-        let serde_json::Value::Object(key) = serde_json::json!({
-            "env": env,
-            "features": features,
-            "no-default-features": no_default_features,
-            "profile": profile,
-            "vendor": vendor,
-            "bin": self.bin,
-            "bin-path": self.bin_path,
-        }) else {
-            unreachable!("a JSON object literal")
-        };
+        let mut key = self.build.app_inputs();
+        key.insert("env".into(), serde_json::json!(self.container.env));
+        key.insert("bin-path".into(), self.bin_path.clone().into());
         key
     }
-}
-
-/// The cluster's part of the configuration, and the two `okd` paths that go into the Layout
-/// (`manifests-dir`, `context-dir`).
-fn cluster(
-    okd: OkdConfig,
-    base: String,
-    builder: &ImageRef,
-    runtime: &ImageRef,
-    port: Option<u16>,
-) -> (Cluster, String, String) {
-    let OkdConfig {
-        namespace,
-        git_uri,
-        git_ref,
-        context_dir,
-        manifests_dir,
-        webhooks,
-        replicas,
-        tls,
-        build_limits,
-        build_requests,
-        build_timeout,
-        tag,
-        workload,
-        schedule,
-        health_path,
-        limits,
-        requests,
-        source_secret,
-        unauthenticated_webhooks,
-    } = okd;
-    let base_stream = ImageRef {
-        name: format!("{}-base", builder.stream()),
-        tag: base_tag(&base),
-    };
-    let cluster = Cluster {
-        app_name: runtime.stream().to_string(),
-        tag,
-        base,
-        base_stream,
-        namespace,
-        git_uri,
-        git_ref,
-        source_secret,
-        webhooks,
-        unauthenticated_webhooks,
-        workload,
-        schedule,
-        replicas,
-        port,
-        health_path,
-        tls,
-        limits,
-        requests,
-        build_limits,
-        build_requests,
-        build_timeout,
-    };
-    (cluster, manifests_dir, context_dir)
 }
 
 /// Lowercase hexadecimal of a digest.

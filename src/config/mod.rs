@@ -1,178 +1,191 @@
 //! `[package.metadata.s2i]` and `[workspace.metadata.s2i]`: what the user wrote, checked and with
 //! the workspace defaults merged in.
 //!
-//! Reading happens in three passes so that every error can name the file, the key and its line:
-//! unknown keys are caught first (with a "did you mean"), then types (through serde, with the path
-//! of the offending key), then the meaning of each value (image grammar, non-root users, ...).
-//! This module knows neither Docker nor OpenShift; the `plan` module turns a [`Config`] into the chain.
+//! The configuration is split by domain, as cargo-dist's `config/v1` is: each file owns a group
+//! of keys — its raw layer, how each key inherits, the key's documentation row, its validation
+//! and its resolved form — and nothing else. The top-level keys are [`images`] (the base, the
+//! three image names, their tag and pull policy), [`build`] (the binary, features, profile,
+//! vendoring, stripping) and [`container`] (users, environment, labels, port); the `okd` table is
+//! [`okd::git`], [`okd::builds`], [`okd::workload`] and [`okd::manifests`]. What every domain
+//! shares is written once: [`layer`] (the `layer!` macro and the workspace merge), [`read`]
+//! (passes one and two: unknown keys with a "did you mean", then types, in the words of TOML),
+//! [`source`] (which file and line a key came from) and [`validator`] (pass three's errors). This
+//! module knows neither Docker nor OpenShift; the `plan` module turns a [`Config`] into the chain.
+//! A `--builder-base` override is not configuration: [`builder_base_override`] checks it on its own.
 //!
-//! The submodules do one job each: `keys` documents every key, `raw` is the serde model and the
-//! first two passes, `inherit` merges the workspace defaults, `validate` (and `okd` for the `okd`
-//! table) checks each group of keys, and `diagnostics` words the errors. A `--builder-base`
-//! override is not configuration: [`builder_base_override`] checks it on its own.
+//! **How to add a key**: add a field to the `layer!` of its domain's file, with its name, type,
+//! default, example and inheritance (`replace`, `merge` or `per_package`) — that one entry makes
+//! the raw field, the unknown-key list, the type check, the workspace merge and the refusal of
+//! per-package keys in `[workspace.metadata.s2i]`; the domain's `resolve` then fails to compile
+//! until it validates the key and puts it in the domain's resolved struct (which the Plan hands
+//! out unchanged: `Plan::settings`, `Plan::container`, `Plan::okd`). Then read the field where it
+//! is used (a template's context, the engine, a manifest) and add its row to README's
+//! configuration reference, which a test checks against the key rows.
 
-use std::collections::BTreeMap;
-use std::fmt;
+pub(crate) mod build;
+pub(crate) mod container;
+pub(crate) mod images;
+pub(crate) mod layer;
+pub(crate) mod okd;
+pub(crate) mod package;
+mod read;
+mod source;
+mod validator;
+
 use std::path::{Path, PathBuf};
 
 use cargo_metadata::{Metadata, MetadataCommand, Package};
-use serde::Deserialize;
+use serde_json::Value;
 
-use crate::names;
+pub use build::Build;
+pub use container::{Container, DEFAULT_BUILDER_USER, DEFAULT_RUNTIME_USER};
+pub use images::{
+    BUILDER_BASE_ENV, DEFAULT_BUILDER_BASE, Images, PullPolicy, builder_base_override,
+};
+pub use layer::KeyDoc;
+pub use okd::{
+    Builds, GitSource, Manifests, Okd, Resources, Tls, WebhookKind, Workload, WorkloadSettings,
+};
+pub use package::PackageInfo;
+pub use source::{ConfigError, Origin, dotted_key, locate};
 
-mod diagnostics;
-mod inherit;
-mod keys;
-mod okd;
-mod raw;
-mod validate;
+use layer::{ApplyLayer, concat};
+use source::Source;
+use validator::Validator;
 
-pub use diagnostics::{ConfigError, Origin, dotted_key, locate};
-pub use keys::{KEYS, KeyDoc, OKD_KEYS};
-pub use okd::Workload;
-pub use raw::{RawConfig, RawOkd, RawResources, RawUser, RawWebhooks};
+/// Every key of `[package.metadata.s2i]`, domain by domain.
+pub const KEYS: &[KeyDoc] = &concat::<
+    {
+        images::ImagesLayer::KEYS.len()
+            + build::BuildLayer::KEYS.len()
+            + container::ContainerLayer::KEYS.len()
+            + okd::TABLE_KEY.len()
+    },
+>(&[
+    images::ImagesLayer::KEYS,
+    build::BuildLayer::KEYS,
+    container::ContainerLayer::KEYS,
+    okd::TABLE_KEY,
+]);
 
-use diagnostics::Source;
-use validate::Validator;
+/// Every key of `[package.metadata.s2i.okd]`, domain by domain.
+pub const OKD_KEYS: &[KeyDoc] = &concat::<
+    {
+        okd::manifests::ManifestsLayer::KEYS.len()
+            + okd::git::GitLayer::KEYS.len()
+            + okd::builds::BuildsLayer::KEYS.len()
+            + okd::workload::WorkloadLayer::KEYS.len()
+    },
+>(&[
+    okd::manifests::ManifestsLayer::KEYS,
+    okd::git::GitLayer::KEYS,
+    okd::builds::BuildsLayer::KEYS,
+    okd::workload::WorkloadLayer::KEYS,
+]);
 
-/// The image every builder starts from unless the user says otherwise.
-pub const DEFAULT_BUILDER_BASE: &str = "docker.io/library/rust:1-slim";
-/// Environment variable that overrides `builder-base` (offline machines, CI).
-pub const BUILDER_BASE_ENV: &str = "XTASK_S2I_BUILDER_BASE";
-/// Default numeric user of the builder and app images.
-pub const DEFAULT_BUILDER_USER: u32 = 1001;
-/// Default numeric user of the runtime image (the "nonroot" UID of distroless images).
-pub const DEFAULT_RUNTIME_USER: u32 = 65532;
-
-/// How an image is obtained when it is not present locally.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum PullPolicy {
-    #[default]
-    IfNotPresent,
-    Always,
-    Never,
-}
-
-impl fmt::Display for PullPolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PullPolicy::IfNotPresent => "if-not-present",
-            PullPolicy::Always => "always",
-            PullPolicy::Never => "never",
-        })
-    }
-}
-
-/// TLS termination of the generated Route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Tls {
-    #[default]
-    Edge,
-    Passthrough,
-    Reencrypt,
-    None,
-}
-
-/// The webhook trigger kinds a BuildConfig supports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum WebhookKind {
-    Generic,
-    GitHub,
-    GitLab,
-    Bitbucket,
-}
-
-impl WebhookKind {
-    const ALL: [(&'static str, WebhookKind); 4] = [
-        ("generic", WebhookKind::Generic),
-        ("github", WebhookKind::GitHub),
-        ("gitlab", WebhookKind::GitLab),
-        ("bitbucket", WebhookKind::Bitbucket),
-    ];
-
-    pub fn key(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("generic")
-    }
-}
-/// What the package itself says about itself (from `[package]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PackageInfo {
-    pub name: String,
-    pub version: String,
-    pub description: Option<String>,
-    pub license: Option<String>,
-    pub repository: Option<String>,
-    pub homepage: Option<String>,
-    pub authors: Vec<String>,
-    pub manifest_path: PathBuf,
-    pub dir: PathBuf,
-}
-
-/// Where the validated configuration of the OKD manifests lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OkdConfig {
-    pub namespace: Option<String>,
-    /// `okd.git-uri`, else `package.repository`; `None` when neither is set (the manifests
-    /// then fail with an error naming both keys).
-    pub git_uri: Option<String>,
-    pub git_ref: Option<String>,
-    /// The directory of the workspace inside the git repository (`.` when at its root).
-    pub context_dir: String,
-    /// `okd.manifests-dir`, relative to the workspace root, with `/` separators.
-    pub manifests_dir: String,
-    pub webhooks: BTreeMap<WebhookKind, String>,
-    pub replicas: u32,
-    pub tls: Tls,
-    /// Resources of every build, defaults merged with `okd.build-resources`.
-    pub build_limits: BTreeMap<String, String>,
-    pub build_requests: BTreeMap<String, String>,
-    /// `completionDeadlineSeconds` of every build.
-    pub build_timeout: u32,
-    /// The stable tag of the chain's ImageStreamTags (`okd.tag`).
-    pub tag: String,
-    pub workload: Workload,
-    /// The CronJob's schedule; set exactly when `workload` is [`Workload::CronJob`].
-    pub schedule: Option<String>,
-    /// The HTTP path of the probes; TCP probes on the port when `None`.
-    pub health_path: Option<String>,
-    /// Resources of the container, defaults merged with `okd.resources`.
-    pub limits: BTreeMap<String, String>,
-    pub requests: BTreeMap<String, String>,
-    pub source_secret: Option<String>,
-    pub unauthenticated_webhooks: bool,
-}
-
-/// The validated configuration of one package, with every default applied.
+/// The validated configuration of one package, with every default applied: one resolved part
+/// per domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub package: PackageInfo,
     pub workspace_root: PathBuf,
-    /// The configured `builder-base` (a `--builder-base` override is the Plan's business).
-    pub builder_base: String,
-    pub builder_image: String,
-    pub app_image: String,
-    pub runtime_image: String,
-    pub tag: String,
-    pub pull_policy: PullPolicy,
-    pub bin: String,
-    pub features: Vec<String>,
-    pub no_default_features: bool,
-    pub profile: String,
-    pub vendor: bool,
-    /// Strip debug info and symbols from the binary (cargo's `strip = "symbols"` for the profile).
-    pub strip: bool,
-    pub builder_user: u32,
-    pub runtime_user: u32,
-    pub env: BTreeMap<String, String>,
-    pub labels: BTreeMap<String, String>,
-    pub port: Option<u16>,
-    pub okd: OkdConfig,
+    pub images: Images,
+    pub build: Build,
+    pub container: Container,
+    pub okd: Okd,
+}
+
+/// `[package.metadata.s2i]` (or `[workspace.metadata.s2i]`) as written: the layers of its
+/// domains, every key optional.
+#[derive(Debug, Clone, Default)]
+struct RawConfig {
+    images: images::ImagesLayer,
+    build: build::BuildLayer,
+    container: container::ContainerLayer,
+    okd: okd::OkdLayer,
+}
+
+impl RawConfig {
+    /// Passes one and two over one manifest's table: unknown keys (with a "did you mean"), then
+    /// types (through serde, with the path of the offending key).
+    fn read(src: &Source) -> Result<RawConfig, ConfigError> {
+        match &src.value {
+            Value::Null => return Ok(RawConfig::default()),
+            Value::Object(_) => {}
+            other => {
+                return Err(src.error(
+                    &[],
+                    format!("expected a table, found {}", read::json_kind(other)),
+                    Some(
+                        "write it as a table, e.g. `[package.metadata.s2i]` followed by `port = 8080`"
+                            .into(),
+                    ),
+                ));
+            }
+        }
+        read::known_keys(src)?;
+        if let Some(e) = read::nan_or_inf(src) {
+            return Err(e);
+        }
+        let mut errors = Vec::new();
+        let raw = RawConfig {
+            images: read::layer(&src.value, &[], &mut errors),
+            build: read::layer(&src.value, &[], &mut errors),
+            container: read::layer(&src.value, &[], &mut errors),
+            okd: okd::OkdLayer::read(&src.value, &mut errors),
+        };
+        read::first_error(src, errors)?;
+        Ok(raw)
+    }
+
+    /// Pass three: every domain in turn, then the [`Config`] with every default applied.
+    fn resolve(
+        self,
+        v: &Validator,
+        metadata: &Metadata,
+        package: &Package,
+    ) -> Result<Config, ConfigError> {
+        let RawConfig {
+            images,
+            build,
+            container,
+            okd,
+        } = self;
+        let info = package::package_info(package);
+        let images = images.resolve(v, package)?;
+        let build = build.resolve(v, package)?;
+        let container = container.resolve(v)?;
+        let okd = okd.resolve(
+            v,
+            info.repository.clone(),
+            metadata,
+            &images.runtime_image,
+            container.port,
+        )?;
+        Ok(Config {
+            package: info,
+            workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
+            images,
+            build,
+            container,
+            okd,
+        })
+    }
+}
+
+impl ApplyLayer for RawConfig {
+    fn apply_layer(&mut self, layer: RawConfig) {
+        let RawConfig {
+            images,
+            build,
+            container,
+            okd,
+        } = layer;
+        self.images.apply_layer(images);
+        self.build.apply_layer(build);
+        self.container.apply_layer(container);
+        self.okd.apply_layer(okd);
+    }
 }
 
 /// Runs `cargo metadata --no-deps` for the workspace of `manifest_path` (or the current directory).
@@ -193,30 +206,13 @@ pub fn read_metadata(manifest_path: Option<&Path>) -> anyhow::Result<Metadata> {
 pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, ConfigError> {
     let pkg_src = Source::package(package);
     let ws_src = Source::workspace(metadata);
-    let pkg_raw = raw::parse(&pkg_src)?;
-    let ws_raw = raw::parse(&ws_src)?;
-    inherit::per_package_only(&ws_src)?;
-    let raw = pkg_raw.inherit(ws_raw);
-    Validator {
+    let pkg_raw = RawConfig::read(&pkg_src)?;
+    let mut raw = RawConfig::read(&ws_src)?;
+    read::refuse_per_package(&ws_src)?;
+    raw.apply_layer(pkg_raw);
+    let v = Validator {
         pkg: &pkg_src,
         ws: &ws_src,
-    }
-    .validate(raw, metadata, package)
-}
-
-/// Checks `value` of the `--builder-base` flag or the `XTASK_S2I_BUILDER_BASE` variable: the
-/// image the local builder starts from instead of the configured `builder-base`.
-pub fn builder_base_override(value: &str) -> Result<String, ConfigError> {
-    names::image_reference(value).map_err(|message| ConfigError {
-        origin: Origin::Flag {
-            flag: "--builder-base",
-            env: BUILDER_BASE_ENV,
-        },
-        key: "builder-base".into(),
-        message,
-        note: Some(format!(
-            "give a full image reference such as `{DEFAULT_BUILDER_BASE}`"
-        )),
-    })?;
-    Ok(value.to_string())
+    };
+    raw.resolve(&v, metadata, package)
 }

@@ -80,7 +80,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let plan = self.plan;
         let base = self
             .docker
-            .ensure_base(plan.base(), plan.settings().pull_policy, self.sink)
+            .ensure_base(plan.base(), plan.pull_policy(), self.sink)
             .await?;
         // The images the tags move away from are removed by the janitor, however the run ends.
         let builder = self.builder(&base).await?;

@@ -9,11 +9,10 @@
 
 use anyhow::Result;
 
-use super::source::{ClusterSource, WORKSPACE_DIR_ENV};
 use super::{Ctx, Manifest, git_source, repo_path};
 use crate::config::WebhookKind;
 use crate::okd::model::*;
-use crate::plan::{ImageRef, Stage};
+use crate::plan::{ImageRef, Stage, WORKSPACE_DIR_ENV};
 
 /// How many finished builds of each kind a BuildConfig keeps.
 const HISTORY_LIMIT: u32 = 5;
@@ -27,7 +26,7 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     let cluster = ctx.cluster;
     let layout = plan.layout();
     let git = git_source(plan)?;
-    let source = ClusterSource::find(plan)?;
+    let source = plan.cluster_source()?;
     let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
         api_version: "image.openshift.io/v1",
         kind: "ImageStream",
@@ -82,10 +81,10 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
                 image_labels,
             },
             resources: ResourceRequirements {
-                limits: cluster.build_limits.clone(),
-                requests: cluster.build_requests.clone(),
+                limits: ctx.okd.builds.resources.limits.clone(),
+                requests: ctx.okd.builds.resources.requests.clone(),
             },
-            completion_deadline_seconds: cluster.build_timeout,
+            completion_deadline_seconds: ctx.okd.builds.timeout,
             successful_builds_history_limit: HISTORY_LIMIT,
             failed_builds_history_limit: HISTORY_LIMIT,
         },
@@ -96,7 +95,9 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
         context_dir: (context_dir != ".").then_some(context_dir),
         dockerfile: None,
         images: vec![],
-        source_secret: cluster
+        source_secret: ctx
+            .okd
+            .git
             .source_secret
             .clone()
             .map(|name| LocalObjectReference { name }),
@@ -149,7 +150,7 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     ];
     triggers.extend(webhooks(ctx));
     let mut env: Vec<EnvVar> = plan
-        .settings()
+        .container()
         .env
         .iter()
         .map(|(name, value)| EnvVar {
@@ -214,7 +215,8 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
 
 /// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).
 fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
-    ctx.cluster
+    ctx.okd
+        .git
         .webhooks
         .iter()
         .map(|(kind, secret)| {

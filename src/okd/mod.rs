@@ -17,12 +17,11 @@
 //! Names, paths and settings come from the Plan (its [`Layout`](crate::plan::Layout) and
 //! [`Cluster`]); the chain's ImageStreamTags use the stable `okd.tag`
 //! (the version goes into the image labels), so a release changes no spec. What the cluster's
-//! source build sees is worked out by [`source`]. This module knows the OpenShift object model
+//! source build sees is the Plan's too ([`Plan::cluster_source`]). This module knows the OpenShift object model
 //! and nothing of Docker; the objects are typed structs ([`model`]) written by [`yaml`].
 
 mod builds;
 pub mod model;
-pub mod source;
 mod workload;
 pub mod yaml;
 
@@ -31,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use crate::config::Okd;
 use crate::files::FileSet;
 use crate::plan::{Cluster, ImageRef, Plan, Stage};
 use model::*;
@@ -87,6 +87,8 @@ impl Manifest {
 struct Ctx<'a> {
     plan: &'a Plan,
     cluster: &'a Cluster,
+    /// The resolved `okd` table.
+    okd: &'a Okd,
     app_name: &'a str,
 }
 
@@ -96,6 +98,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             plan,
             cluster,
+            okd: plan.okd(),
             app_name: &cluster.app_name,
         }
     }
@@ -118,7 +121,7 @@ impl<'a> Ctx<'a> {
 
     /// The ImageStreamTag of `stage` at the stable tag.
     fn tag(&self, stage: Stage) -> ObjectReference {
-        ObjectReference::image_stream_tag(self.cluster.stream_tag(self.image(stage)))
+        ObjectReference::image_stream_tag(self.plan.stream_tag(stage))
     }
 }
 
@@ -174,7 +177,7 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
 fn namespace(dir: &Path, plans: &[&Plan]) -> Result<Option<String>> {
     let mut found: Option<(&str, &Option<String>)> = None;
     for plan in plans {
-        let ns = &plan.cluster().namespace;
+        let ns = &plan.okd().manifests.namespace;
         match found {
             Some((other, theirs)) if theirs != ns => bail!(
                 "packages `{other}` and `{}` share the manifests directory `{}` but not the namespace ({} and {})\nnote: the namespace is written once, in its `kustomization.yaml`; give both packages the same `okd.namespace` (e.g. in `[workspace.metadata.s2i.okd]`) or each its own `okd.manifests-dir`",
@@ -199,8 +202,8 @@ fn show(ns: &Option<String>) -> String {
 
 /// The git source of the BuildConfigs, or an error saying which keys to set.
 fn git_source(plan: &Plan) -> Result<GitBuildSource> {
-    let cluster = plan.cluster();
-    let Some(uri) = cluster.git_uri.clone() else {
+    let git = &plan.okd().git;
+    let Some(uri) = git.uri.clone() else {
         let manifest = plan.layout().package_manifest.display();
         bail!(
             "package `{}` has no git repository for the OKD BuildConfigs to clone: neither `okd.git-uri` in `[package.metadata.s2i]` nor `package.repository` is set in `{manifest}`\nnote: the builder and app builds run in the cluster from a git clone; add the repository to `{manifest}`, e.g.\n\n    [package.metadata.s2i.okd]\n    git-uri = \"https://github.com/acme/{}.git\"\n\n(or `repository = \"https://github.com/acme/{}\"` under `[package]`; merge `git-uri` into an existing `[package.metadata.s2i.okd]` table rather than adding a second one)",
@@ -211,7 +214,7 @@ fn git_source(plan: &Plan) -> Result<GitBuildSource> {
     };
     Ok(GitBuildSource {
         uri,
-        ref_: cluster.git_ref.clone(),
+        ref_: git.git_ref.clone(),
     })
 }
 

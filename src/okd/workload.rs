@@ -24,19 +24,19 @@ const PORT_NAME: &str = "http";
 
 /// The workload objects of one plan.
 pub(super) fn objects(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
-    let cluster = ctx.cluster;
+    let okd = ctx.okd;
     let mut out = Vec::new();
-    match cluster.workload {
+    match okd.workload.kind {
         Workload::None => {}
         Workload::Deployment => {
             out.push(deployment(ctx)?);
-            if let Some(port) = cluster.port {
+            if let Some(port) = ctx.plan.container().port {
                 out.extend(service_and_route(ctx, port)?);
             }
         }
         Workload::CronJob => out.push(cron_job(ctx)?),
     }
-    if cluster.unauthenticated_webhooks {
+    if okd.git.unauthenticated_webhooks {
         out.push(webhook_role_binding(ctx)?);
     }
     Ok(out)
@@ -62,17 +62,19 @@ fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
 
 /// The runtime container, as `restricted-v2` admits it.
 fn container(ctx: &Ctx<'_>) -> Container {
-    let cluster = ctx.cluster;
-    let port = cluster
+    let workload = &ctx.okd.workload;
+    let port = ctx
+        .plan
+        .container()
         .port
-        .filter(|_| cluster.workload == Workload::Deployment);
+        .filter(|_| workload.kind == Workload::Deployment);
     let probe = |period_seconds| {
         port.map(|_| Probe {
-            http_get: cluster.health_path.clone().map(|path| HttpGetAction {
+            http_get: workload.health_path.clone().map(|path| HttpGetAction {
                 path,
                 port: PORT_NAME,
             }),
-            tcp_socket: match cluster.health_path {
+            tcp_socket: match workload.health_path {
                 Some(_) => None,
                 None => Some(TcpSocketAction { port: PORT_NAME }),
             },
@@ -85,11 +87,11 @@ fn container(ctx: &Ctx<'_>) -> Container {
         name: ctx.app_name.to_string(),
         // Resolved through the runtime stream's local lookup policy, and replaced by the
         // trigger with the digest of each new image.
-        image: cluster.stream_tag(ctx.image(Stage::Runtime)),
+        image: ctx.plan.stream_tag(Stage::Runtime),
         image_pull_policy: "IfNotPresent",
         env: ctx
             .plan
-            .settings()
+            .container()
             .env
             .iter()
             .map(|(name, value)| EnvVar {
@@ -106,8 +108,8 @@ fn container(ctx: &Ctx<'_>) -> Container {
             .into_iter()
             .collect(),
         resources: ResourceRequirements {
-            limits: cluster.limits.clone(),
-            requests: cluster.requests.clone(),
+            limits: workload.resources.limits.clone(),
+            requests: workload.resources.requests.clone(),
         },
         readiness_probe: probe(5),
         liveness_probe: probe(10),
@@ -136,7 +138,7 @@ fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
         kind: "Deployment",
         metadata: triggered_meta(ctx, "spec.template.spec")?,
         spec: DeploymentSpec {
-            replicas: ctx.cluster.replicas,
+            replicas: ctx.okd.workload.replicas,
             selector: LabelSelector {
                 match_labels: selector,
             },
@@ -157,7 +159,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
         kind: "CronJob",
         metadata: triggered_meta(ctx, "spec.jobTemplate.spec.template.spec")?,
         spec: CronJobSpec {
-            schedule: ctx.cluster.schedule.clone().unwrap_or_default(),
+            schedule: ctx.okd.workload.schedule.clone().unwrap_or_default(),
             // A run that outlasts its interval is not doubled.
             concurrency_policy: "Forbid",
             successful_jobs_history_limit: 3,
@@ -195,7 +197,7 @@ fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
             }],
         },
     })?;
-    let termination = match ctx.cluster.tls {
+    let termination = match ctx.okd.workload.tls {
         Tls::Edge => Some("edge"),
         Tls::Passthrough => Some("passthrough"),
         Tls::Reencrypt => Some("reencrypt"),

@@ -1,5 +1,6 @@
 //! The Plans of a workspace: which packages are selected, their configurations read once with
-//! the templates in effect, and the other packages whose manifests share a directory with them.
+//! the templates in effect and the workspace's `cargo metadata`, and the other packages whose
+//! manifests share a directory with them.
 
 use std::path::Path;
 
@@ -21,7 +22,6 @@ impl Plan {
     ) -> Result<Vec<Plan>> {
         let root = metadata.workspace_root.clone().into_std_path_buf();
         let templates = Templates::load(&root)?;
-        let target_dir = metadata.target_directory.clone().into_std_path_buf();
         let selected = select(metadata, names)?;
         let builder_base_override = builder_base_override
             .map(config::builder_base_override)
@@ -33,13 +33,8 @@ impl Plan {
             // base, which the Plan takes from the configuration.
             let local_base = builder_base_override
                 .clone()
-                .unwrap_or_else(|| config.builder_base.clone());
-            plans.push(Plan::new(
-                config,
-                local_base,
-                &templates,
-                target_dir.clone(),
-            )?);
+                .unwrap_or_else(|| config.images.builder_base.clone());
+            plans.push(Plan::new(config, local_base, &templates, metadata)?);
         }
         Ok(plans)
     }

@@ -72,7 +72,7 @@ fn rehearse_one(
     let settings = plan.settings();
     let committed = git::resolve(
         &layout.workspace_root,
-        plan.cluster().git_ref.as_deref(),
+        plan.okd().git.git_ref.as_deref(),
         sink,
     )?;
     let workspace = std::fs::canonicalize(&layout.workspace_root)

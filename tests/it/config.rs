@@ -788,19 +788,25 @@ fn an_empty_table_is_a_valid_configuration_with_every_default() {
         .expect("an empty `[package.metadata.s2i]` is valid");
     let configs = ws.configs();
     let c = &configs["demo"];
-    assert_eq!(c.builder_base, xtask_s2i::config::DEFAULT_BUILDER_BASE);
     assert_eq!(
-        (c.builder_image.as_str(), c.app_image.as_str()),
+        c.images.builder_base,
+        xtask_s2i::config::DEFAULT_BUILDER_BASE
+    );
+    assert_eq!(
+        (c.images.builder_image.as_str(), c.images.app_image.as_str()),
         ("demo-builder", "demo-app")
     );
-    assert_eq!(c.runtime_image, "demo");
-    assert_eq!(c.tag, "0.1.0");
-    assert_eq!(c.bin, "demo");
-    assert_eq!(c.profile, "release");
-    assert!(c.vendor);
-    assert_eq!((c.builder_user, c.runtime_user), (1001, 65532));
-    assert_eq!(c.port, None);
-    assert_eq!(c.okd.manifests_dir, "deploy/okd");
+    assert_eq!(c.images.runtime_image, "demo");
+    assert_eq!(c.images.tag, "0.1.0");
+    assert_eq!(c.build.bin, "demo");
+    assert_eq!(c.build.profile, "release");
+    assert!(c.build.vendor);
+    assert_eq!(
+        (c.container.builder_user, c.container.runtime_user),
+        (1001, 65532)
+    );
+    assert_eq!(c.container.port, None);
+    assert_eq!(c.okd.manifests.dir, "deploy/okd");
     assert!(
         ws.root()
             .join("target/s2i/demo/builder/Dockerfile")
@@ -912,19 +918,22 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
 
     let api = by_name["api"];
     // Inherited scalars.
-    assert_eq!(api.builder_base, "localhost/xtask-s2i/rust:trixie");
-    assert_eq!(api.tag, "edge");
-    assert_eq!(api.pull_policy, xtask_s2i::config::PullPolicy::Never);
-    assert_eq!(api.features, ["fast"]);
-    assert!(api.no_default_features);
-    assert_eq!(api.profile, "dist");
-    assert!(!api.vendor);
-    assert!(!api.strip);
+    assert_eq!(api.images.builder_base, "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(api.images.tag, "edge");
+    assert_eq!(api.images.pull_policy, xtask_s2i::config::PullPolicy::Never);
+    assert_eq!(api.build.features, ["fast"]);
+    assert!(api.build.no_default_features);
+    assert_eq!(api.build.profile, "dist");
+    assert!(!api.build.vendor);
+    assert!(!api.build.strip);
     // The package wins; tables merge key by key.
-    assert_eq!(api.port, Some(9090));
-    assert_eq!((api.builder_user, api.runtime_user), (2000, 4000));
+    assert_eq!(api.container.port, Some(9090));
     assert_eq!(
-        api.env,
+        (api.container.builder_user, api.container.runtime_user),
+        (2000, 4000)
+    );
+    assert_eq!(
+        api.container.env,
         BTreeMap::from([
             ("API".to_string(), "1".to_string()),
             ("RUST_LOG".into(), "info".into()),
@@ -932,55 +941,61 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         ])
     );
     assert_eq!(
-        api.labels,
+        api.container.labels,
         BTreeMap::from([
             ("com.example.team".to_string(), "platform".to_string()),
             ("com.example.tier".into(), "front".into()),
         ])
     );
-    assert_eq!(api.okd.namespace.as_deref(), Some("api"));
-    assert_eq!(api.okd.replicas, 3);
+    assert_eq!(api.okd.manifests.namespace.as_deref(), Some("api"));
+    assert_eq!(api.okd.workload.replicas, 3);
     assert_eq!(
-        api.okd.git_uri.as_deref(),
+        api.okd.git.uri.as_deref(),
         Some("https://example.com/acme/shop.git")
     );
-    assert_eq!(api.okd.git_ref.as_deref(), Some("main"));
-    assert_eq!(api.okd.manifests_dir, "deploy/api");
-    assert_eq!(api.okd.tls, xtask_s2i::config::Tls::Reencrypt);
-    assert_eq!(api.okd.build_limits["memory"], "2Gi");
-    assert_eq!(api.okd.webhooks.len(), 1);
-    assert_eq!(api.okd.build_timeout, 900);
-    assert_eq!(api.okd.tag, "prod");
-    assert_eq!(api.okd.workload, xtask_s2i::config::Workload::Deployment);
-    assert_eq!(api.okd.health_path.as_deref(), Some("/healthz"));
-    assert_eq!(api.okd.source_secret.as_deref(), Some("shop-git"));
-    assert!(api.okd.unauthenticated_webhooks);
+    assert_eq!(api.okd.git.git_ref.as_deref(), Some("main"));
+    assert_eq!(api.okd.manifests.dir, "deploy/api");
+    assert_eq!(api.okd.workload.tls, xtask_s2i::config::Tls::Reencrypt);
+    assert_eq!(api.okd.builds.resources.limits["memory"], "2Gi");
+    assert_eq!(api.okd.git.webhooks.len(), 1);
+    assert_eq!(api.okd.builds.timeout, 900);
+    assert_eq!(api.okd.builds.tag, "prod");
+    assert_eq!(
+        api.okd.workload.kind,
+        xtask_s2i::config::Workload::Deployment
+    );
+    assert_eq!(api.okd.workload.health_path.as_deref(), Some("/healthz"));
+    assert_eq!(api.okd.git.source_secret.as_deref(), Some("shop-git"));
+    assert!(api.okd.git.unauthenticated_webhooks);
     // `resources` is one table: the package's replaces the workspace's, over the defaults.
-    assert_eq!(api.okd.limits["memory"], "1Gi");
-    assert_eq!(api.okd.requests["cpu"], "10m");
+    assert_eq!(api.okd.workload.resources.limits["memory"], "1Gi");
+    assert_eq!(api.okd.workload.resources.requests["cpu"], "10m");
     // Per-package keys cannot be workspace defaults: each package keeps its own names and binary.
-    assert_eq!(api.bin, "api");
+    assert_eq!(api.build.bin, "api");
     assert_eq!(
         (
-            api.builder_image.as_str(),
-            api.app_image.as_str(),
-            api.runtime_image.as_str()
+            api.images.builder_image.as_str(),
+            api.images.app_image.as_str(),
+            api.images.runtime_image.as_str()
         ),
         ("api-builder", "api-app", "api")
     );
 
     let worker = by_name["worker"];
-    assert_eq!(worker.port, Some(8080));
-    assert_eq!((worker.builder_user, worker.runtime_user), (2000, 3000));
-    assert_eq!(worker.env["TZ"], "UTC");
-    assert_eq!(worker.okd.namespace.as_deref(), Some("shop"));
-    assert_eq!(worker.okd.replicas, 2);
-    assert_eq!(worker.okd.manifests_dir, "deploy/cluster");
-    assert_eq!(worker.okd.requests["cpu"], "50m");
-    assert_eq!(worker.okd.limits["memory"], "128Mi");
-    assert_eq!(worker.bin, "worker");
-    assert_eq!(worker.runtime_image, "worker");
-    assert_eq!(worker.tag, "edge");
+    assert_eq!(worker.container.port, Some(8080));
+    assert_eq!(
+        (worker.container.builder_user, worker.container.runtime_user),
+        (2000, 3000)
+    );
+    assert_eq!(worker.container.env["TZ"], "UTC");
+    assert_eq!(worker.okd.manifests.namespace.as_deref(), Some("shop"));
+    assert_eq!(worker.okd.workload.replicas, 2);
+    assert_eq!(worker.okd.manifests.dir, "deploy/cluster");
+    assert_eq!(worker.okd.workload.resources.requests["cpu"], "50m");
+    assert_eq!(worker.okd.workload.resources.limits["memory"], "128Mi");
+    assert_eq!(worker.build.bin, "worker");
+    assert_eq!(worker.images.runtime_image, "worker");
+    assert_eq!(worker.images.tag, "edge");
 
     // Both rendered, each into its own directory.
     for name in ["api", "worker"] {
@@ -1005,8 +1020,8 @@ fn a_workspace_schedule_is_inherited() {
     ws.run().expect("a valid CronJob workspace");
     let configs = ws.configs();
     let okd = &configs["job"].okd;
-    assert_eq!(okd.workload, xtask_s2i::config::Workload::CronJob);
-    assert_eq!(okd.schedule.as_deref(), Some("@hourly"));
+    assert_eq!(okd.workload.kind, xtask_s2i::config::Workload::CronJob);
+    assert_eq!(okd.workload.schedule.as_deref(), Some("@hourly"));
 }
 
 #[test]

@@ -196,7 +196,7 @@ impl Project {
         let mut tar = Vec::new();
         closure.write_tar(&mut tar, 0, 0, &Buffer::new()).unwrap();
         tar::Archive::new(tar.as_slice()).unpack(dest).unwrap();
-        plan.settings().env.clone()
+        plan.container().env.clone()
     }
 }
 

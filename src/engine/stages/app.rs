@@ -204,7 +204,7 @@ impl Chain<'_, '_, '_> {
                 .create_container(ContainerSpec {
                     image: builder.id.clone(),
                     user: Some(contract.assemble_user.clone()),
-                    env: Some(overrides.container_env(&plan.settings().env)),
+                    env: Some(overrides.container_env(&plan.container().env)),
                     entrypoint: contract.script_entrypoint(),
                     cmd: Some(contract.assemble_command(overrides)),
                     labels: tool_label(plan),

@@ -3,7 +3,7 @@
 //! dependencies from anywhere), the cluster has nothing but that directory, so it must hold the
 //! Cargo workspace, every path dependency of every member, and every `[patch]` path.
 //!
-//! [`ClusterSource::find`] picks the smallest such directory inside the repository and says where
+//! [`ClusterSource::find`], run once when the Plans are made, picks the smallest such directory inside the repository and says where
 //! the workspace is in it (assemble is told through [`WORKSPACE_DIR_ENV`]); a path dependency
 //! outside the repository, or a package that the `.s2iignore` at that directory would drop, is
 //! an error naming the dependency and the file, found here instead of in the cluster.
@@ -12,9 +12,10 @@ use std::collections::{BTreeSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use cargo_metadata::Metadata;
 use toml_edit::{DocumentMut, Item, TableLike};
 
-use crate::plan::Plan;
+use super::Layout;
 
 /// The build environment variable that tells `assemble` where the Cargo workspace is inside the
 /// source, when the source is a directory above it.
@@ -37,13 +38,12 @@ struct Needed {
 }
 
 impl ClusterSource {
-    /// Finds the source directory of `plan`'s workspace. The repository root is the directory
-    /// `okd.context-dir` levels above the workspace root (the git checkout's top when the
-    /// default was taken from git). A workspace outside any git checkout is a copy whose
-    /// repository cannot be known: its path dependencies outside that directory are not
-    /// checked (and not part of the source).
-    pub fn find(plan: &Plan) -> Result<ClusterSource> {
-        let layout = plan.layout();
+    /// Finds the source directory of the workspace of `layout`, whose `cargo metadata` is
+    /// `metadata`. The repository root is the directory `okd.context-dir` levels above the
+    /// workspace root (the git checkout's top when the default was taken from git). A workspace
+    /// outside any git checkout is a copy whose repository cannot be known: its path
+    /// dependencies outside that directory are not checked (and not part of the source).
+    pub(crate) fn find(metadata: &Metadata, layout: &Layout) -> Result<ClusterSource> {
         let ws_root = canon(&layout.workspace_root)?;
         let ws_in_repo: Vec<&str> = layout
             .workspace_in_repo
@@ -57,7 +57,7 @@ impl ClusterSource {
             .to_path_buf();
 
         let mut common = ws_root.clone();
-        let (members, deps) = needed(&ws_root)?;
+        let (members, deps) = needed(&ws_root, metadata)?;
         let mut needed_dirs = vec![ws_root.clone()];
         needed_dirs.extend(members);
         let in_git = ws_root.ancestors().any(|d| d.join(".git").exists());
@@ -114,10 +114,10 @@ fn rel(from: &Path, to: &Path) -> String {
 
 /// Every package cargo loads to build in the workspace at `ws_root`: the members' directories
 /// (from `cargo metadata`), and the path dependencies of the members, of every kind and
-/// transitively, with the `[patch]` and `[replace]` paths of the root manifest.
-fn needed(ws_root: &Path) -> Result<(Vec<PathBuf>, Vec<Needed>)> {
+/// transitively, with the `[patch]` and `[replace]` paths of the root manifest. `metadata` is
+/// the workspace's `cargo metadata --no-deps`, read once for all its Plans.
+fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Needed>)> {
     let root_manifest = ws_root.join("Cargo.toml");
-    let metadata = crate::config::read_metadata(Some(&root_manifest))?;
     let mut queue: VecDeque<Needed> = VecDeque::new();
     for p in metadata.workspace_packages() {
         let manifest = p.manifest_path.clone().into_std_path_buf();

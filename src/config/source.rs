@@ -1,9 +1,8 @@
-//! The wording of configuration errors: where a value came from ([`Source`]), the error that
-//! names the file, the line and the key ([`ConfigError`]), and the phrases shared by every check
-//! (unknown keys with a "did you mean", serde's type errors in the words of TOML).
+//! Where a value of the configuration was written: the manifest and its table ([`Source`]), the
+//! line of a key in it ([`locate`]), the key as TOML writes it ([`dotted_key`]), and the error that
+//! names all three ([`ConfigError`]).
 //!
-//! Nothing here decides whether a value is valid; [`super::validate`] and [`super::raw`] do, and
-//! come here to say so.
+//! Nothing here decides whether a value is valid; the domains do, and come here to say where.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,7 +10,6 @@ use std::path::PathBuf;
 use cargo_metadata::{Metadata, Package};
 use serde_json::Value;
 
-use super::keys::{self, a_or_an};
 use crate::names;
 
 /// A configuration error that names the file, the key (and its line when it can be found), what
@@ -235,201 +233,6 @@ fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .map(|t| t.matches('\n').count() + 1)
         .unwrap_or(1)
-}
-
-/// Refuses the first key of the table at `at` that is not one of `valid`, with a "did you mean"
-/// when one of them is close.
-pub(super) fn check_keys(
-    src: &Source,
-    at: &[&str],
-    table: &Value,
-    valid: &[&str],
-) -> Result<(), ConfigError> {
-    let Value::Object(map) = table else {
-        return Ok(());
-    };
-    let Some(key) = map.keys().find(|k| !valid.contains(&k.as_str())) else {
-        return Ok(());
-    };
-    let mut path: Vec<&str> = at.to_vec();
-    path.push(key);
-    let table_name = src
-        .prefix
-        .iter()
-        .chain(at.iter())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(".");
-    let suggestion = valid
-        .iter()
-        .map(|v| {
-            (
-                strsim::jaro_winkler(&key.to_lowercase().replace('_', "-"), v),
-                *v,
-            )
-        })
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, v)| v);
-    let list = valid
-        .iter()
-        .map(|v| format!("`{v}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let note = match suggestion {
-        Some(s) => format!("did you mean `{s}`? the keys of `[{table_name}]` are {list}"),
-        None => format!("the keys of `[{table_name}]` are {list}"),
-    };
-    Err(src.error(
-        &path,
-        format!(
-            "unknown key `{}` in `[{table_name}]`",
-            names::printable(key)
-        ),
-        Some(note),
-    ))
-}
-
-/// TOML has no null: cargo writes `nan` and `inf` as null, which would silently read as unset.
-/// The error about the first one, if any.
-pub(super) fn nan_or_inf(src: &Source) -> Option<ConfigError> {
-    let mut path = Vec::new();
-    if !find_null(&src.value, &mut path) {
-        return None;
-    }
-    let path_refs: Vec<&str> = path.iter().map(String::as_str).collect();
-    let note = keys::key_doc(&path_refs).map(keys::takes);
-    Some(src.error(
-        &path_refs,
-        "found `nan` or `inf`, which no key takes".into(),
-        note,
-    ))
-}
-
-/// Finds the first null (a TOML `nan` or `inf` after cargo's JSON) and its path.
-fn find_null(v: &Value, path: &mut Vec<String>) -> bool {
-    match v {
-        Value::Null => true,
-        Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
-            path.push(i.to_string());
-            find_null(item, path) || {
-                path.pop();
-                false
-            }
-        }),
-        Value::Object(map) => map.iter().any(|(k, item)| {
-            path.push(k.clone());
-            find_null(item, path) || {
-                path.pop();
-                false
-            }
-        }),
-        _ => false,
-    }
-}
-
-/// serde's error `inner` about the value at `path`, in the words of TOML: what the key takes and
-/// what was found instead.
-pub(super) fn type_error(
-    src: &Source,
-    path: &serde_path_to_error::Path,
-    inner: &str,
-) -> ConfigError {
-    let path: Vec<String> = path
-        .iter()
-        .filter_map(|seg| match seg {
-            serde_path_to_error::Segment::Map { key } => Some(key.clone()),
-            serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
-            _ => None,
-        })
-        .collect();
-    let path_refs: Vec<&str> = path.iter().map(String::as_str).collect();
-    let doc = keys::key_doc(&path_refs);
-    let note = doc.map(keys::takes);
-    // The type the key itself documents, when the error is about the key's own value.
-    let own = doc
-        .filter(|d| path_refs.last() == Some(&d.key))
-        .map(|d| a_or_an(d.ty));
-    let found = value_at(&src.value, &path_refs)
-        .map(describe)
-        .unwrap_or_else(|| "something else".into());
-    let expected = || {
-        own.clone().unwrap_or_else(|| {
-            inner
-                .rsplit_once(", expected ")
-                .map(|(_, exp)| serde_expected(exp))
-                .unwrap_or_else(|| "another type".into())
-        })
-    };
-    let message = if inner.starts_with("invalid type: ") || inner.starts_with("invalid length ") {
-        format!("wrong type: expected {}, found {found}", expected())
-    } else if inner.starts_with("invalid value: ") {
-        let exp = inner
-            .rsplit_once(", expected ")
-            .map(|(_, exp)| serde_expected(exp))
-            .unwrap_or_else(expected);
-        format!("{found} is out of range: expected {exp}")
-    } else if let Some(rest) = inner.strip_prefix("unknown variant ") {
-        format!("unknown value {rest}")
-    } else {
-        inner.to_string()
-    };
-    src.error(&path_refs, message, note)
-}
-
-fn value_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
-    path.iter().try_fold(v, |v, seg| match v {
-        Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
-        _ => v.get(seg),
-    })
-}
-
-/// What a value is, in the words of TOML.
-fn describe(v: &Value) -> String {
-    const SHOWN: usize = 40;
-    match v {
-        Value::String(s) => {
-            let shown: String = s.chars().take(SHOWN).collect();
-            let more = if s.chars().count() > SHOWN { "…" } else { "" };
-            format!("the string `\"{}{more}\"`", names::printable(&shown))
-        }
-        Value::Number(n) => format!("the number `{n}`"),
-        Value::Bool(b) => format!("the boolean `{b}`"),
-        Value::Array(_) => "an array".into(),
-        Value::Object(m) if m.len() == 1 && m.contains_key("$__toml_private_datetime") => {
-            "a date-time".into()
-        }
-        Value::Object(_) => "a table".into(),
-        Value::Null => "`nan` or `inf`".into(),
-    }
-}
-
-/// serde's name of an expected type, in the words of TOML.
-fn serde_expected(exp: &str) -> String {
-    match exp {
-        "i8" | "i16" | "i32" | "i64" | "i128" => "an integer".into(),
-        "u8" => "an integer from 0 to 255".into(),
-        "u16" => "an integer from 0 to 65535".into(),
-        "u32" => "an integer from 0 to 4294967295".into(),
-        "u64" | "u128" | "usize" => "a non-negative integer".into(),
-        "f32" | "f64" => "a number".into(),
-        "a sequence" => "an array".into(),
-        "a map" => "a table".into(),
-        e if e.starts_with("struct ") => "a table".into(),
-        e => e.into(),
-    }
-}
-
-/// What kind of JSON value `v` is, in the words of TOML.
-pub(super) fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "a table",
-    }
 }
 
 #[cfg(test)]

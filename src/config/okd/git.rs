@@ -1,0 +1,308 @@
+//! Where the cluster gets the source and who may start a build: the git repository, its ref and
+//! the workspace's directory in it, the source secret, and the webhooks (`okd.git-uri`,
+//! `okd.git-ref`, `okd.context-dir`, `okd.source-secret`, `okd.webhooks`,
+//! `okd.unauthenticated-webhooks`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use cargo_metadata::Metadata;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::normalize_rel;
+use crate::config::layer::layer;
+use crate::config::source::{ConfigError, Origin, locate};
+use crate::config::validator::Validator;
+use crate::names;
+
+layer! {
+    /// The git keys of `[package.metadata.s2i.okd]` as written.
+    pub(crate) struct GitLayer {
+        git_uri: String {
+            key: "git-uri",
+            ty: "string",
+            default: "`package.repository`",
+            example: r#"git-uri = "https://github.com/acme/hello.git""#,
+            inherit: replace,
+        }
+        git_ref: String {
+            key: "git-ref",
+            ty: "string",
+            default: "none (the remote's default branch)",
+            example: r#"git-ref = "main""#,
+            inherit: replace,
+        }
+        // The context directory is where this package's workspace sits in the repository; a
+        // shared default would be wrong for every package but one.
+        context_dir: String {
+            key: "context-dir",
+            ty: "string",
+            default: "the workspace's directory inside its git repository",
+            example: r#"context-dir = "services/hello""#,
+            inherit: per_package,
+        }
+        source_secret: String {
+            key: "source-secret",
+            ty: "string",
+            default: "none (a public repository)",
+            example: r#"source-secret = "hello-git""#,
+            inherit: replace,
+        }
+        webhooks: RawWebhooks {
+            key: "webhooks",
+            ty: "array or table",
+            default: "`[]`",
+            example: r#"webhooks = { github = "hello-github-webhook", generic = "hello-generic-webhook" }"#,
+            inherit: replace,
+        }
+        unauthenticated_webhooks: bool {
+            key: "unauthenticated-webhooks",
+            ty: "boolean",
+            default: "`false`",
+            example: "unauthenticated-webhooks = true",
+            inherit: replace,
+        }
+    }
+}
+
+/// Where the cluster gets the source and who may start a build, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitSource {
+    /// `okd.git-uri`, else `package.repository`; `None` when neither is set (the manifests
+    /// then fail with an error naming both keys).
+    pub uri: Option<String>,
+    pub git_ref: Option<String>,
+    /// The directory of the workspace inside the git repository (`.` when at its root).
+    pub context_dir: String,
+    /// The Secret with the git credentials.
+    pub source_secret: Option<String>,
+    /// The webhook triggers: kind → the name of the Secret holding its key.
+    pub webhooks: BTreeMap<WebhookKind, String>,
+    pub unauthenticated_webhooks: bool,
+}
+
+/// The webhook trigger kinds a BuildConfig supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum WebhookKind {
+    Generic,
+    GitHub,
+    GitLab,
+    Bitbucket,
+}
+
+impl WebhookKind {
+    const ALL: [(&'static str, WebhookKind); 4] = [
+        ("generic", WebhookKind::Generic),
+        ("github", WebhookKind::GitHub),
+        ("gitlab", WebhookKind::GitLab),
+        ("bitbucket", WebhookKind::Bitbucket),
+    ];
+
+    pub fn key(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(_, k)| *k == self)
+            .map(|(s, _)| *s)
+            .unwrap_or("generic")
+    }
+}
+impl GitLayer {
+    /// Checks the git keys. `repository` is `package.repository` (the default `git-uri`),
+    /// `runtime_image` names the webhook secrets' default.
+    pub(super) fn resolve(
+        self,
+        v: &Validator,
+        repository: Option<String>,
+        metadata: &Metadata,
+        runtime_image: &str,
+    ) -> Result<GitSource, ConfigError> {
+        let GitLayer {
+            git_uri,
+            git_ref,
+            context_dir,
+            source_secret,
+            webhooks,
+            unauthenticated_webhooks,
+        } = self;
+        let (uri, git_ref, context_dir) =
+            v.git(git_uri, git_ref, context_dir, repository, metadata)?;
+        let webhooks = v.webhooks(webhooks.unwrap_or_default(), runtime_image)?;
+        let unauthenticated_webhooks = v.credentials(
+            source_secret.as_deref(),
+            unauthenticated_webhooks,
+            &webhooks,
+        )?;
+        Ok(GitSource {
+            uri,
+            git_ref,
+            context_dir,
+            source_secret,
+            webhooks,
+            unauthenticated_webhooks,
+        })
+    }
+}
+
+type Git = (Option<String>, Option<String>, String);
+
+impl Validator<'_> {
+    /// `okd.git-uri` (else `package.repository`), `okd.git-ref` and `okd.context-dir` (else the
+    /// workspace's place in its git repository): what the cluster builds.
+    fn git(
+        &self,
+        uri: Option<String>,
+        git_ref: Option<String>,
+        context_dir: Option<String>,
+        repository: Option<String>,
+        metadata: &Metadata,
+    ) -> Result<Git, ConfigError> {
+        let uri = match uri {
+            Some(u) => {
+                self.check(&["okd", "git-uri"], names::git_uri(&u), || {
+                    r#"e.g. `git-uri = "https://github.com/acme/hello.git"`"#.into()
+                })?;
+                Some(u)
+            }
+            None => self.repository(repository)?,
+        };
+        if let Some(r) = &git_ref {
+            self.check(&["okd", "git-ref"], names::git_ref(r), || {
+                r#"e.g. `git-ref = "main"`"#.into()
+            })?;
+        }
+        let context_dir = match context_dir {
+            Some(c) => {
+                self.check(&["okd", "context-dir"], names::relative_path(&c), || {
+                    r#"e.g. `context-dir = "services/hello"`"#.into()
+                })?;
+                normalize_rel(&c)
+            }
+            None => default_context_dir(metadata.workspace_root.as_std_path()),
+        };
+        Ok((uri, git_ref, context_dir))
+    }
+
+    /// `package.repository` as the default `okd.git-uri`; its error points into `[package]`.
+    fn repository(&self, repository: Option<String>) -> Result<Option<String>, ConfigError> {
+        let Some(r) = repository else { return Ok(None) };
+        names::git_uri(&r).map_err(|m| ConfigError {
+            origin: Origin::File {
+                path: self.pkg.file.clone(),
+                line: locate(&self.pkg.text, &["package", "repository"]),
+            },
+            key: "package.repository".into(),
+            message: format!("{m}; it is the default of `okd.git-uri`"),
+            note: Some(r#"set `okd.git-uri` in `[package.metadata.s2i]`, e.g. `okd = { git-uri = "https://github.com/acme/hello.git" }`"#.into()),
+        })?;
+        Ok(Some(r))
+    }
+
+    /// `okd.webhooks`: known kinds, each with the name of its Secret (by default
+    /// `<runtime stream>-<kind>-webhook`).
+    fn webhooks(
+        &self,
+        raw: RawWebhooks,
+        runtime_image: &str,
+    ) -> Result<BTreeMap<WebhookKind, String>, ConfigError> {
+        let stream = names::image_stream(runtime_image);
+        let mut hooks = BTreeMap::new();
+        for (kind, secret) in raw.0 {
+            let valid = WebhookKind::ALL
+                .iter()
+                .map(|(k, _)| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let Some((_, k)) = WebhookKind::ALL.iter().find(|(s, _)| *s == kind) else {
+                return Err(self.err(
+                    &["okd", "webhooks"],
+                    format!("unknown webhook kind `{}`", names::printable(&kind)),
+                    Some(format!("the webhook kinds are {valid}")),
+                ));
+            };
+            let secret = secret.unwrap_or_else(|| names::webhook_secret(stream, &kind));
+            self.check(&["okd", "webhooks", &kind], names::dns1123_subdomain(&secret), || "the value names the Secret holding the webhook's key, e.g. `hello-github-webhook`".into())?;
+            hooks.insert(*k, secret);
+        }
+        Ok(hooks)
+    }
+
+    /// `okd.source-secret` and `okd.unauthenticated-webhooks`: who may read the repository and
+    /// who may trigger a build.
+    fn credentials(
+        &self,
+        source_secret: Option<&str>,
+        unauthenticated_webhooks: Option<bool>,
+        webhooks: &BTreeMap<WebhookKind, String>,
+    ) -> Result<bool, ConfigError> {
+        if let Some(secret) = source_secret {
+            self.check(&["okd", "source-secret"], names::dns1123_subdomain(secret), || {
+                "the value names the Secret holding the git credentials, e.g. `source-secret = \"hello-git\"`".into()
+            })?;
+        }
+        let unauthenticated_webhooks = unauthenticated_webhooks.unwrap_or(false);
+        if unauthenticated_webhooks && webhooks.is_empty() {
+            return Err(self.err(
+                &["okd", "unauthenticated-webhooks"],
+                "there is no webhook for unauthenticated callers to reach",
+                Some("configure `okd.webhooks`, e.g. `webhooks = [\"github\"]`, or leave `unauthenticated-webhooks` unset".into()),
+            ));
+        }
+        Ok(unauthenticated_webhooks)
+    }
+}
+
+/// `okd.webhooks`: a list of kinds (secrets get default names) or a table kind → secret name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct RawWebhooks(BTreeMap<String, Option<String>>);
+
+impl<'de> Deserialize<'de> for RawWebhooks {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawWebhooks;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(r#"a list such as `["github", "generic"]` or a table such as `{ github = "my-webhook-secret" }`"#)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RawWebhooks, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(kind) = seq.next_element::<String>()? {
+                    out.insert(kind, None);
+                }
+                Ok(RawWebhooks(out))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawWebhooks, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(kind) = map.next_key::<String>()? {
+                    let secret: String = map.next_value()?;
+                    out.insert(kind, Some(secret));
+                }
+                Ok(RawWebhooks(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The workspace root's path relative to the enclosing git repository, or `.`.
+fn default_context_dir(workspace_root: &Path) -> String {
+    let root = workspace_root
+        .canonicalize()
+        .unwrap_or_else(|_| workspace_root.to_path_buf());
+    for dir in root.ancestors() {
+        if dir.join(".git").exists() {
+            let rel = root.strip_prefix(dir).unwrap_or(Path::new(""));
+            let s: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            return if s.is_empty() {
+                ".".into()
+            } else {
+                s.join("/")
+            };
+        }
+    }
+    ".".into()
+}

@@ -1,0 +1,248 @@
+//! What runs the runtime image in the cluster: the workload kind and its schedule, replicas,
+//! probes, resources and the Route's TLS (`okd.workload`, `okd.schedule`, `okd.replicas`,
+//! `okd.health-path`, `okd.resources`, `okd.tls`).
+
+use serde::Deserialize;
+
+use super::{Defaults, RESOURCE_KEYS, RawResources, Resources};
+use crate::config::layer::layer;
+use crate::config::source::ConfigError;
+use crate::config::validator::Validator;
+use crate::names;
+
+/// Requests and limits of the running container when `okd.resources` does not say otherwise.
+pub(crate) const DEFAULT_RESOURCES: Defaults = Defaults {
+    requests: &[("cpu", "10m"), ("memory", "32Mi")],
+    limits: &[("memory", "128Mi")],
+};
+
+/// What runs the runtime image in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Workload {
+    /// A Deployment (with a Service and a Route when `port` is set).
+    Deployment,
+    /// A CronJob on `okd.schedule`.
+    #[serde(rename = "cronjob")]
+    CronJob,
+    /// Only the images: no workload object.
+    None,
+}
+
+/// TLS termination of the generated Route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Tls {
+    #[default]
+    Edge,
+    Passthrough,
+    Reencrypt,
+    None,
+}
+
+layer! {
+    /// The workload keys of `[package.metadata.s2i.okd]` as written.
+    pub(crate) struct WorkloadLayer {
+        workload: Workload {
+            key: "workload",
+            ty: "string",
+            default: "`deployment` with `port`, else `none`",
+            example: r#"workload = "cronjob""#,
+            inherit: replace,
+        }
+        schedule: String {
+            key: "schedule",
+            ty: "string",
+            default: "none (required by `workload = \"cronjob\"`)",
+            example: r#"schedule = "*/15 * * * *""#,
+            inherit: replace,
+        }
+        replicas: u32 {
+            key: "replicas",
+            ty: "integer",
+            default: "`1`",
+            example: "replicas = 2",
+            inherit: replace,
+        }
+        health_path: String {
+            key: "health-path",
+            ty: "string",
+            default: "none (TCP probes on `port`)",
+            example: r#"health-path = "/healthz""#,
+            inherit: replace,
+        }
+        resources: RawResources {
+            key: "resources",
+            ty: "table",
+            default: "`{ requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"128Mi\" } }`",
+            example: r#"resources = { limits = { memory = "256Mi" } }"#,
+            inherit: replace,
+            table: RESOURCE_KEYS,
+        }
+        tls: Tls {
+            key: "tls",
+            ty: "string",
+            default: "`edge`",
+            example: r#"tls = "passthrough""#,
+            inherit: replace,
+        }
+    }
+}
+
+/// What runs the runtime image, validated, with its defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkloadSettings {
+    pub kind: Workload,
+    /// The CronJob's schedule; set exactly when `kind` is [`Workload::CronJob`].
+    pub schedule: Option<String>,
+    pub replicas: u32,
+    /// The HTTP path of the probes; TCP probes on the port when `None`.
+    pub health_path: Option<String>,
+    /// Requests and limits of the container, defaults merged with `okd.resources`.
+    pub resources: Resources,
+    /// TLS termination of the Route.
+    pub tls: Tls,
+}
+
+impl WorkloadLayer {
+    /// Checks the workload keys of `okd` and applies their defaults; `port` decides the default
+    /// workload.
+    pub(super) fn resolve(
+        self,
+        v: &Validator,
+        port: Option<u16>,
+    ) -> Result<WorkloadSettings, ConfigError> {
+        let WorkloadLayer {
+            workload,
+            schedule,
+            replicas,
+            health_path,
+            resources,
+            tls,
+        } = self;
+        let (kind, schedule) = v.workload(workload, schedule, health_path.as_deref(), port)?;
+        Ok(WorkloadSettings {
+            kind,
+            schedule,
+            replicas: replicas.unwrap_or(1),
+            health_path,
+            resources: resources
+                .unwrap_or_default()
+                .resolve(v, "resources", DEFAULT_RESOURCES)?,
+            tls: tls.unwrap_or_default(),
+        })
+    }
+}
+
+impl Validator<'_> {
+    /// `okd.workload`, `okd.schedule` and `okd.health-path` together: the workload and its
+    /// schedule.
+    fn workload(
+        &self,
+        workload: Option<Workload>,
+        schedule: Option<String>,
+        health_path: Option<&str>,
+        port: Option<u16>,
+    ) -> Result<(Workload, Option<String>), ConfigError> {
+        let workload = workload.unwrap_or(match port {
+            Some(_) => Workload::Deployment,
+            None => Workload::None,
+        });
+        let schedule = match (workload, schedule) {
+            (Workload::CronJob, None) => {
+                return Err(self.err(
+                    &["okd", "workload"],
+                    "a CronJob needs a schedule",
+                    Some(r#"add `schedule = "*/15 * * * *"` (minute, hour, day of month, month, day of week) to `[package.metadata.s2i.okd]`"#.into()),
+                ));
+            }
+            (Workload::CronJob, Some(s)) => {
+                self.check(&["okd", "schedule"], cron(&s), || {
+                    r#"five fields (minute, hour, day of month, month, day of week) or a macro such as `@hourly`, e.g. `schedule = "*/15 * * * *"`"#.into()
+                })?;
+                Some(s)
+            }
+            (_, Some(_)) => {
+                return Err(self.err(
+                    &["okd", "schedule"],
+                    "a schedule is only for `workload = \"cronjob\"`",
+                    Some(r#"set `workload = "cronjob"` or remove `schedule`"#.into()),
+                ));
+            }
+            (_, None) => None,
+        };
+        if workload == Workload::CronJob && port.is_some() {
+            return Err(self.err(
+                &["port"],
+                "a CronJob serves no port: `port` makes a Service and a Route for a Deployment",
+                Some(r#"remove `port`, or use `workload = "deployment"`"#.into()),
+            ));
+        }
+        if let Some(path) = health_path {
+            if workload != Workload::Deployment || port.is_none() {
+                return Err(self.err(
+                    &["okd", "health-path"],
+                    "the probes need a Deployment with a `port`",
+                    Some("set `port = 8080` (and leave `workload` unset or `\"deployment\"`), or remove `health-path`".into()),
+                ));
+            }
+            let valid = path.starts_with('/')
+                && path.len() <= 1024
+                && path.chars().all(|c| c.is_ascii_graphic() && c != '#');
+            if !valid {
+                return Err(self.err(
+                    &["okd", "health-path"],
+                    format!("`{}` is not an HTTP path", names::printable(path)),
+                    Some(
+                        r#"an absolute path without spaces, e.g. `health-path = "/healthz"`"#
+                            .into(),
+                    ),
+                ));
+            }
+        }
+        Ok((workload, schedule))
+    }
+}
+
+/// A Kubernetes CronJob schedule: five fields of digits, names, `*`, `?`, `,`, `-` and `/`, or
+/// one of the `@` macros.
+fn cron(s: &str) -> Result<(), String> {
+    const MACROS: [&str; 7] = [
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    if MACROS.contains(&s.trim()) {
+        return Ok(());
+    }
+    let fields: Vec<&str> = s.split_whitespace().collect();
+    let ok = fields.len() == 5
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*?,-/".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{}` is not a cron schedule", names::printable(s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cron;
+
+    #[test]
+    fn cron_schedules() {
+        for good in ["*/15 * * * *", "0 3 * * MON-FRI", "@hourly", "5 4 1,15 * ?"] {
+            assert!(cron(good).is_ok(), "{good}");
+        }
+        for bad in ["* * * *", "every hour", "* * * * * *", "0 3 * * $(id)", ""] {
+            assert!(cron(bad).is_err(), "{bad}");
+        }
+    }
+}
