@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use cargo_metadata::Metadata;
 
+use crate::Error;
 use crate::config::BUILDER_BASE_ENV;
 use crate::files::FileSet;
 use crate::plan::{BUILDER_DIR, Plan, RUNTIME_DOCKERFILE};
@@ -264,10 +265,12 @@ fn write_manifests(sets: Vec<FileSet>, check: bool, sink: &dyn Sink) -> Result<(
             .iter()
             .map(|(p, _)| format!("`{}`", p.display()))
             .collect();
-        bail!(
-            "{msg}the generated files are out of date: {}\nnote: run `cargo xtask image --no-build` to regenerate them, then commit",
+        return Err(Error::new(format!(
+            "{msg}the generated files are out of date: {}",
             files.join(", ")
-        );
+        ))
+        .note("run `cargo xtask image --no-build` to regenerate them, then commit")
+        .into());
     }
     Ok(())
 }

@@ -27,6 +27,7 @@
 
 pub mod build_script;
 pub mod config;
+mod error;
 pub mod names;
 
 #[cfg(feature = "cli")]
@@ -34,8 +35,6 @@ pub mod cli;
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod dev;
-#[cfg(feature = "cli")]
-pub mod diagnostic;
 #[cfg(feature = "cli")]
 pub mod engine;
 #[cfg(feature = "cli")]
@@ -58,7 +57,8 @@ pub use anyhow;
 pub use clap;
 #[cfg(feature = "cli")]
 pub use cli::{ImageArgs, MessageFormat, Summary};
-pub use config::{Config, ConfigError};
+pub use config::Config;
+pub use error::{Error, Location};
 #[cfg(feature = "cli")]
 pub use plan::Plan;
 
@@ -97,8 +97,9 @@ pub fn main() -> anyhow::Result<()> {
 
 #[cfg(feature = "cli")]
 /// Prints an error the way cargo does and exits: 130 or 143 after Ctrl-C or SIGTERM, 1 otherwise.
-/// The text is the error's `{:#}`: its message, then its `note:` lines ([`diagnostic`]); with
-/// `--message-format json`, [`ImageArgs::run`] has also reported them apart, as an `error` event.
+/// The text is the error chain's messages, then the `note:` lines of every [`Error`] in it; with
+/// `--message-format json`, [`ImageArgs::run`] has also reported them apart, as an `error` event
+/// made from the same report.
 pub fn exit_with(e: &anyhow::Error) -> ! {
     use std::io::IsTerminal;
     let code = engine::interrupted_exit_code(e).unwrap_or(1);
@@ -107,6 +108,6 @@ pub fn exit_with(e: &anyhow::Error) -> ! {
     } else {
         "error"
     };
-    eprintln!("{prefix}: {e:#}");
+    eprintln!("{prefix}: {}", error::Report::of(e));
     std::process::exit(code)
 }

@@ -20,14 +20,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use cargo_metadata::Metadata;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
-use crate::names;
 use crate::render::Templates;
+use crate::{Error, names};
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
 pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
@@ -152,7 +152,7 @@ pub struct Plan {
     cluster: Cluster,
     /// What the cluster's source build sees, or why it cannot be found (which only the
     /// manifests need, so only they report it).
-    cluster_source: Result<ClusterSource, String>,
+    cluster_source: Result<ClusterSource, Error>,
     overrides: Vec<PathBuf>,
 }
 /// The variables every template sees.
@@ -253,9 +253,7 @@ impl Plan {
             okd.manifests.dir.clone(),
             okd.git.context_dir.clone(),
         );
-        // Kept as text: the error is reported when the manifests ask for it, and its notes are
-        // still in the text.
-        let cluster_source = ClusterSource::find(metadata, &layout).map_err(|e| format!("{e:#}"));
+        let cluster_source = ClusterSource::find(metadata, &layout).map_err(Error::from_anyhow);
         let mut plan = Plan {
             image_labels: image_labels(&package, &container.labels),
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
@@ -514,8 +512,8 @@ impl Plan {
     /// What the cluster's source build sees: the app BuildConfig's `contextDir` and the
     /// workspace's place in it, found when the Plan was made; the error, if it could not be
     /// found, is the manifests' to report.
-    pub fn cluster_source(&self) -> Result<&ClusterSource> {
-        self.cluster_source.as_ref().map_err(|e| anyhow!("{e}"))
+    pub fn cluster_source(&self) -> Result<&ClusterSource, Error> {
+        self.cluster_source.as_ref().map_err(Error::clone)
     }
 
     /// The template overrides that were used.

@@ -60,10 +60,10 @@ impl Event {
         }
     }
 
-    /// The [`Event::Error`] of `error`: its chain's messages and its notes
-    /// ([`crate::diagnostic::parts`]).
+    /// The [`Event::Error`] of `error`: its chain's messages and its notes, as the human output
+    /// prints them ([`Report`](crate::error::Report)).
     pub fn error(error: &anyhow::Error) -> Event {
-        let (message, notes) = crate::diagnostic::parts(error);
+        let crate::error::Report { message, notes } = crate::error::Report::of(error);
         Event::Error { message, notes }
     }
 }

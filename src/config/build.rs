@@ -5,8 +5,8 @@ use cargo_metadata::{Package, TargetKind};
 use serde::Serialize;
 
 use super::layer::layer;
-use super::source::ConfigError;
 use super::validator::Validator;
+use crate::Error;
 use crate::names;
 
 layer! {
@@ -77,7 +77,7 @@ pub struct Build {
 
 impl BuildLayer {
     /// Checks the build keys of `package`'s merged configuration and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Build, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Build, Error> {
         let BuildLayer {
             bin,
             features,
@@ -137,7 +137,7 @@ impl Build {
 impl Validator<'_> {
     /// `bin`: one of the package's binary targets; the only one, or Cargo's `default-run`, when
     /// unset.
-    fn bin(&self, raw: Option<String>, package: &Package) -> Result<String, ConfigError> {
+    fn bin(&self, raw: Option<String>, package: &Package) -> Result<String, Error> {
         let name = package.name.as_str();
         let bins: Vec<String> = package
             .targets
@@ -201,7 +201,7 @@ impl Validator<'_> {
     }
 
     /// `features`: each one a feature of the package (or `dependency/feature`).
-    fn features(&self, features: &[String], package: &Package) -> Result<(), ConfigError> {
+    fn features(&self, features: &[String], package: &Package) -> Result<(), Error> {
         let name = package.name.as_str();
         let known = || {
             let list: Vec<String> = package.features.keys().map(|k| format!("`{k}`")).collect();

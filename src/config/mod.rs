@@ -47,8 +47,9 @@ pub use okd::{
     Builds, GitSource, Manifests, Okd, Resources, Tls, WebhookKind, Workload, WorkloadSettings,
 };
 pub use package::PackageInfo;
-pub use source::{ConfigError, Origin, dotted_key, locate};
+pub use source::{dotted_key, locate};
 
+use crate::Error;
 use layer::{ApplyLayer, concat};
 use source::Source;
 use validator::Validator;
@@ -108,7 +109,7 @@ struct RawConfig {
 impl RawConfig {
     /// Passes one and two over one manifest's table: unknown keys (with a "did you mean"), then
     /// types (through serde, with the path of the offending key).
-    fn read(src: &Source) -> Result<RawConfig, ConfigError> {
+    fn read(src: &Source) -> Result<RawConfig, Error> {
         match &src.value {
             Value::Null => return Ok(RawConfig::default()),
             Value::Object(_) => {}
@@ -144,7 +145,7 @@ impl RawConfig {
         v: &Validator,
         metadata: &Metadata,
         package: &Package,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Config, Error> {
         let RawConfig {
             images,
             build,
@@ -203,7 +204,7 @@ pub fn read_metadata(manifest_path: Option<&Path>) -> anyhow::Result<Metadata> {
 
 /// Reads, merges and validates the configuration of `package`. `builder-base` is the configured
 /// one: a `--builder-base` override goes through [`builder_base_override`] instead.
-pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, ConfigError> {
+pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, Error> {
     let pkg_src = Source::package(package);
     let ws_src = Source::workspace(metadata);
     let pkg_raw = RawConfig::read(&pkg_src)?;

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::client::Client;
 use super::flavor::Engine;
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::sink::{Event, Sink};
 
 /// Credentials for one registry, as the Docker CLI's config gives them.
@@ -193,7 +193,7 @@ pub async fn push(docker: &Client, name: &str, tag: &str, sink: &dyn Sink) -> Re
             Ok(info) => info,
             Err(e) => {
                 let registry = registry_of(&reference);
-                let mut error = Diagnostic::new(format!(
+                let mut error = Error::new(format!(
                     "failed to push `{reference}` with {}: {e}",
                     docker.flavor()
                 ));

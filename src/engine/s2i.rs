@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow};
 
 use super::client::{Client, ImageInfo};
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::plan::{ASSEMBLE_USER_LABEL, DESTINATION, DESTINATION_LABEL, SCRIPTS_URL_LABEL};
 
 /// What upstream runs scripts with when the image has an `ENTRYPOINT`.
@@ -65,7 +65,7 @@ impl Contract {
 
     fn from_labels(image: &ImageInfo, image_user: String, reference: &str) -> Result<Contract> {
         let scripts_url = image.label(SCRIPTS_URL_LABEL).ok_or_else(|| {
-            Diagnostic::new(format!(
+            Error::new(format!(
                 "the builder image `{reference}` has no `{SCRIPTS_URL_LABEL}` label, so it is not \
                  an S2I builder"
             ))
@@ -75,7 +75,7 @@ impl Contract {
             )
         })?;
         let Some(scripts_dir) = scripts_url.strip_prefix("image://") else {
-            return Err(Diagnostic::new(format!(
+            return Err(Error::new(format!(
                 "the builder image `{reference}` has `{SCRIPTS_URL_LABEL}={scripts_url}`: the local \
                  chain runs scripts from inside the image only"
             ))
@@ -97,7 +97,7 @@ impl Contract {
             .map(|u| u.trim().to_string())
             .unwrap_or_else(|| image_user.clone());
         let (uid, gid) = numeric_user(&assemble_user).ok_or_else(|| {
-            Diagnostic::new(format!(
+            Error::new(format!(
                 "the assemble user of the builder image `{reference}` is `{assemble_user}`, not a \
                  numeric UID"
             ))

@@ -11,11 +11,12 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use cargo_metadata::Metadata;
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use super::Layout;
+use crate::Error;
 
 /// The build environment variable that tells `assemble` where the Cargo workspace is inside the
 /// source, when the source is a directory above it.
@@ -66,16 +67,24 @@ impl ClusterSource {
                 continue;
             }
             if !need.dir.starts_with(&repo) {
-                bail!(
-                    "the path dependency `{}` of `{}` is `{}`, outside the repository the cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the workspace)\nnote: the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or move it into the repository; if the repository holds it, set `okd.context-dir` to the workspace's directory inside the repository",
+                return Err(Error::new(format!(
+                    "the path dependency `{}` of `{}` is `{}`, outside the repository the \
+                     cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the \
+                     workspace)",
                     need.name,
                     need.declared_in.display(),
                     need.dir.display(),
                     repo.display(),
                     layout.workspace_in_repo,
-                    need.name,
-                    need.name,
-                );
+                ))
+                .note(format!(
+                    "the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing \
+                     outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or \
+                     move it into the repository; if the repository holds it, set \
+                     `okd.context-dir` to the workspace's directory inside the repository",
+                    need.name, need.name,
+                ))
+                .into());
             }
             while !need.dir.starts_with(&common) {
                 common = common.parent().unwrap_or(&repo).to_path_buf();
@@ -260,11 +269,17 @@ fn check_s2iignore(top: &Path, dirs: &[PathBuf]) -> Result<()> {
                 }
                 prefix.push_str(part);
                 if glob(pattern, &prefix) {
-                    bail!(
-                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this workspace needs `{rel}`\nnote: the cluster applies the `.s2iignore` at the top of its source (`{}`); remove the pattern",
+                    return Err(Error::new(format!(
+                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this \
+                         workspace needs `{rel}`",
                         file.display(),
+                    ))
+                    .note(format!(
+                        "the cluster applies the `.s2iignore` at the top of its source (`{}`); \
+                         remove the pattern",
                         top.display()
-                    );
+                    ))
+                    .into());
                 }
             }
         }

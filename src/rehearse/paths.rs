@@ -7,7 +7,7 @@
 
 use super::Rehearsal;
 use super::manifests::ImagePath;
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::engine::client::ContainerSpec;
 use anyhow::{Context as _, Result, bail};
 
@@ -120,7 +120,7 @@ impl Rehearsal<'_, '_, '_> {
         let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(e) if e.is_not_found() => {
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "its `sourcePath` `{source}` is not in the image `{image}`"
                 ))
                 .note(

@@ -22,6 +22,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use super::chain::Step;
 use super::source::{SrcEntry, s2i_environment, source_entries, walk, write_source};
 use super::{Rehearsal, UID};
+use crate::Error;
 use crate::engine::archive;
 use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::sink::Event;
@@ -49,9 +50,12 @@ impl Rehearsal<'_, '_, '_> {
             .trim_matches('/');
         let root = self.tree.join(context_dir);
         if !root.is_dir() {
-            bail!(
-                "step `source`: its `contextDir` `{context_dir}` is not a directory of the committed tree\nnote: commit and push it, or fix `contextDir`"
-            );
+            return Err(Error::new(format!(
+                "step `source`: its `contextDir` `{context_dir}` is not a directory of the \
+                 committed tree"
+            ))
+            .note("commit and push it, or fix `contextDir`")
+            .into());
         }
         let mut entries = source_entries(&root)?;
         self.add_vendored(&mut entries, context_dir)?;

@@ -13,10 +13,11 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Table};
 
+use crate::Error;
 use crate::plan::hex;
 use crate::sink::{Event, Sink};
 
@@ -61,12 +62,14 @@ impl Workspace<'_> {
             .stdin_null()
             .unchecked()
             .run()
-            .with_context(|| {
-                format!(
-                    "failed to run `{} {}`\nnote: cargo must be on PATH (or set `CARGO`)",
+            .map_err(|e| {
+                Error::new(format!(
+                    "failed to run `{} {}`",
                     program.to_string_lossy(),
                     args.join(" ")
-                )
+                ))
+                .with_source(e)
+                .note("cargo must be on PATH (or set `CARGO`)")
             })?;
         Ok(Run {
             ok: out.status.success(),
@@ -152,11 +155,17 @@ pub fn prune_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<
         sink,
     )?;
     if !r.ok {
-        bail!(
-            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in `{}`):\n{}\nnote: check that the workspace resolves with `cargo metadata`; without network access, run `cargo fetch` once while online",
+        return Err(Error::new(format!(
+            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in \
+             `{}`):\n{}",
             staging.display(),
             tail(&r.stderr)
-        );
+        ))
+        .note(
+            "check that the workspace resolves with `cargo metadata`; without network access, \
+             run `cargo fetch` once while online",
+        )
+        .into());
     }
     let lock = staging.join("Cargo.lock");
     std::fs::read(&lock).with_context(|| format!("failed to read `{}`", lock.display()))
@@ -239,10 +248,16 @@ pub fn vendor(
         let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
         if !r.ok {
             let _ = std::fs::remove_dir_all(&tmp);
-            bail!(
-                "failed to vendor the crates of `{package}`:\n{}\nnote: `cargo vendor` needs the crates in the local registry cache or network access; run `cargo fetch` in the workspace while online, or set `vendor = false` in `[package.metadata.s2i]` if the builder can reach the registry",
+            return Err(Error::new(format!(
+                "failed to vendor the crates of `{package}`:\n{}",
                 tail(&r.stderr)
-            );
+            ))
+            .note(
+                "`cargo vendor` needs the crates in the local registry cache or network access; \
+                 run `cargo fetch` in the workspace while online, or set `vendor = false` in \
+                 `[package.metadata.s2i]` if the builder can reach the registry",
+            )
+            .into());
         }
         stub_foreign_crates(ws, spec, &dest);
         crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
@@ -486,10 +501,8 @@ fn stub(dir: &Path, doc: &DocumentMut) -> Result<()> {
 pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<String> {
     let mut doc: DocumentMut = match user {
         Some((path, text)) => text.parse().map_err(|e| {
-            anyhow!(
-                "failed to parse `{}`: {e}\nnote: the source tar's cargo config is this file plus the vendored sources",
-                path.display()
-            )
+            Error::new(format!("failed to parse `{}`: {e}", path.display()))
+                .note("the source tar's cargo config is this file plus the vendored sources")
         })?,
         None => DocumentMut::new(),
     };

@@ -11,6 +11,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 
+use crate::Error;
 use anyhow::{Context, Result, anyhow, bail};
 use cargo_metadata::Metadata;
 use toml_edit::{Array, DocumentMut, InlineTable, Item, TableLike, Value};
@@ -250,13 +251,17 @@ fn clean(path: &Path) -> PathBuf {
 fn missing_package(manifest: &Path, reason: Option<&Reason>) -> anyhow::Error {
     let manifest = clean(manifest);
     match reason {
-        Some(r) => anyhow!(
-            "`{}` needs {}, but `{}` does not exist\nnote: fix the `path` in `{}`, or create the package there",
+        Some(r) => Error::new(format!(
+            "`{}` needs {}, but `{}` does not exist",
             r.manifest.display(),
             r.what,
             manifest.display(),
+        ))
+        .note(format!(
+            "fix the `path` in `{}`, or create the package there",
             r.manifest.display()
-        ),
+        ))
+        .into(),
         None => anyhow!("`{}` does not exist", manifest.display()),
     }
 }
@@ -265,10 +270,12 @@ fn not_a_package(manifest: &Path, reason: Option<&Reason>) -> anyhow::Error {
     let by = reason
         .map(|r| format!(" (needed by {} of `{}`)", r.what, r.manifest.display()))
         .unwrap_or_default();
-    anyhow!(
-        "`{}` has no `[package]` name{by}\nnote: a path dependency must point at the directory of a package's Cargo.toml",
+    Error::new(format!(
+        "`{}` has no `[package]` name{by}",
         manifest.display()
-    )
+    ))
+    .note("a path dependency must point at the directory of a package's Cargo.toml")
+    .into()
 }
 
 /// A relative path as a tar path (`/`-separated, UTF-8).
@@ -277,13 +284,17 @@ pub fn tar_path_of(rel: &Path) -> Result<String> {
     for c in rel.components() {
         match c {
             std::path::Component::Normal(s) => out.push(s.to_str().ok_or_else(|| {
-                anyhow!(
-                    "cannot put `{}` into the source tar: its name is not UTF-8\nnote: rename it, or add it to `.s2iignore`",
+                Error::new(format!(
+                    "cannot put `{}` into the source tar: its name is not UTF-8",
                     rel.display()
-                )
+                ))
+                .note("rename it, or add it to `.s2iignore`")
             })?),
             std::path::Component::CurDir => {}
-            _ => bail!("`{}` is not a relative path inside the source", rel.display()),
+            _ => bail!(
+                "`{}` is not a relative path inside the source",
+                rel.display()
+            ),
         }
     }
     Ok(out.join("/"))
@@ -445,11 +456,12 @@ fn inline_inheritance(doc: &mut DocumentMut, dir: &Path) -> Result<Option<PathBu
         let ws_dir = ws_manifest.parent().unwrap_or(Path::new("/")).to_path_buf();
         let ws = ws_doc.get("workspace");
         let missing = |key: &str| {
-            anyhow!(
-                "`{}` inherits `{key}` from its workspace, but `{}` has no `workspace.{key}`\nnote: add it there, or set the value in the package",
+            Error::new(format!(
+                "`{}` inherits `{key}` from its workspace, but `{}` has no `workspace.{key}`",
                 manifest.display(),
                 ws_manifest.display()
-            )
+            ))
+            .note("add it there, or set the value in the package")
         };
 
         if let Some(package) = doc.get_mut("package").and_then(|p| p.as_table_like_mut()) {
@@ -494,7 +506,7 @@ fn inline_inheritance(doc: &mut DocumentMut, dir: &Path) -> Result<Option<PathBu
                 return Ok(());
             }
             let Some(base) = ws_deps.and_then(|d| d.get(name)) else {
-                replacements.push(Err(missing(&format!("dependencies.{name}"))));
+                replacements.push(Err(missing(&format!("dependencies.{name}")).into()));
                 return Ok(());
             };
             let mut merged = InlineTable::new();

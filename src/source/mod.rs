@@ -37,6 +37,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use cargo_metadata::Metadata;
 use sha2::{Digest, Sha256};
 
+use crate::Error;
 use crate::engine::Revision;
 use crate::plan::{Plan, hex};
 use crate::sink::{Event, Sink};
@@ -193,12 +194,17 @@ impl Closure {
                 .iter()
                 .find(|e| e.path == "vendor" || e.path.starts_with("vendor/"))
         {
-            bail!(
-                "the workspace has its own `{}`, where the vendored crates would go in the source tar\nnote: add `/vendor` to `{}` in `{}` if the builder does not need it, or set `vendor = false` in `[package.metadata.s2i]`",
+            return Err(Error::new(format!(
+                "the workspace has its own `{}`, where the vendored crates would go in the source \
+                 tar",
                 root.join(&e.path).display(),
-                IGNORE_FILE,
+            ))
+            .note(format!(
+                "add `/vendor` to `{IGNORE_FILE}` in `{}` if the builder does not need it, or set \
+                 `vendor = false` in `[package.metadata.s2i]`",
                 root.display()
-            );
+            ))
+            .into());
         }
 
         // A closure package whose sources the ignore rules hide would fail in the container.
@@ -208,17 +214,22 @@ impl Closure {
                 e.path.ends_with(".rs") && (p.tar_dir.is_empty() || e.path.starts_with(&prefix))
             });
             if !has_sources {
-                bail!(
-                    "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` files would go into the source tar\nnote: check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
+                return Err(Error::new(format!(
+                    "the package `{}` (`{}`) is in the build closure of `{}`, but none of its \
+                     `.rs` files would go into the source tar",
                     p.name,
                     p.dir.display(),
                     plan.package(),
+                ))
+                .note(format!(
+                    "check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
                     if p.include.is_empty() {
                         ""
                     } else {
                         " and its `package.include`"
                     }
-                );
+                ))
+                .into());
             }
         }
 
@@ -441,16 +452,18 @@ fn digest(entries: &[TarEntry], vendor: bool) -> Result<String> {
             ),
             Data::Bytes(b) => (b'F', Sha256::digest(b).into()),
             Data::File(src) => {
-                let unreadable = || {
-                    format!(
-                        "failed to read `{}`\nnote: make it readable, or add it to `{IGNORE_FILE}` if the build does not need it",
-                        src.display()
-                    )
+                let unreadable = |e: std::io::Error| {
+                    Error::new(format!("failed to read `{}`", src.display()))
+                        .with_source(e)
+                        .note(format!(
+                            "make it readable, or add it to `{IGNORE_FILE}` if the build does not \
+                             need it"
+                        ))
                 };
-                let mut f = std::fs::File::open(src).with_context(unreadable)?;
+                let mut f = std::fs::File::open(src).map_err(unreadable)?;
                 let mut fh = Sha256::new();
                 loop {
-                    let n = std::io::Read::read(&mut f, &mut buf).with_context(unreadable)?;
+                    let n = std::io::Read::read(&mut f, &mut buf).map_err(unreadable)?;
                     if n == 0 {
                         break;
                     }

@@ -14,6 +14,7 @@ use anyhow::{Result, anyhow};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::manifest::{join, tar_path_of};
+use crate::Error;
 
 /// The custom ignore file: gitignore syntax, only for the source tar.
 pub const IGNORE_FILE: &str = ".s2iignore";
@@ -150,10 +151,12 @@ impl Walk<'_> {
                 // A malformed line in an ignore file: git skips it too.
                 Err(e) if e.io_error().is_none() => continue,
                 Err(e) => {
-                    return Err(anyhow!(
-                        "failed to read the source tree in `{}`: {e}\nnote: make it readable, or add it to `{IGNORE_FILE}`",
+                    return Err(Error::new(format!(
+                        "failed to read the source tree in `{}`: {e}",
                         self.dir.display()
-                    ));
+                    ))
+                    .note(format!("make it readable, or add it to `{IGNORE_FILE}`"))
+                    .into());
                 }
             };
             if entry.depth() == 0 {
@@ -162,10 +165,8 @@ impl Walk<'_> {
             let abs = entry.path().to_path_buf();
             let rel = abs.strip_prefix(self.dir).unwrap_or(&abs);
             let meta = std::fs::symlink_metadata(&abs).map_err(|e| {
-                anyhow!(
-                    "failed to read `{}`: {e}\nnote: make it readable, or add it to `{IGNORE_FILE}`",
-                    abs.display()
-                )
+                Error::new(format!("failed to read `{}`: {e}", abs.display()))
+                    .note(format!("make it readable, or add it to `{IGNORE_FILE}`"))
             })?;
             let ft = meta.file_type();
             let kind = if ft.is_dir() {

@@ -1,6 +1,7 @@
 //! Repository policy, checked as ordinary tests: every Rust file opens with a `//!` paragraph,
-//! the code is formatted, and the README documents every configuration key, shows the two
-//! commands (the main job on the example, the tests), and is what CI runs.
+//! the code is formatted, errors keep their notes as data, and the README documents every
+//! configuration key, shows the two commands (the main job on the example, the tests), and is
+//! what CI runs.
 //!
 //! Nothing here is skipped: a missing README or `.ci/run` is a failure.
 
@@ -62,6 +63,27 @@ fn every_rust_file_opens_with_a_module_doc() {
     assert!(
         missing.is_empty(),
         "these files do not open with a `//!` paragraph saying what they are for: {missing:?}"
+    );
+}
+
+/// Notes are data of the one error type, written by its renderer: no message of the library glues
+/// a `note:` line into its text (which the JSON output could only take apart by parsing).
+#[test]
+fn no_error_text_glues_a_note() {
+    // What the source text of such a string holds: a backslash, `n`, then `note:`.
+    let glued = "\\nnote:";
+    let offenders: Vec<String> = rust_files()
+        .iter()
+        .filter(|p| p.starts_with(repo_root().join("src")))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.contains(glued)
+        })
+        .map(|p| p.strip_prefix(repo_root()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these files glue `\\nnote:` into an error's text instead of `Error::note`: {offenders:?}"
     );
 }
 

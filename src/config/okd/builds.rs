@@ -2,8 +2,8 @@
 //! of the chain's ImageStreamTags (`okd.build-resources`, `okd.build-timeout`, `okd.tag`).
 
 use super::{Defaults, RESOURCE_KEYS, RawResources, Resources};
+use crate::Error;
 use crate::config::layer::layer;
-use crate::config::source::ConfigError;
 use crate::config::validator::Validator;
 use crate::names;
 
@@ -65,7 +65,7 @@ pub struct Builds {
 
 impl BuildsLayer {
     /// Checks the build keys of `okd` and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator) -> Result<Builds, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator) -> Result<Builds, Error> {
         let BuildsLayer {
             build_resources,
             build_timeout,
@@ -85,7 +85,7 @@ impl BuildsLayer {
 
 impl Validator<'_> {
     /// `okd.build-timeout`: seconds, from one minute to a day.
-    fn build_timeout(&self, raw: Option<i64>) -> Result<u32, ConfigError> {
+    fn build_timeout(&self, raw: Option<i64>) -> Result<u32, Error> {
         match raw {
             None => Ok(DEFAULT_BUILD_TIMEOUT),
             Some(s) if (60..=86_400).contains(&s) => Ok(u32::try_from(s).unwrap_or(DEFAULT_BUILD_TIMEOUT)),
@@ -98,7 +98,7 @@ impl Validator<'_> {
     }
 
     /// `okd.tag`: the stable tag of the chain's ImageStreamTags.
-    fn okd_tag(&self, raw: Option<String>) -> Result<String, ConfigError> {
+    fn okd_tag(&self, raw: Option<String>) -> Result<String, Error> {
         let Some(tag) = raw else {
             return Ok(DEFAULT_TAG.into());
         };

@@ -13,9 +13,10 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::normalize_rel;
 use crate::config::layer::layer;
-use crate::config::source::{ConfigError, Origin, locate};
+use crate::config::source::locate;
 use crate::config::validator::Validator;
 use crate::names;
+use crate::{Error, Location};
 
 layer! {
     /// The git keys of `[package.metadata.s2i.okd]` as written.
@@ -117,7 +118,7 @@ impl GitLayer {
         repository: Option<String>,
         metadata: &Metadata,
         runtime_image: &str,
-    ) -> Result<GitSource, ConfigError> {
+    ) -> Result<GitSource, Error> {
         let GitLayer {
             git_uri,
             git_ref,
@@ -157,7 +158,7 @@ impl Validator<'_> {
         context_dir: Option<String>,
         repository: Option<String>,
         metadata: &Metadata,
-    ) -> Result<Git, ConfigError> {
+    ) -> Result<Git, Error> {
         let uri = match uri {
             Some(u) => {
                 self.check(&["okd", "git-uri"], names::git_uri(&u), || {
@@ -185,16 +186,16 @@ impl Validator<'_> {
     }
 
     /// `package.repository` as the default `okd.git-uri`; its error points into `[package]`.
-    fn repository(&self, repository: Option<String>) -> Result<Option<String>, ConfigError> {
+    fn repository(&self, repository: Option<String>) -> Result<Option<String>, Error> {
         let Some(r) = repository else { return Ok(None) };
-        names::git_uri(&r).map_err(|m| ConfigError {
-            origin: Origin::File {
-                path: self.pkg.file.clone(),
-                line: locate(&self.pkg.text, &["package", "repository"]),
-            },
-            key: "package.repository".into(),
-            message: format!("{m}; it is the default of `okd.git-uri`"),
-            note: Some(r#"set `okd.git-uri` in `[package.metadata.s2i]`, e.g. `okd = { git-uri = "https://github.com/acme/hello.git" }`"#.into()),
+        names::git_uri(&r).map_err(|m| {
+            Error::new(format!("{m}; it is the default of `okd.git-uri`"))
+                .at(Location::Key {
+                    file: self.pkg.file.clone(),
+                    line: locate(&self.pkg.text, &["package", "repository"]),
+                    key: "package.repository".into(),
+                })
+                .note(r#"set `okd.git-uri` in `[package.metadata.s2i]`, e.g. `okd = { git-uri = "https://github.com/acme/hello.git" }`"#)
         })?;
         Ok(Some(r))
     }
@@ -205,7 +206,7 @@ impl Validator<'_> {
         &self,
         raw: RawWebhooks,
         runtime_image: &str,
-    ) -> Result<BTreeMap<WebhookKind, String>, ConfigError> {
+    ) -> Result<BTreeMap<WebhookKind, String>, Error> {
         let stream = names::image_stream(runtime_image);
         let mut hooks = BTreeMap::new();
         for (kind, secret) in raw.0 {
@@ -235,7 +236,7 @@ impl Validator<'_> {
         source_secret: Option<&str>,
         unauthenticated_webhooks: Option<bool>,
         webhooks: &BTreeMap<WebhookKind, String>,
-    ) -> Result<bool, ConfigError> {
+    ) -> Result<bool, Error> {
         if let Some(secret) = source_secret {
             self.check(&["okd", "source-secret"], names::dns1123_subdomain(secret), || {
                 "the value names the Secret holding the git credentials, e.g. `source-secret = \"hello-git\"`".into()

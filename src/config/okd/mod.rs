@@ -17,8 +17,8 @@ use serde_json::Value;
 
 use super::layer::{ApplyLayer, Inherit, KeyDoc};
 use super::read::{TypeError, layer};
-use super::source::ConfigError;
 use super::validator::Validator;
+use crate::Error;
 use crate::names;
 pub use builds::Builds;
 pub use git::{GitSource, WebhookKind};
@@ -89,7 +89,7 @@ impl OkdLayer {
         metadata: &Metadata,
         runtime_image: &str,
         port: Option<u16>,
-    ) -> Result<Okd, ConfigError> {
+    ) -> Result<Okd, Error> {
         let OkdLayer {
             git,
             builds,
@@ -155,11 +155,11 @@ impl RawResources {
         v: &Validator,
         table: &'static str,
         defaults: Defaults,
-    ) -> Result<Resources, ConfigError> {
+    ) -> Result<Resources, Error> {
         let merged = |which: &'static str,
                       user: Option<Map>,
                       default: &[(&str, &str)]|
-         -> Result<Map, ConfigError> {
+         -> Result<Map, Error> {
             let user = user.unwrap_or_default();
             for (k, val) in &user {
                 if !RESOURCE_NAMES.contains(&k.as_str()) {

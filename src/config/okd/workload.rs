@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use super::{Defaults, RESOURCE_KEYS, RawResources, Resources};
+use crate::Error;
 use crate::config::layer::layer;
-use crate::config::source::ConfigError;
 use crate::config::validator::Validator;
 use crate::names;
 
@@ -111,7 +111,7 @@ impl WorkloadLayer {
         self,
         v: &Validator,
         port: Option<u16>,
-    ) -> Result<WorkloadSettings, ConfigError> {
+    ) -> Result<WorkloadSettings, Error> {
         let WorkloadLayer {
             workload,
             schedule,
@@ -143,7 +143,7 @@ impl Validator<'_> {
         schedule: Option<String>,
         health_path: Option<&str>,
         port: Option<u16>,
-    ) -> Result<(Workload, Option<String>), ConfigError> {
+    ) -> Result<(Workload, Option<String>), Error> {
         let workload = workload.unwrap_or(match port {
             Some(_) => Workload::Deployment,
             None => Workload::None,

@@ -16,7 +16,6 @@ use futures_util::{Stream, StreamExt};
 
 use super::{Client, Error, Output};
 use crate::config::PullPolicy;
-use crate::diagnostic::Diagnostic;
 use crate::engine::push::Credentials;
 use crate::sink::{Event, Sink};
 
@@ -135,7 +134,7 @@ impl Client {
             (PullPolicy::IfNotPresent, None) => true,
             (PullPolicy::IfNotPresent, Some(_)) | (PullPolicy::Never, Some(_)) => false,
             (PullPolicy::Never, None) => {
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "the builder base image `{reference}` is not present and the pull policy is \
                      `never`"
                 ))
@@ -151,7 +150,7 @@ impl Client {
             sink.event(Event::status("Pulling", reference.to_string()));
             if let Err(e) = self.pull(reference, sink).await {
                 let e = anyhow::Error::new(e);
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "failed to pull the builder base image `{reference}` (pull policy \
                      `{policy}`): {e:#}"
                 ))
@@ -167,7 +166,7 @@ impl Client {
         }
         match self.image(reference).await? {
             Some(info) => Ok(info),
-            None => Err(Diagnostic::new(format!(
+            None => Err(Error::new(format!(
                 "the builder base image `{reference}` is not present after pulling it \
                  (pull policy `{policy}`)"
             ))

@@ -16,7 +16,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use bytes::Bytes;
 
 use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label, with_tail};
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::engine::{archive, s2i};
 use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
@@ -157,7 +157,7 @@ impl Chain<'_, '_, '_> {
                 contract.script("assemble", &overrides),
                 plan.package(),
             );
-            return Err(Diagnostic::new(with_tail(message, &output.tail()))
+            return Err(Error::new(with_tail(message, &output.tail()))
                 .note(format!("no tag moved: `{reference}` is unchanged"))
                 .note("`cargo xtask image -v` shows the whole output")
                 .into());
