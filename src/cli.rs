@@ -76,8 +76,23 @@ pub struct ImageArgs {
 /// What one run did, per package.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    pub plans: Vec<Plan>,
+    plans: Vec<Plan>,
+    /// What each stage of each package did, in order (empty when no image was built).
     pub stages: Vec<sink::StageReport>,
+}
+
+impl Summary {
+    /// The packages the run was about, in the order they were selected.
+    pub fn packages(&self) -> impl Iterator<Item = &str> {
+        self.plans.iter().map(Plan::package)
+    }
+
+    /// The Plans of the run, for this repository's tests.
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
 }
 
 impl ImageArgs {
@@ -105,7 +120,7 @@ impl ImageArgs {
 
     /// Runs the command, reporting to `sink`; returns what was done.
     pub fn execute(&self, sink: &dyn Sink) -> Result<Summary> {
-        let metadata = read_metadata(self.manifest_path.as_deref())?;
+        let metadata = crate::config::read_metadata(self.manifest_path.as_deref())?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
 
         if self.eject {
@@ -274,5 +289,3 @@ fn write_manifests(sets: Vec<FileSet>, check: bool, sink: &dyn Sink) -> Result<(
     }
     Ok(())
 }
-
-pub use crate::config::read_metadata;

@@ -14,53 +14,75 @@
 //! or embed [`ImageArgs`] in its own `clap` command enum and call [`ImageArgs::run`]. `clap` and
 //! `anyhow` are re-exported so the versions cannot skew.
 //!
-//! Data flows one way: `cargo metadata` → [`config`] (what the user wrote, validated, workspace
-//! defaults merged) → [`Plan`] (the chain of one package, [`Plan::for_workspace`] for a
-//! workspace) → the executors [`render`], [`engine`] and [`okd`]. The Plan is their only
-//! vocabulary: it hands out typed parts — the image of each [`plan::Stage`], the [`plan::Layout`]
-//! of every path, the resolved configuration of each domain (held once, as `config` made it) and
-//! the [`plan::Cluster`] names derived from it — so the local chain and the cluster chain cannot
-//! disagree.
+//! Data flows one way: `cargo metadata` → `config` (what the user wrote, validated, workspace
+//! defaults merged) → `plan` (the chain of one package, `Plan::for_workspace` for a workspace) →
+//! the executors `render`, `engine` and `okd`. The Plan is their only vocabulary: it hands out
+//! typed parts — the image of each stage, the layout of every path, the resolved configuration of
+//! each domain (held once, as `config` made it) and the names the cluster derives from it — so
+//! the local chain and the cluster chain cannot disagree.
+//!
+//! The public API is what a user calls: [`main`] and [`exit_with`], [`ImageArgs`] with its
+//! [`MessageFormat`] and [`Summary`], a [`Sink`] of [`Event`]s to embed it, the [`build_script`]
+//! helper and the configuration it reads ([`Config`] and its parts), the one [`Error`], and the
+//! `anyhow`/`clap` re-exports. Everything else is private. This repository's own tests and
+//! xtask reach the internals through the `internal` feature, which is not an API.
 //!
 //! With `default-features = false` only the configuration and [`build_script`] are compiled, which
 //! is what a package's `build.rs` needs (no Docker client, no async runtime).
 
+/// Declares modules that are private, or, with the `internal` feature (this repository's tests
+/// and xtask only; not an API), public and hidden from the documentation.
+macro_rules! internal {
+    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
+        $(#[$attr])*
+        #[cfg(feature = "internal")]
+        #[doc(hidden)]
+        pub mod $name;
+        $(#[$attr])*
+        #[cfg(not(feature = "internal"))]
+        mod $name;
+    )*};
+}
+
 pub mod build_script;
-pub mod config;
 mod error;
-pub mod names;
+
+internal! {
+    mod config;
+    mod names;
+    #[cfg(feature = "cli")]
+    mod engine;
+    #[cfg(feature = "cli")]
+    mod files;
+    #[cfg(feature = "cli")]
+    mod okd;
+    #[cfg(feature = "cli")]
+    mod plan;
+    #[cfg(feature = "cli")]
+    mod render;
+    #[cfg(feature = "cli")]
+    mod sink;
+    #[cfg(feature = "cli")]
+    mod source;
+}
 
 #[cfg(feature = "cli")]
-pub mod cli;
-#[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "internal")]
 #[doc(hidden)]
 pub mod dev;
 #[cfg(feature = "cli")]
-pub mod engine;
-#[cfg(feature = "cli")]
-pub mod files;
-#[cfg(feature = "cli")]
-pub mod okd;
-#[cfg(feature = "cli")]
-pub mod plan;
-#[cfg(feature = "cli")]
 mod rehearse;
-#[cfg(feature = "cli")]
-pub mod render;
-#[cfg(feature = "cli")]
-pub mod sink;
-#[cfg(feature = "cli")]
-pub mod source;
 
 pub use anyhow;
 #[cfg(feature = "cli")]
 pub use clap;
 #[cfg(feature = "cli")]
 pub use cli::{ImageArgs, MessageFormat, Summary};
-pub use config::Config;
+pub use config::{Build, Config, Container, Images, PackageInfo, PullPolicy};
 pub use error::{Error, Location};
 #[cfg(feature = "cli")]
-pub use plan::Plan;
+pub use sink::{Event, Sink, StageReport};
 
 #[cfg(feature = "cli")]
 use clap::{Parser, Subcommand};

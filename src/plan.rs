@@ -18,7 +18,6 @@ mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 
 use anyhow::Result;
 use cargo_metadata::Metadata;
@@ -153,7 +152,9 @@ pub struct Plan {
     /// What the cluster's source build sees, or why it cannot be found (which only the
     /// manifests need, so only they report it).
     cluster_source: Result<ClusterSource, Error>,
-    overrides: Vec<PathBuf>,
+    /// The template overrides in effect (for this repository's tests).
+    #[cfg(feature = "internal")]
+    overrides: Vec<std::path::PathBuf>,
 }
 /// The variables every template sees.
 #[derive(Serialize)]
@@ -272,6 +273,7 @@ impl Plan {
             okd,
             cluster,
             cluster_source,
+            #[cfg(feature = "internal")]
             overrides: templates.overrides.clone(),
         };
         plan.render(templates)?;
@@ -411,21 +413,6 @@ impl Plan {
         &self.bin_path
     }
 
-    /// Absolute path of the S2I `run` script inside the app image: the app image's `CMD`.
-    pub fn run_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/run")
-    }
-
-    /// Absolute path of `assemble` inside the builder image.
-    pub fn assemble_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/assemble")
-    }
-
-    /// Absolute path of `save-artifacts` inside the builder image.
-    pub fn save_artifacts_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/save-artifacts")
-    }
-
     /// The local builder context: [`DOCKERFILE`] (FROM [`Plan::base`]) and `s2i/bin/*`.
     pub fn builder_context(&self) -> &[RenderedFile] {
         &self.builder_context
@@ -468,6 +455,7 @@ impl Plan {
 
     /// For tests of the source closure: the settings, to change. The rendered files are not
     /// rendered again, so a Plan changed this way describes no real configuration.
+    #[cfg(feature = "internal")]
     #[doc(hidden)]
     pub fn settings_mut(&mut self) -> &mut Build {
         &mut self.build
@@ -517,7 +505,9 @@ impl Plan {
     }
 
     /// The template overrides that were used.
-    pub fn overrides(&self) -> &[PathBuf] {
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn overrides(&self) -> &[std::path::PathBuf] {
         &self.overrides
     }
 

@@ -74,12 +74,14 @@ pub trait Sink: Send + Sync {
     fn event(&self, event: Event);
 }
 
-/// Collects events, for tests and for callers that want to inspect what happened.
+/// Collects events, for this repository's tests and bench.
+#[cfg(any(test, feature = "internal"))]
 #[derive(Debug, Default)]
 pub struct Buffer {
     events: Mutex<Vec<Event>>,
 }
 
+#[cfg(any(test, feature = "internal"))]
 impl Buffer {
     pub fn new() -> Buffer {
         Buffer::default()
@@ -102,6 +104,7 @@ impl Buffer {
     }
 }
 
+#[cfg(any(test, feature = "internal"))]
 impl Sink for Buffer {
     fn event(&self, event: Event) {
         if let Ok(mut events) = self.events.lock() {

@@ -16,42 +16,36 @@ layer! {
         bin: String {
             key: "bin",
             ty: "string",
-            default: "the package's only binary target, else its `default-run`",
             example: r#"bin = "hello-world""#,
             inherit: per_package,
         }
         features: Vec<String> {
             key: "features",
             ty: "array of strings",
-            default: "`[]`",
             example: r#"features = ["tls"]"#,
             inherit: replace,
         }
         no_default_features: bool {
             key: "no-default-features",
             ty: "boolean",
-            default: "`false`",
             example: "no-default-features = true",
             inherit: replace,
         }
         profile: String {
             key: "profile",
             ty: "string",
-            default: "`release`",
             example: r#"profile = "release""#,
             inherit: replace,
         }
         vendor: bool {
             key: "vendor",
             ty: "boolean",
-            default: "`true`",
             example: "vendor = false",
             inherit: replace,
         }
         strip: bool {
             key: "strip",
             ty: "boolean",
-            default: "`true`: no debug info or symbols in the image's binary",
             example: "strip = false",
             inherit: replace,
         }

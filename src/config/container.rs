@@ -28,7 +28,6 @@ layer! {
         user: RawUser {
             key: "user",
             ty: "integer or table",
-            default: "`{ builder = 1001, runtime = 65532 }`",
             example: "user = { builder = 1001, runtime = 65532 }",
             inherit: merge,
             table: USER_KEYS,
@@ -36,21 +35,18 @@ layer! {
         env: BTreeMap<String, String> {
             key: "env",
             ty: "table of strings",
-            default: "`{}`",
             example: r#"env = { RUST_LOG = "info" }"#,
             inherit: merge,
         }
         labels: BTreeMap<String, String> {
             key: "labels",
             ty: "table of strings",
-            default: "`{}`",
             example: r#"labels = { "com.example.team" = "web" }"#,
             inherit: merge,
         }
         port: i64 {
             key: "port",
             ty: "integer",
-            default: "none (no Service, no Route)",
             example: "port = 8080",
             inherit: replace,
         }

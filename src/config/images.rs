@@ -43,7 +43,6 @@ layer! {
         builder_base: String {
             key: "builder-base",
             ty: "string",
-            default: DEFAULT_BUILDER_BASE,
             example: r#"builder-base = "docker.io/library/rust:1-slim""#,
             inherit: replace,
         }
@@ -52,35 +51,30 @@ layer! {
         builder_image: String {
             key: "builder-image",
             ty: "string",
-            default: "`<package>-builder`",
             example: r#"builder-image = "quay.io/acme/hello-builder""#,
             inherit: per_package,
         }
         app_image: String {
             key: "app-image",
             ty: "string",
-            default: "`<package>-app`",
             example: r#"app-image = "quay.io/acme/hello-app""#,
             inherit: per_package,
         }
         runtime_image: String {
             key: "runtime-image",
             ty: "string",
-            default: "`<package>`",
             example: r#"runtime-image = "quay.io/acme/hello""#,
             inherit: per_package,
         }
         tag: String {
             key: "tag",
             ty: "string",
-            default: "the package version",
             example: r#"tag = "latest""#,
             inherit: replace,
         }
         pull_policy: PullPolicy {
             key: "pull-policy",
             ty: "string",
-            default: "`if-not-present`",
             example: r#"pull-policy = "never""#,
             inherit: replace,
         }

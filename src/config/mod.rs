@@ -38,16 +38,17 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 use serde_json::Value;
 
 pub use build::Build;
-pub use container::{Container, DEFAULT_BUILDER_USER, DEFAULT_RUNTIME_USER};
-pub use images::{
-    BUILDER_BASE_ENV, DEFAULT_BUILDER_BASE, Images, PullPolicy, builder_base_override,
-};
+pub use container::Container;
+#[cfg(feature = "internal")]
+pub use images::DEFAULT_BUILDER_BASE;
+pub use images::{BUILDER_BASE_ENV, Images, PullPolicy, builder_base_override};
 pub use layer::KeyDoc;
-pub use okd::{
-    Builds, GitSource, Manifests, Okd, Resources, Tls, WebhookKind, Workload, WorkloadSettings,
-};
+pub use okd::Okd;
+#[cfg(feature = "cli")]
+pub use okd::git::WebhookKind;
+#[cfg(feature = "cli")]
+pub use okd::workload::{Tls, Workload};
 pub use package::PackageInfo;
-pub use source::{dotted_key, locate};
 
 use crate::Error;
 use layer::{ApplyLayer, concat};
@@ -85,15 +86,28 @@ pub const OKD_KEYS: &[KeyDoc] = &concat::<
 ]);
 
 /// The validated configuration of one package, with every default applied: one resolved part
-/// per domain.
+/// per domain. The `okd` table is the manifests' business and not part of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// What `[package]` says about the package.
     pub package: PackageInfo,
     pub workspace_root: PathBuf,
+    /// The images of the chain: base, names, tag, pull policy.
     pub images: Images,
+    /// How the binary is built.
     pub build: Build,
+    /// What the images run with: users, environment, labels, port.
     pub container: Container,
-    pub okd: Okd,
+    pub(crate) okd: Okd,
+}
+
+impl Config {
+    /// The resolved `okd` table, for this repository's tests.
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn okd(&self) -> &Okd {
+        &self.okd
+    }
 }
 
 /// `[package.metadata.s2i]` (or `[workspace.metadata.s2i]`) as written: the layers of its

@@ -43,8 +43,7 @@ use crate::plan::{Plan, hex};
 use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
 
-pub use committed::{VendoredTree, vendor_committed};
-pub use manifest::PATH_DEPS;
+pub use committed::vendor_committed;
 pub use walk::IGNORE_FILE;
 
 /// Changes whenever the layout of the tar changes, so older app images are rebuilt.
@@ -279,7 +278,8 @@ impl Closure {
         })
     }
 
-    /// The canonical workspace root the closure was read from.
+    /// The canonical workspace root the closure was read from (for this repository's tests).
+    #[cfg(feature = "internal")]
     pub fn root(&self) -> &Path {
         &self.root
     }

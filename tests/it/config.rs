@@ -78,7 +78,7 @@ impl Ws {
     /// The validated configuration of every package with `[package.metadata.s2i]`, by name: what
     /// the Plans of [`Ws::run`] are made from (a Plan keeps its configuration private).
     pub fn configs(&self) -> BTreeMap<String, xtask_s2i::Config> {
-        let metadata = xtask_s2i::cli::read_metadata(Some(&self.manifest())).unwrap();
+        let metadata = xtask_s2i::config::read_metadata(Some(&self.manifest())).unwrap();
         metadata
             .workspace_packages()
             .into_iter()
@@ -806,7 +806,7 @@ fn an_empty_table_is_a_valid_configuration_with_every_default() {
         (1001, 65532)
     );
     assert_eq!(c.container.port, None);
-    assert_eq!(c.okd.manifests.dir, "deploy/okd");
+    assert_eq!(c.okd().manifests.dir, "deploy/okd");
     assert!(
         ws.root()
             .join("target/s2i/demo/builder/Dockerfile")
@@ -821,7 +821,7 @@ fn the_builder_base_flag_wins_over_the_configuration() {
         .args(|a| a.builder_base = Some("localhost/xtask-s2i/rust:trixie".into()))
         .execute(&Buffer::new())
         .unwrap();
-    assert_eq!(summary.plans[0].base(), "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(summary.plans()[0].base(), "localhost/xtask-s2i/rust:trixie");
 }
 
 /// `--builder-base` is also read from `XTASK_S2I_BUILDER_BASE` (clap's `env`); checked on the
@@ -907,7 +907,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     let summary = ws.run().expect("the shop workspace is valid");
     let configs = ws.configs();
     let by_name: BTreeMap<&str, &xtask_s2i::Config> = summary
-        .plans
+        .plans()
         .iter()
         .map(|p| (p.package(), &configs[p.package()]))
         .collect();
@@ -947,29 +947,29 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
             ("com.example.tier".into(), "front".into()),
         ])
     );
-    assert_eq!(api.okd.manifests.namespace.as_deref(), Some("api"));
-    assert_eq!(api.okd.workload.replicas, 3);
+    assert_eq!(api.okd().manifests.namespace.as_deref(), Some("api"));
+    assert_eq!(api.okd().workload.replicas, 3);
     assert_eq!(
-        api.okd.git.uri.as_deref(),
+        api.okd().git.uri.as_deref(),
         Some("https://example.com/acme/shop.git")
     );
-    assert_eq!(api.okd.git.git_ref.as_deref(), Some("main"));
-    assert_eq!(api.okd.manifests.dir, "deploy/api");
-    assert_eq!(api.okd.workload.tls, xtask_s2i::config::Tls::Reencrypt);
-    assert_eq!(api.okd.builds.resources.limits["memory"], "2Gi");
-    assert_eq!(api.okd.git.webhooks.len(), 1);
-    assert_eq!(api.okd.builds.timeout, 900);
-    assert_eq!(api.okd.builds.tag, "prod");
+    assert_eq!(api.okd().git.git_ref.as_deref(), Some("main"));
+    assert_eq!(api.okd().manifests.dir, "deploy/api");
+    assert_eq!(api.okd().workload.tls, xtask_s2i::config::Tls::Reencrypt);
+    assert_eq!(api.okd().builds.resources.limits["memory"], "2Gi");
+    assert_eq!(api.okd().git.webhooks.len(), 1);
+    assert_eq!(api.okd().builds.timeout, 900);
+    assert_eq!(api.okd().builds.tag, "prod");
     assert_eq!(
-        api.okd.workload.kind,
+        api.okd().workload.kind,
         xtask_s2i::config::Workload::Deployment
     );
-    assert_eq!(api.okd.workload.health_path.as_deref(), Some("/healthz"));
-    assert_eq!(api.okd.git.source_secret.as_deref(), Some("shop-git"));
-    assert!(api.okd.git.unauthenticated_webhooks);
+    assert_eq!(api.okd().workload.health_path.as_deref(), Some("/healthz"));
+    assert_eq!(api.okd().git.source_secret.as_deref(), Some("shop-git"));
+    assert!(api.okd().git.unauthenticated_webhooks);
     // `resources` is one table: the package's replaces the workspace's, over the defaults.
-    assert_eq!(api.okd.workload.resources.limits["memory"], "1Gi");
-    assert_eq!(api.okd.workload.resources.requests["cpu"], "10m");
+    assert_eq!(api.okd().workload.resources.limits["memory"], "1Gi");
+    assert_eq!(api.okd().workload.resources.requests["cpu"], "10m");
     // Per-package keys cannot be workspace defaults: each package keeps its own names and binary.
     assert_eq!(api.build.bin, "api");
     assert_eq!(
@@ -988,11 +988,11 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         (2000, 3000)
     );
     assert_eq!(worker.container.env["TZ"], "UTC");
-    assert_eq!(worker.okd.manifests.namespace.as_deref(), Some("shop"));
-    assert_eq!(worker.okd.workload.replicas, 2);
-    assert_eq!(worker.okd.manifests.dir, "deploy/cluster");
-    assert_eq!(worker.okd.workload.resources.requests["cpu"], "50m");
-    assert_eq!(worker.okd.workload.resources.limits["memory"], "128Mi");
+    assert_eq!(worker.okd().manifests.namespace.as_deref(), Some("shop"));
+    assert_eq!(worker.okd().workload.replicas, 2);
+    assert_eq!(worker.okd().manifests.dir, "deploy/cluster");
+    assert_eq!(worker.okd().workload.resources.requests["cpu"], "50m");
+    assert_eq!(worker.okd().workload.resources.limits["memory"], "128Mi");
     assert_eq!(worker.build.bin, "worker");
     assert_eq!(worker.images.runtime_image, "worker");
     assert_eq!(worker.images.tag, "edge");
@@ -1019,7 +1019,7 @@ fn a_workspace_schedule_is_inherited() {
     ]);
     ws.run().expect("a valid CronJob workspace");
     let configs = ws.configs();
-    let okd = &configs["job"].okd;
+    let okd = configs["job"].okd();
     assert_eq!(okd.workload.kind, xtask_s2i::config::Workload::CronJob);
     assert_eq!(okd.workload.schedule.as_deref(), Some("@hourly"));
 }
@@ -1072,7 +1072,7 @@ fn dash_p_selects_packages_and_an_unknown_name_lists_the_candidates() {
         ws.args(|a| a.packages = names.iter().map(|s| s.to_string()).collect())
             .execute(&Buffer::new())
             .unwrap()
-            .plans
+            .plans()
             .iter()
             .map(|p| p.package().to_string())
             .collect()
@@ -1121,8 +1121,7 @@ fn no_configured_package_is_a_teaching_error_with_toml_to_paste() {
 #[test]
 fn the_build_script_helper_reads_the_example() {
     let manifest = support::example_dir().join("Cargo.toml");
-    let (image, files) =
-        xtask_s2i::build_script::runtime_image_of(&manifest).expect("the example is valid");
+    let (image, files) = xtask_s2i::dev::runtime_image_of(&manifest).expect("the example is valid");
     assert_eq!(image, "hello-world:0.1.0");
     let manifest = manifest.canonicalize().unwrap();
     assert!(files.contains(&manifest), "{files:?}");

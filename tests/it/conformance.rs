@@ -188,8 +188,8 @@ impl Project {
     /// The directory the tool's source tar unpacks to: what `s2i` gets as its source.
     fn s2i_source(&self, dest: &Path) -> std::collections::BTreeMap<String, String> {
         let manifest = self.root.join("Cargo.toml");
-        let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-        let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], Some(&self.base))
+        let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+        let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], Some(&self.base))
             .unwrap()
             .remove(0);
         let closure = xtask_s2i::source::Closure::scan(&plan, &metadata).unwrap();

@@ -20,8 +20,8 @@ const REGENERATE: &str = "cargo xtask image --no-build";
 
 /// The manifests of the workspace of `manifest`, as the command would write them.
 fn sets(manifest: &Path) -> Vec<FileSet> {
-    let metadata = xtask_s2i::cli::read_metadata(Some(manifest)).expect("cargo metadata");
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).expect("plans");
+    let metadata = xtask_s2i::config::read_metadata(Some(manifest)).expect("cargo metadata");
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).expect("plans");
     xtask_s2i::okd::file_sets(&plans).expect("manifests")
 }
 
@@ -882,8 +882,8 @@ fn shared_directory_keeps_each_builder_context_apart() {
 #[test]
 fn packages_writing_the_same_object_are_refused() {
     let (_tmp, manifest) = two_package_workspace("runtime-image = \"hello-world\"");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
+    let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two packages wrote the ImageStream `hello-world`"),
         Err(e) => format!("{e:#}"),
@@ -900,8 +900,8 @@ fn packages_writing_the_same_object_are_refused() {
 #[test]
 fn packages_sharing_a_directory_share_the_namespace() {
     let (_tmp, manifest) = two_package_workspace("port = 9000");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
+    let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two namespaces in one kustomization"),
         Err(e) => format!("{e:#}"),
@@ -1648,7 +1648,7 @@ fn the_committed_tree_holds_the_examples_cluster_source() {
         "the committed workspace does not load from the cluster's source: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
     let mut members: Vec<&str> = metadata
         .workspace_packages()
         .iter()

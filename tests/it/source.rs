@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use xtask_s2i::Plan;
 use xtask_s2i::engine::SourceTree;
+use xtask_s2i::plan::Plan;
 use xtask_s2i::sink::{Buffer, Event};
 use xtask_s2i::source::Closure;
 
@@ -14,8 +14,8 @@ use crate::support;
 
 /// The plan of `package` in the workspace of `dir` and its scanned closure.
 fn scan(dir: &Path, package: &str) -> (Plan, cargo_metadata::Metadata, Closure) {
-    let metadata = xtask_s2i::cli::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[package.to_string()], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[package.to_string()], None)
         .unwrap()
         .remove(0);
     let closure = Closure::scan(&plan, &metadata).unwrap();
@@ -598,8 +598,8 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         "[dependencies]\n",
         "[dependencies]\next = { path = \"../../ext\" }\n",
     );
-    let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata)
@@ -624,8 +624,8 @@ fn a_closure_package_hidden_by_ignore_rules_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = virtual_workspace(tmp.path());
     write(&ws.join(".s2iignore"), "/crates/lib/src\n");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &["app".to_string()], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &["app".to_string()], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata).err().expect("an error");

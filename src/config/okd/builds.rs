@@ -30,7 +30,6 @@ layer! {
         build_resources: RawResources {
             key: "build-resources",
             ty: "table",
-            default: "`{ requests = { cpu = \"500m\", memory = \"1Gi\", ephemeral-storage = \"2Gi\" }, limits = { memory = \"4Gi\", ephemeral-storage = \"10Gi\" } }`",
             example: r#"build-resources = { limits = { cpu = "2", memory = "4Gi" } }"#,
             inherit: replace,
             table: RESOURCE_KEYS,
@@ -38,14 +37,12 @@ layer! {
         build_timeout: i64 {
             key: "build-timeout",
             ty: "integer",
-            default: "`3600` (seconds)",
             example: "build-timeout = 1800",
             inherit: replace,
         }
         tag: String {
             key: "tag",
             ty: "string",
-            default: "`latest`",
             example: r#"tag = "stable""#,
             inherit: replace,
         }

@@ -24,14 +24,12 @@ layer! {
         git_uri: String {
             key: "git-uri",
             ty: "string",
-            default: "`package.repository`",
             example: r#"git-uri = "https://github.com/acme/hello.git""#,
             inherit: replace,
         }
         git_ref: String {
             key: "git-ref",
             ty: "string",
-            default: "none (the remote's default branch)",
             example: r#"git-ref = "main""#,
             inherit: replace,
         }
@@ -40,28 +38,24 @@ layer! {
         context_dir: String {
             key: "context-dir",
             ty: "string",
-            default: "the workspace's directory inside its git repository",
             example: r#"context-dir = "services/hello""#,
             inherit: per_package,
         }
         source_secret: String {
             key: "source-secret",
             ty: "string",
-            default: "none (a public repository)",
             example: r#"source-secret = "hello-git""#,
             inherit: replace,
         }
         webhooks: RawWebhooks {
             key: "webhooks",
             ty: "array or table",
-            default: "`[]`",
             example: r#"webhooks = { github = "hello-github-webhook", generic = "hello-generic-webhook" }"#,
             inherit: replace,
         }
         unauthenticated_webhooks: bool {
             key: "unauthenticated-webhooks",
             ty: "boolean",
-            default: "`false`",
             example: "unauthenticated-webhooks = true",
             inherit: replace,
         }
@@ -94,21 +88,15 @@ pub enum WebhookKind {
 }
 
 impl WebhookKind {
+    /// Each kind with its name in `okd.webhooks`.
     const ALL: [(&'static str, WebhookKind); 4] = [
         ("generic", WebhookKind::Generic),
         ("github", WebhookKind::GitHub),
         ("gitlab", WebhookKind::GitLab),
         ("bitbucket", WebhookKind::Bitbucket),
     ];
-
-    pub fn key(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("generic")
-    }
 }
+
 impl GitLayer {
     /// Checks the git keys. `repository` is `package.repository` (the default `git-uri`),
     /// `runtime_image` names the webhook secrets' default.

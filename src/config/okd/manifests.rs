@@ -12,14 +12,12 @@ layer! {
         namespace: String {
             key: "namespace",
             ty: "string",
-            default: "none (the current `oc project`)",
             example: r#"namespace = "demo""#,
             inherit: replace,
         }
         manifests_dir: String {
             key: "manifests-dir",
             ty: "string",
-            default: "`deploy/okd`",
             example: r#"manifests-dir = "deploy/okd""#,
             inherit: replace,
         }

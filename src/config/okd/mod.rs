@@ -21,15 +21,14 @@ use super::validator::Validator;
 use crate::Error;
 use crate::names;
 pub use builds::Builds;
-pub use git::{GitSource, WebhookKind};
+pub use git::GitSource;
 pub use manifests::Manifests;
-pub use workload::{Tls, Workload, WorkloadSettings};
+pub use workload::WorkloadSettings;
 
 /// The row of the `okd` table itself among the top-level keys.
 pub(crate) const TABLE_KEY: &[KeyDoc] = &[KeyDoc {
     key: "okd",
     ty: "table",
-    default: "see below",
     example: r#"okd = { namespace = "demo" }"#,
     table: &[],
     inherit: Inherit::Merge,

@@ -46,35 +46,30 @@ layer! {
         workload: Workload {
             key: "workload",
             ty: "string",
-            default: "`deployment` with `port`, else `none`",
             example: r#"workload = "cronjob""#,
             inherit: replace,
         }
         schedule: String {
             key: "schedule",
             ty: "string",
-            default: "none (required by `workload = \"cronjob\"`)",
             example: r#"schedule = "*/15 * * * *""#,
             inherit: replace,
         }
         replicas: u32 {
             key: "replicas",
             ty: "integer",
-            default: "`1`",
             example: "replicas = 2",
             inherit: replace,
         }
         health_path: String {
             key: "health-path",
             ty: "string",
-            default: "none (TCP probes on `port`)",
             example: r#"health-path = "/healthz""#,
             inherit: replace,
         }
         resources: RawResources {
             key: "resources",
             ty: "table",
-            default: "`{ requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"128Mi\" } }`",
             example: r#"resources = { limits = { memory = "256Mi" } }"#,
             inherit: replace,
             table: RESOURCE_KEYS,
@@ -82,7 +77,6 @@ layer! {
         tls: Tls {
             key: "tls",
             ty: "string",
-            default: "`edge`",
             example: r#"tls = "passthrough""#,
             inherit: replace,
         }
