@@ -30,41 +30,57 @@
 //! With `default-features = false` only the configuration and [`build_script`] are compiled, which
 //! is what a package's `build.rs` needs (no Docker client, no async runtime).
 
-/// Declares modules that are private, or, with the `internal` feature (this repository's tests
-/// and xtask only; not an API), public and hidden from the documentation.
-macro_rules! internal {
-    ($($(#[$attr:meta])* mod $name:ident;)*) => {$(
-        $(#[$attr])*
-        #[cfg(feature = "internal")]
-        #[doc(hidden)]
-        pub mod $name;
-        $(#[$attr])*
-        #[cfg(not(feature = "internal"))]
-        mod $name;
-    )*};
-}
-
 pub mod build_script;
 mod error;
 
-internal! {
-    mod config;
-    mod names;
-    #[cfg(feature = "cli")]
-    mod engine;
-    #[cfg(feature = "cli")]
-    mod files;
-    #[cfg(feature = "cli")]
-    mod okd;
-    #[cfg(feature = "cli")]
-    mod plan;
-    #[cfg(feature = "cli")]
-    mod render;
-    #[cfg(feature = "cli")]
-    mod sink;
-    #[cfg(feature = "cli")]
-    mod source;
-}
+// The internal modules: private, or with the `internal` feature (this repository's tests and
+// xtask only; not an API) public and hidden from the documentation. Declared twice rather than
+// by a macro, so that rustfmt finds their files.
+#[cfg(feature = "internal")]
+#[doc(hidden)]
+pub mod config;
+#[cfg(not(feature = "internal"))]
+mod config;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod engine;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod engine;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod files;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod files;
+#[cfg(feature = "internal")]
+#[doc(hidden)]
+pub mod names;
+#[cfg(not(feature = "internal"))]
+mod names;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod okd;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod okd;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod plan;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod plan;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod render;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod render;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod sink;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod sink;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod source;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod source;
 
 #[cfg(feature = "cli")]
 mod cli;

@@ -547,8 +547,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_upload_holds_scripts_source_and_artifacts_owned_by_the_assemble_user() {
+    /// What a `save-artifacts` stream holds: a file and a hard link to it.
+    fn artifacts_tar() -> Vec<u8> {
         let mut artifacts = tar::Builder::new(Vec::new());
         let mut h = tar::Header::new_gnu();
         h.set_size(3);
@@ -564,7 +564,34 @@ mod tests {
         artifacts
             .append_link(&mut l, "target/release/app", "target/release/deps/app-1")
             .unwrap();
-        let artifacts = artifacts.into_inner().unwrap();
+        artifacts.into_inner().unwrap()
+    }
+
+    /// Each entry of a tar: its path, owner, mtime and link target.
+    fn tar_listing(tar: &[u8]) -> Vec<(String, u64, u64, String)> {
+        let mut archive = tar::Archive::new(tar);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.uid().unwrap(),
+                    h.mtime().unwrap(),
+                    e.link_name()
+                        .unwrap()
+                        .map(|l| l.display().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_upload_holds_scripts_source_and_artifacts_owned_by_the_assemble_user() {
+        let artifacts = artifacts_tar();
 
         let mut overrides = Overrides::default();
         overrides
@@ -589,24 +616,7 @@ mod tests {
             Some(&mut artifacts.as_slice()),
         )
         .unwrap();
-        let mut archive = tar::Archive::new(out.as_slice());
-        let got: Vec<(String, u64, u64, String)> = archive
-            .entries()
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                let h = e.header();
-                (
-                    e.path().unwrap().display().to_string(),
-                    h.uid().unwrap(),
-                    h.mtime().unwrap(),
-                    e.link_name()
-                        .unwrap()
-                        .map(|l| l.display().to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
+        let got = tar_listing(&out);
         let uid = 1_000_680_000;
         assert_eq!(
             got,
@@ -630,7 +640,10 @@ mod tests {
                 ),
             ]
         );
+    }
 
+    #[test]
+    fn a_failing_source_fails_the_upload() {
         let failed = write_upload(
             &mut Vec::new(),
             &Overrides::default(),

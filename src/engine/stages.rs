@@ -336,45 +336,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("runtime {reference}"));
         let binary = self.read_binary(app).await?;
-        let what = format!(
-            "`{}` in the app image `{}`",
-            plan.bin_path(),
-            plan.image(Stage::App).reference()
-        );
-        match elf::linkage(&binary) {
-            Linkage::Static => {}
-            Linkage::Dynamic { interpreter } => {
-                return Err(Error::new(format!(
-                    "the binary `{}` ({what}) is dynamically linked (it needs the loader \
-                     `{interpreter}`), so it cannot run on the `FROM scratch` runtime image",
-                    plan.bin()
-                ))
-                .note(
-                    "link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
-                     and an explicit `--target` (e.g. `cargo build --release --target \
-                     x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
-                     `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same",
-                )
-                .note(format!(
-                    "the runtime image was not built: `{reference}` is unchanged"
-                ))
-                .into());
-            }
-            Linkage::NotElf(why) => {
-                return Err(
-                    Error::new(format!("{what} is not a Linux executable: {why}"))
-                        .note(format!(
-                            "`assemble` must install the compiled binary `{}` at `{}`",
-                            plan.bin(),
-                            plan.bin_path()
-                        ))
-                        .note(format!(
-                            "the runtime image was not built: `{reference}` is unchanged"
-                        ))
-                        .into(),
-                );
-            }
-        }
+        static_binary(plan, &binary)?;
         let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
             Some(recipe) => self.runtime_direct(&recipe, binary, &digest).await?,
@@ -532,6 +494,45 @@ fn builder_spec(
         labels: tool_label(plan),
         attach: true,
         ..Default::default()
+    }
+}
+
+/// Checks that `binary`, read out of the app image, can run on `FROM scratch`: a static Linux
+/// executable (no `PT_INTERP` program header).
+fn static_binary(plan: &Plan, binary: &[u8]) -> Result<(), Error> {
+    let reference = plan.image(Stage::Runtime).reference();
+    let what = format!(
+        "`{}` in the app image `{}`",
+        plan.bin_path(),
+        plan.image(Stage::App).reference()
+    );
+    match elf::linkage(binary) {
+        Linkage::Static => Ok(()),
+        Linkage::Dynamic { interpreter } => Err(Error::new(format!(
+            "the binary `{}` ({what}) is dynamically linked (it needs the loader \
+             `{interpreter}`), so it cannot run on the `FROM scratch` runtime image",
+            plan.bin()
+        ))
+        .note(
+            "link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
+             and an explicit `--target` (e.g. `cargo build --release --target \
+             x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
+             `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same",
+        )
+        .note(format!(
+            "the runtime image was not built: `{reference}` is unchanged"
+        ))),
+        Linkage::NotElf(why) => Err(
+            Error::new(format!("{what} is not a Linux executable: {why}"))
+                .note(format!(
+                    "`assemble` must install the compiled binary `{}` at `{}`",
+                    plan.bin(),
+                    plan.bin_path()
+                ))
+                .note(format!(
+                    "the runtime image was not built: `{reference}` is unchanged"
+                )),
+        ),
     }
 }
 

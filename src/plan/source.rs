@@ -126,7 +126,6 @@ fn rel(from: &Path, to: &Path) -> String {
 /// transitively, with the `[patch]` and `[replace]` paths of the root manifest. `metadata` is
 /// the workspace's `cargo metadata --no-deps`, read once for all its Plans.
 fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Needed>)> {
-    let root_manifest = ws_root.join("Cargo.toml");
     let mut queue: VecDeque<Needed> = VecDeque::new();
     for p in metadata.workspace_packages() {
         let manifest = p.manifest_path.clone().into_std_path_buf();
@@ -140,33 +139,7 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
             }
         }
     }
-    let root_doc = read(&root_manifest)?;
-    for table in ["patch", "replace"] {
-        let Some(t) = root_doc.get(table).and_then(Item::as_table_like) else {
-            continue;
-        };
-        let mut specs: Vec<(&str, &dyn TableLike)> = Vec::new();
-        for (name, item) in t.iter() {
-            match item.as_table_like() {
-                Some(spec) if table == "replace" => specs.push((name, spec)),
-                Some(registry) => specs.extend(
-                    registry
-                        .iter()
-                        .filter_map(|(n, i)| i.as_table_like().map(|s| (n, s))),
-                ),
-                None => {}
-            }
-        }
-        for (name, spec) in specs {
-            if let Some(path) = spec.get("path").and_then(Item::as_str) {
-                queue.push_back(Needed {
-                    dir: ws_root.join(path),
-                    name: name.to_string(),
-                    declared_in: root_manifest.clone(),
-                });
-            }
-        }
-    }
+    queue.extend(patches(ws_root)?);
 
     let members: BTreeSet<PathBuf> = metadata
         .workspace_packages()
@@ -200,6 +173,40 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
         out.push(need);
     }
     Ok((members.into_iter().collect(), out))
+}
+
+/// The `[patch]` and `[replace]` paths of the root manifest of the workspace at `ws_root`.
+fn patches(ws_root: &Path) -> Result<Vec<Needed>> {
+    let root_manifest = ws_root.join("Cargo.toml");
+    let root_doc = read(&root_manifest)?;
+    let mut out = Vec::new();
+    for table in ["patch", "replace"] {
+        let Some(t) = root_doc.get(table).and_then(Item::as_table_like) else {
+            continue;
+        };
+        let mut specs: Vec<(&str, &dyn TableLike)> = Vec::new();
+        for (name, item) in t.iter() {
+            match item.as_table_like() {
+                Some(spec) if table == "replace" => specs.push((name, spec)),
+                Some(registry) => specs.extend(
+                    registry
+                        .iter()
+                        .filter_map(|(n, i)| i.as_table_like().map(|s| (n, s))),
+                ),
+                None => {}
+            }
+        }
+        for (name, spec) in specs {
+            if let Some(path) = spec.get("path").and_then(Item::as_str) {
+                out.push(Needed {
+                    dir: ws_root.join(path),
+                    name: name.to_string(),
+                    declared_in: root_manifest.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn read(manifest: &Path) -> Result<DocumentMut> {

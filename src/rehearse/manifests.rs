@@ -301,6 +301,7 @@ pub fn read(tree: &Path, dir: &Path) -> Result<Manifests> {
     Ok(manifests)
 }
 
+#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
 fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
     let text = std::fs::read_to_string(tree.join(file))
         .with_context(|| format!("failed to read the committed manifest `{}`", file.display()))?;

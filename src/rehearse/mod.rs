@@ -62,6 +62,7 @@ pub fn rehearse(
     Ok(())
 }
 
+#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
 fn rehearse_one(
     plan: &Plan,
     builder_base: Option<&str>,

@@ -91,6 +91,7 @@ impl Rehearsal<'_, '_, '_> {
         result
     }
 
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     async fn watch(
         &self,
         w: &Workload,

@@ -223,7 +223,6 @@ pub fn vendor(
     spec: &BuildSpec<'_>,
     sink: &dyn Sink,
 ) -> Result<Vendored> {
-    let package = spec.package;
     let mut h = Sha256::new();
     h.update(VENDOR_FORMAT.as_bytes());
     h.update(lock);
@@ -232,58 +231,79 @@ pub fn vendor(
     let cache = cache_root.join(&key);
     let config = cache.join("config.toml");
     if !config.is_file() {
-        sink.event(Event::status(
-            "Vendoring",
-            format!("crates of `{package}` for the offline container build"),
-        ));
-        let tmp = cache_root.join(format!(".{key}.{}", std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)
-                .with_context(|| format!("failed to remove `{}`", tmp.display()))?;
-        }
-        std::fs::create_dir_all(&tmp)
-            .with_context(|| format!("failed to create `{}`", tmp.display()))?;
-        let dest = tmp.join("vendor");
-        let dest_s = dest.to_string_lossy().into_owned();
-        let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
-        if !r.ok {
-            let _ = std::fs::remove_dir_all(&tmp);
-            return Err(Error::new(format!(
-                "failed to vendor the crates of `{package}`:\n{}",
-                tail(&r.stderr)
-            ))
-            .note(
-                "`cargo vendor` needs the crates in the local registry cache or network access; \
-                 run `cargo fetch` in the workspace while online, or set `vendor = false` in \
-                 `[package.metadata.s2i]` if the builder can reach the registry",
-            )
-            .into());
-        }
-        stub_foreign_crates(ws, spec, &dest);
-        crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
-        if cache.exists() {
-            std::fs::remove_dir_all(&cache)
-                .with_context(|| format!("failed to remove `{}`", cache.display()))?;
-        }
-        std::fs::rename(&tmp, &cache).with_context(|| {
-            format!(
-                "failed to move `{}` to `{}`",
-                tmp.display(),
-                cache.display()
-            )
-        })?;
-        // Only the current lock's crates are kept.
-        if let Ok(dir) = std::fs::read_dir(cache_root) {
-            for e in dir.flatten() {
-                if e.file_name() != key.as_str()
-                    && !e.file_name().to_string_lossy().starts_with('.')
-                {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
+        vendor_into(ws, spec, cache_root, &key, sink)?;
+    }
+    Ok(Vendored {
+        dir: cache.join("vendor"),
+        sources: vendored_sources(&config)?,
+    })
+}
+
+/// Runs `cargo vendor` into a temporary directory of `cache_root`, moves it to `<key>` when it is
+/// complete, and removes the crates of every other lock.
+fn vendor_into(
+    ws: &Workspace<'_>,
+    spec: &BuildSpec<'_>,
+    cache_root: &Path,
+    key: &str,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let package = spec.package;
+    let cache = cache_root.join(key);
+    sink.event(Event::status(
+        "Vendoring",
+        format!("crates of `{package}` for the offline container build"),
+    ));
+    let tmp = cache_root.join(format!(".{key}.{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)
+            .with_context(|| format!("failed to remove `{}`", tmp.display()))?;
+    }
+    std::fs::create_dir_all(&tmp)
+        .with_context(|| format!("failed to create `{}`", tmp.display()))?;
+    let dest = tmp.join("vendor");
+    let dest_s = dest.to_string_lossy().into_owned();
+    let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
+    if !r.ok {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(Error::new(format!(
+            "failed to vendor the crates of `{package}`:\n{}",
+            tail(&r.stderr)
+        ))
+        .note(
+            "`cargo vendor` needs the crates in the local registry cache or network access; \
+             run `cargo fetch` in the workspace while online, or set `vendor = false` in \
+             `[package.metadata.s2i]` if the builder can reach the registry",
+        )
+        .into());
+    }
+    stub_foreign_crates(ws, spec, &dest);
+    crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache)
+            .with_context(|| format!("failed to remove `{}`", cache.display()))?;
+    }
+    std::fs::rename(&tmp, &cache).with_context(|| {
+        format!(
+            "failed to move `{}` to `{}`",
+            tmp.display(),
+            cache.display()
+        )
+    })?;
+    // Only the current lock's crates are kept.
+    if let Ok(dir) = std::fs::read_dir(cache_root) {
+        for e in dir.flatten() {
+            if e.file_name() != key && !e.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-    let text = std::fs::read_to_string(&config)
+    Ok(())
+}
+
+/// The `[source]` tables of `cargo vendor`'s output `config`, pointing at `vendor/`.
+fn vendored_sources(config: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(config)
         .with_context(|| format!("failed to read `{}`", config.display()))?;
     let doc: DocumentMut = text.parse().with_context(|| {
         format!(
@@ -302,10 +322,7 @@ pub fn vendor(
     {
         v.insert("directory", toml_edit::value("vendor"));
     }
-    Ok(Vendored {
-        dir: cache.join("vendor"),
-        sources,
-    })
+    Ok(sources)
 }
 
 /// The Linux targets a builder image may run on: a crate none of them needs is never compiled in
@@ -331,51 +348,9 @@ fn stub_foreign_crates(ws: &Workspace<'_>, spec: &BuildSpec<'_>, vendor: &Path) 
     if !cfg!(target_os = "linux") {
         return;
     }
-    let mut args: Vec<String> = [
-        "tree",
-        "--locked",
-        "--edges",
-        "normal,build",
-        "--prefix",
-        "none",
-        "--format",
-        "{p}",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(spec.tree_args());
-    for t in LINUX_TARGETS {
-        args.extend(["--target".to_string(), t.to_string()]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (program, all) = ws.command(true, &args);
-    let Ok(out) = duct::cmd(&program, &all)
-        .dir(ws.dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .stdout_capture()
-        .stderr_null()
-        .unchecked()
-        .run()
-    else {
+    let Some(used) = used_crates(ws, spec) else {
         return;
     };
-    if !out.status.success() {
-        return;
-    }
-    let used: std::collections::HashSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let name = parts.next()?;
-            let version = parts.next()?.strip_prefix('v')?;
-            Some((name.to_string(), version.to_string()))
-        })
-        .collect();
-    if used.is_empty() {
-        return;
-    }
     let Ok(dirs) = std::fs::read_dir(vendor) else {
         return;
     };
@@ -400,6 +375,53 @@ fn stub_foreign_crates(ws: &Workspace<'_>, spec: &BuildSpec<'_>, vendor: &Path) 
         }
         let _ = stub(&dir, &doc);
     }
+}
+
+/// The `(name, version)` of every crate the container build compiles, by `cargo tree` of the
+/// real build on the Linux targets; `None` when that cannot be known.
+fn used_crates(
+    ws: &Workspace<'_>,
+    spec: &BuildSpec<'_>,
+) -> Option<std::collections::HashSet<(String, String)>> {
+    let mut args: Vec<String> = [
+        "tree",
+        "--locked",
+        "--edges",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(spec.tree_args());
+    for t in LINUX_TARGETS {
+        args.extend(["--target".to_string(), t.to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (program, all) = ws.command(true, &args);
+    let out = duct::cmd(&program, &all)
+        .dir(ws.dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let used: std::collections::HashSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next()?;
+            let version = parts.next()?.strip_prefix('v')?;
+            Some((name.to_string(), version.to_string()))
+        })
+        .collect();
+    (!used.is_empty()).then_some(used)
 }
 
 /// The files of a vendored crate that cargo may look for when it loads the manifest: target
@@ -534,6 +556,23 @@ pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<Stri
 mod tests {
     use super::*;
 
+    /// Every file under `dir`, relative, with its size, sorted.
+    fn files_and_sizes(dir: &Path) -> Vec<(String, usize)> {
+        let mut left = Vec::new();
+        for e in ignore::WalkBuilder::new(dir)
+            .hidden(false)
+            .build()
+            .flatten()
+        {
+            if e.path().is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                left.push((rel, std::fs::read(e.path()).unwrap().len()));
+            }
+        }
+        left.sort();
+        left
+    }
+
     #[test]
     fn a_cut_crate_keeps_its_manifest_and_empty_target_files_listed_in_its_checksums() {
         let tmp = tempfile::tempdir().unwrap();
@@ -562,18 +601,7 @@ mod tests {
         let doc: DocumentMut = manifest.parse().unwrap();
         stub(&dir, &doc).unwrap();
 
-        let mut left = Vec::new();
-        for e in ignore::WalkBuilder::new(&dir)
-            .hidden(false)
-            .build()
-            .flatten()
-        {
-            if e.path().is_file() {
-                let rel = e.path().strip_prefix(&dir).unwrap().display().to_string();
-                left.push((rel, std::fs::read(e.path()).unwrap().len()));
-            }
-        }
-        left.sort();
+        let left = files_and_sizes(&dir);
         let names: Vec<&str> = left.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,

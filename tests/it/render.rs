@@ -499,28 +499,7 @@ fn assemble_tells_static_from_dynamic_binaries() {
     let dir = ws.root();
     std::fs::write(dir.join("is_static.sh"), &assemble[start..end]).unwrap();
 
-    std::fs::write(dir.join("hello.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
-    let rustc = |out: &str, flags: &[&str]| {
-        let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .current_dir(dir)
-            .args(flags)
-            .args(["-o", out, "hello.rs"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "rustc {flags:?}");
-        dir.join(out)
-    };
-    let host = String::from_utf8(Command::new("rustc").arg("-vV").output().unwrap().stdout)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(String::from))
-        .unwrap();
-    // What assemble builds: static-pie with an explicit target.
-    let static_bin = rustc(
-        "static",
-        &["-C", "target-feature=+crt-static", "--target", &host],
-    );
-    let dynamic_bin = rustc("dynamic", &[]);
+    let (static_bin, dynamic_bin) = hello_binaries(dir);
     std::fs::write(dir.join("truncated"), b"\x7fELF").unwrap();
     std::fs::write(dir.join("empty"), b"").unwrap();
 
@@ -552,6 +531,32 @@ fn assemble_tells_static_from_dynamic_binaries() {
     );
     let output = Command::new(&static_bin).output().unwrap();
     assert_eq!(output.stdout, b"hi\n");
+}
+
+/// A program printing `hi`, built in `dir` as `assemble` builds it (static-pie, with an explicit
+/// target) and as rustc builds it by default (dynamic).
+fn hello_binaries(dir: &Path) -> (PathBuf, PathBuf) {
+    std::fs::write(dir.join("hello.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let rustc = |out: &str, flags: &[&str]| {
+        let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .current_dir(dir)
+            .args(flags)
+            .args(["-o", out, "hello.rs"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "rustc {flags:?}");
+        dir.join(out)
+    };
+    let host = String::from_utf8(Command::new("rustc").arg("-vV").output().unwrap().stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(String::from))
+        .unwrap();
+    let static_bin = rustc(
+        "static",
+        &["-C", "target-feature=+crt-static", "--target", &host],
+    );
+    (static_bin, rustc("dynamic", &[]))
 }
 
 fn override_path(ws: &Ws, name: &str) -> PathBuf {
