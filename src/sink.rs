@@ -61,7 +61,7 @@ impl Event {
     }
 
     /// The [`Event::Error`] of `error`: its chain's messages and its notes, as the human output
-    /// prints them ([`Report`](crate::error::Report)).
+    /// prints them (from one `Report`).
     pub fn error(error: &anyhow::Error) -> Event {
         let crate::error::Report { message, notes } = crate::error::Report::of(error);
         Event::Error { message, notes }
