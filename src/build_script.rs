@@ -1,5 +1,6 @@
 //! The `build.rs` helper: checks `[package.metadata.s2i]` at compile time with the same teaching
-//! errors as `cargo xtask image`, and tells the program its runtime image reference.
+//! errors as `cargo xtask image`, tells the program its runtime image reference, and gives a
+//! build script that wants more the validated [`Config`].
 //!
 //! ```no_run
 //! // build.rs
@@ -11,9 +12,11 @@
 // A build script needs its `fn main`, so the example above keeps it.
 #![allow(clippy::needless_doctest_main)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+use crate::Config;
 
 /// The environment variable the program sees at compile time: `env!("S2I_RUNTIME_IMAGE")`.
 pub const RUNTIME_IMAGE_VAR: &str = "S2I_RUNTIME_IMAGE";
@@ -48,14 +51,33 @@ pub fn check() {
 /// The runtime image reference of the package in `CARGO_MANIFEST_DIR`, and the manifests it
 /// was read from.
 pub fn runtime_image() -> Result<(String, Vec<PathBuf>)> {
+    runtime_image_of(&manifest()?)
+}
+
+/// The validated configuration of the package in `CARGO_MANIFEST_DIR`, with every default
+/// applied, as `cargo xtask image` reads it.
+pub fn config() -> Result<Config> {
+    Ok(load(&manifest()?)?.0)
+}
+
+/// The manifest of the package being built.
+fn manifest() -> Result<PathBuf> {
     let dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .context("`CARGO_MANIFEST_DIR` is not set: call `xtask_s2i::build_script::check()` from a build script")?;
-    runtime_image_of(&dir.join("Cargo.toml"))
+    Ok(dir.join("Cargo.toml"))
 }
 
 /// The runtime image reference of the package whose manifest is `manifest`.
-pub fn runtime_image_of(manifest: &std::path::Path) -> Result<(String, Vec<PathBuf>)> {
+pub(crate) fn runtime_image_of(manifest: &Path) -> Result<(String, Vec<PathBuf>)> {
+    let (config, files) = load(manifest)?;
+    let image = format!("{}:{}", config.images.runtime_image, config.images.tag);
+    Ok((image, files))
+}
+
+/// The configuration of the package whose manifest is `manifest`, and the manifests it was read
+/// from.
+fn load(manifest: &Path) -> Result<(Config, Vec<PathBuf>)> {
     let metadata = crate::config::read_metadata(Some(manifest))?;
     let manifest = manifest
         .canonicalize()
@@ -76,8 +98,5 @@ pub fn runtime_image_of(manifest: &std::path::Path) -> Result<(String, Vec<PathB
             .join("Cargo.toml")
             .into_std_path_buf(),
     ];
-    Ok((
-        format!("{}:{}", config.images.runtime_image, config.images.tag),
-        files,
-    ))
+    Ok((config, files))
 }

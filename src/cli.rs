@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use cargo_metadata::Metadata;
 
+use crate::Error;
 use crate::config::BUILDER_BASE_ENV;
 use crate::files::FileSet;
 use crate::plan::{BUILDER_DIR, Plan, RUNTIME_DOCKERFILE};
@@ -75,8 +76,23 @@ pub struct ImageArgs {
 /// What one run did, per package.
 #[derive(Debug, Clone, Default)]
 pub struct Summary {
-    pub plans: Vec<Plan>,
+    plans: Vec<Plan>,
+    /// What each stage of each package did, in order (empty when no image was built).
     pub stages: Vec<sink::StageReport>,
+}
+
+impl Summary {
+    /// The packages the run was about, in the order they were selected.
+    pub fn packages(&self) -> impl Iterator<Item = &str> {
+        self.plans.iter().map(Plan::package)
+    }
+
+    /// The Plans of the run, for this repository's tests.
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn plans(&self) -> &[Plan] {
+        &self.plans
+    }
 }
 
 impl ImageArgs {
@@ -104,7 +120,7 @@ impl ImageArgs {
 
     /// Runs the command, reporting to `sink`; returns what was done.
     pub fn execute(&self, sink: &dyn Sink) -> Result<Summary> {
-        let metadata = read_metadata(self.manifest_path.as_deref())?;
+        let metadata = crate::config::read_metadata(self.manifest_path.as_deref())?;
         let root = metadata.workspace_root.clone().into_std_path_buf();
 
         if self.eject {
@@ -264,12 +280,12 @@ fn write_manifests(sets: Vec<FileSet>, check: bool, sink: &dyn Sink) -> Result<(
             .iter()
             .map(|(p, _)| format!("`{}`", p.display()))
             .collect();
-        bail!(
-            "{msg}the generated files are out of date: {}\nnote: run `cargo xtask image --no-build` to regenerate them, then commit",
+        return Err(Error::new(format!(
+            "{msg}the generated files are out of date: {}",
             files.join(", ")
-        );
+        ))
+        .note("run `cargo xtask image --no-build` to regenerate them, then commit")
+        .into());
     }
     Ok(())
 }
-
-pub use crate::config::read_metadata;

@@ -2,9 +2,9 @@
 //! `cargo xtask rust-base`) share: the local Rust base image's name, copying the library and the
 //! example, and editing a copy's manifests.
 //!
-//! Not part of the API: hidden from the documentation, and it may change in any release. It is
-//! here, and not in the tests or the xtask, so that the two cannot drift apart; what a user needs
-//! has a place in the documented modules.
+//! Not part of the API: compiled only with the `internal` feature (which this repository's tests
+//! and xtask enable), hidden from the documentation, and it may change in any release. It is
+//! here, and not in the tests or the xtask, so that the two cannot drift apart.
 
 use std::path::Path;
 
@@ -22,6 +22,12 @@ pub const LIBRARY_FILES: [&str; 4] = ["Cargo.toml", "README.md", "src", "templat
 /// not hold (the dev-dependencies and the test, bench and example targets).
 pub const REPOSITORY_ONLY_KEYS: [&str; 5] =
     ["workspace", "dev-dependencies", "test", "bench", "example"];
+
+/// The runtime image reference of the package whose manifest is `manifest`, and the manifests it
+/// was read from: what `build_script::check` exports, for any package.
+pub fn runtime_image_of(manifest: &Path) -> Result<(String, Vec<std::path::PathBuf>)> {
+    crate::build_script::runtime_image_of(manifest)
+}
 
 /// Copies the directory `from` to `to` (created if missing), leaving out every directory named
 /// `target` at any depth (build output).

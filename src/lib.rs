@@ -14,53 +14,91 @@
 //! or embed [`ImageArgs`] in its own `clap` command enum and call [`ImageArgs::run`]. `clap` and
 //! `anyhow` are re-exported so the versions cannot skew.
 //!
-//! Data flows one way: `cargo metadata` → [`config`] (what the user wrote, validated, workspace
-//! defaults merged) → [`Plan`] (the chain of one package, [`Plan::for_workspace`] for a
-//! workspace) → the executors [`render`], [`engine`] and [`okd`]. The Plan is their only
-//! vocabulary: it hands out typed parts — the image of each [`plan::Stage`], the [`plan::Layout`]
-//! of every path, the resolved configuration of each domain (held once, as `config` made it) and
-//! the [`plan::Cluster`] names derived from it — so the local chain and the cluster chain cannot
-//! disagree.
+//! Data flows one way: `cargo metadata` → `config` (what the user wrote, validated, workspace
+//! defaults merged) → `plan` (the chain of one package, `Plan::for_workspace` for a workspace) →
+//! the executors `render`, `engine` and `okd`. The Plan is their only vocabulary: it hands out
+//! typed parts — the image of each stage, the layout of every path, the resolved configuration of
+//! each domain (held once, as `config` made it) and the names the cluster derives from it — so
+//! the local chain and the cluster chain cannot disagree.
+//!
+//! The public API is what a user calls: [`main`] and [`exit_with`], [`ImageArgs`] with its
+//! [`MessageFormat`] and [`Summary`], a [`Sink`] of [`Event`]s to embed it, the [`build_script`]
+//! helper and the configuration it reads ([`Config`] and its parts), the one [`Error`], and the
+//! `anyhow`/`clap` re-exports. Everything else is private. This repository's own tests and
+//! xtask reach the internals through the `internal` feature, which is not an API.
 //!
 //! With `default-features = false` only the configuration and [`build_script`] are compiled, which
 //! is what a package's `build.rs` needs (no Docker client, no async runtime).
 
 pub mod build_script;
+mod error;
+
+// The internal modules: private, or with the `internal` feature (this repository's tests and
+// xtask only; not an API) public and hidden from the documentation. Declared twice rather than
+// by a macro, so that rustfmt finds their files.
+#[cfg(feature = "internal")]
+#[doc(hidden)]
 pub mod config;
+#[cfg(not(feature = "internal"))]
+mod config;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod engine;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod engine;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod files;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod files;
+#[cfg(feature = "internal")]
+#[doc(hidden)]
 pub mod names;
+#[cfg(not(feature = "internal"))]
+mod names;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod okd;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod okd;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod plan;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod plan;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod render;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod render;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod sink;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod sink;
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod source;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
+mod source;
 
 #[cfg(feature = "cli")]
-pub mod cli;
-#[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "internal")]
 #[doc(hidden)]
 pub mod dev;
 #[cfg(feature = "cli")]
-pub mod diagnostic;
-#[cfg(feature = "cli")]
-pub mod engine;
-#[cfg(feature = "cli")]
-pub mod files;
-#[cfg(feature = "cli")]
-pub mod okd;
-#[cfg(feature = "cli")]
-pub mod plan;
-#[cfg(feature = "cli")]
 mod rehearse;
-#[cfg(feature = "cli")]
-pub mod render;
-#[cfg(feature = "cli")]
-pub mod sink;
-#[cfg(feature = "cli")]
-pub mod source;
 
 pub use anyhow;
 #[cfg(feature = "cli")]
 pub use clap;
 #[cfg(feature = "cli")]
 pub use cli::{ImageArgs, MessageFormat, Summary};
-pub use config::{Config, ConfigError};
+pub use config::{Build, Config, Container, Images, PackageInfo, PullPolicy};
+pub use error::{Error, Location};
 #[cfg(feature = "cli")]
-pub use plan::Plan;
+pub use sink::{Event, Sink, StageReport};
 
 #[cfg(feature = "cli")]
 use clap::{Parser, Subcommand};
@@ -97,8 +135,9 @@ pub fn main() -> anyhow::Result<()> {
 
 #[cfg(feature = "cli")]
 /// Prints an error the way cargo does and exits: 130 or 143 after Ctrl-C or SIGTERM, 1 otherwise.
-/// The text is the error's `{:#}`: its message, then its `note:` lines ([`diagnostic`]); with
-/// `--message-format json`, [`ImageArgs::run`] has also reported them apart, as an `error` event.
+/// The text is the error chain's messages, then the `note:` lines of every [`Error`] in it; with
+/// `--message-format json`, [`ImageArgs::run`] has also reported them apart, as an `error` event
+/// made from the same report.
 pub fn exit_with(e: &anyhow::Error) -> ! {
     use std::io::IsTerminal;
     let code = engine::interrupted_exit_code(e).unwrap_or(1);
@@ -107,6 +146,6 @@ pub fn exit_with(e: &anyhow::Error) -> ! {
     } else {
         "error"
     };
-    eprintln!("{prefix}: {e:#}");
+    eprintln!("{prefix}: {}", error::Report::of(e));
     std::process::exit(code)
 }

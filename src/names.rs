@@ -81,7 +81,8 @@ pub fn split_tag(s: &str) -> (&str, Option<&str>) {
 
 /// The image a line of the classic builder's output names: ` ---> 3f2a9c1b0d4e` after a step,
 /// `Successfully built 3f2a9c1b0d4e` at the end; `None` for other lines (` ---> Running in …`,
-/// ` ---> Using cache`, `Step 2/9 : …`).
+/// ` ---> Using cache`, `Step 2/9 : …`). For `cargo xtask bench`'s baseline only.
+#[cfg(feature = "internal")]
 pub fn classic_build_image(line: &str) -> Option<&str> {
     let line = line.trim();
     let id = line
@@ -508,6 +509,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "internal")]
     fn classic_build_images() {
         assert_eq!(
             classic_build_image(" ---> 3f2a9c1b0d4e"),

@@ -18,16 +18,15 @@ mod workspace;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use cargo_metadata::Metadata;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
-use crate::names;
 use crate::render::Templates;
+use crate::{Error, names};
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
 pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
@@ -152,8 +151,10 @@ pub struct Plan {
     cluster: Cluster,
     /// What the cluster's source build sees, or why it cannot be found (which only the
     /// manifests need, so only they report it).
-    cluster_source: Result<ClusterSource, String>,
-    overrides: Vec<PathBuf>,
+    cluster_source: Result<ClusterSource, Error>,
+    /// The template overrides in effect (for this repository's tests).
+    #[cfg(feature = "internal")]
+    overrides: Vec<std::path::PathBuf>,
 }
 /// The variables every template sees.
 #[derive(Serialize)]
@@ -253,9 +254,7 @@ impl Plan {
             okd.manifests.dir.clone(),
             okd.git.context_dir.clone(),
         );
-        // Kept as text: the error is reported when the manifests ask for it, and its notes are
-        // still in the text.
-        let cluster_source = ClusterSource::find(metadata, &layout).map_err(|e| format!("{e:#}"));
+        let cluster_source = ClusterSource::find(metadata, &layout).map_err(Error::from_anyhow);
         let mut plan = Plan {
             image_labels: image_labels(&package, &container.labels),
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
@@ -274,6 +273,7 @@ impl Plan {
             okd,
             cluster,
             cluster_source,
+            #[cfg(feature = "internal")]
             overrides: templates.overrides.clone(),
         };
         plan.render(templates)?;
@@ -413,21 +413,6 @@ impl Plan {
         &self.bin_path
     }
 
-    /// Absolute path of the S2I `run` script inside the app image: the app image's `CMD`.
-    pub fn run_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/run")
-    }
-
-    /// Absolute path of `assemble` inside the builder image.
-    pub fn assemble_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/assemble")
-    }
-
-    /// Absolute path of `save-artifacts` inside the builder image.
-    pub fn save_artifacts_script(&self) -> String {
-        format!("{SCRIPTS_DIR}/save-artifacts")
-    }
-
     /// The local builder context: [`DOCKERFILE`] (FROM [`Plan::base`]) and `s2i/bin/*`.
     pub fn builder_context(&self) -> &[RenderedFile] {
         &self.builder_context
@@ -470,6 +455,7 @@ impl Plan {
 
     /// For tests of the source closure: the settings, to change. The rendered files are not
     /// rendered again, so a Plan changed this way describes no real configuration.
+    #[cfg(feature = "internal")]
     #[doc(hidden)]
     pub fn settings_mut(&mut self) -> &mut Build {
         &mut self.build
@@ -514,12 +500,14 @@ impl Plan {
     /// What the cluster's source build sees: the app BuildConfig's `contextDir` and the
     /// workspace's place in it, found when the Plan was made; the error, if it could not be
     /// found, is the manifests' to report.
-    pub fn cluster_source(&self) -> Result<&ClusterSource> {
-        self.cluster_source.as_ref().map_err(|e| anyhow!("{e}"))
+    pub fn cluster_source(&self) -> Result<&ClusterSource, Error> {
+        self.cluster_source.as_ref().map_err(Error::clone)
     }
 
     /// The template overrides that were used.
-    pub fn overrides(&self) -> &[PathBuf] {
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn overrides(&self) -> &[std::path::PathBuf] {
         &self.overrides
     }
 

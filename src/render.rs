@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::Error;
 use anyhow::{Context, Result};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
@@ -111,7 +112,8 @@ impl Templates {
                     .find(|p| p.ends_with(name))
                     .map(|p| format!("the template override `{}`", p.display()))
                     .unwrap_or_else(|| format!("the built-in template `{name}`"));
-                let note = match e.kind() {
+                let error = Error::new(format!("failed to render {origin}: {e:#}"));
+                match e.kind() {
                     minijinja::ErrorKind::UndefinedError => {
                         let vars = serde_json::to_value(ctx)
                             .ok()
@@ -121,15 +123,22 @@ impl Templates {
                                 })
                             })
                             .unwrap_or_default();
-                        format!(
-                            "\nnote: templates render with strict undefined variables; the variables are {}\nnote: `cargo xtask image --eject` writes the default templates to start from",
-                            vars.join(", ")
-                        )
+                        error
+                            .note(format!(
+                                "templates render with strict undefined variables; the variables \
+                                 are {}",
+                                vars.join(", ")
+                            ))
+                            .note("`cargo xtask image --eject` writes the default templates to start from")
                     }
-                    minijinja::ErrorKind::UnknownFilter => "\nnote: besides minijinja's built-in filters, templates have `dq` (a Dockerfile double-quoted string), `sh` (a single-quoted shell word) and `json` (a JSON string)".to_string(),
-                    _ => String::new(),
-                };
-                anyhow::anyhow!("failed to render {origin}: {e:#}{note}")
+                    minijinja::ErrorKind::UnknownFilter => error.note(
+                        "besides minijinja's built-in filters, templates have `dq` (a Dockerfile \
+                         double-quoted string), `sh` (a single-quoted shell word) and `json` (a \
+                         JSON string)",
+                    ),
+                    _ => error,
+                }
+                .into()
             })
     }
 }

@@ -60,10 +60,10 @@ impl Event {
         }
     }
 
-    /// The [`Event::Error`] of `error`: its chain's messages and its notes
-    /// ([`crate::diagnostic::parts`]).
+    /// The [`Event::Error`] of `error`: its chain's messages and its notes, as the human output
+    /// prints them (from one `Report`).
     pub fn error(error: &anyhow::Error) -> Event {
-        let (message, notes) = crate::diagnostic::parts(error);
+        let crate::error::Report { message, notes } = crate::error::Report::of(error);
         Event::Error { message, notes }
     }
 }
@@ -74,12 +74,14 @@ pub trait Sink: Send + Sync {
     fn event(&self, event: Event);
 }
 
-/// Collects events, for tests and for callers that want to inspect what happened.
+/// Collects events, for this repository's tests and bench.
+#[cfg(any(test, feature = "internal"))]
 #[derive(Debug, Default)]
 pub struct Buffer {
     events: Mutex<Vec<Event>>,
 }
 
+#[cfg(any(test, feature = "internal"))]
 impl Buffer {
     pub fn new() -> Buffer {
         Buffer::default()
@@ -102,6 +104,7 @@ impl Buffer {
     }
 }
 
+#[cfg(any(test, feature = "internal"))]
 impl Sink for Buffer {
     fn event(&self, event: Event) {
         if let Ok(mut events) = self.events.lock() {

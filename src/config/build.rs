@@ -5,8 +5,8 @@ use cargo_metadata::{Package, TargetKind};
 use serde::Serialize;
 
 use super::layer::layer;
-use super::source::ConfigError;
 use super::validator::Validator;
+use crate::Error;
 use crate::names;
 
 layer! {
@@ -16,42 +16,36 @@ layer! {
         bin: String {
             key: "bin",
             ty: "string",
-            default: "the package's only binary target, else its `default-run`",
             example: r#"bin = "hello-world""#,
             inherit: per_package,
         }
         features: Vec<String> {
             key: "features",
             ty: "array of strings",
-            default: "`[]`",
             example: r#"features = ["tls"]"#,
             inherit: replace,
         }
         no_default_features: bool {
             key: "no-default-features",
             ty: "boolean",
-            default: "`false`",
             example: "no-default-features = true",
             inherit: replace,
         }
         profile: String {
             key: "profile",
             ty: "string",
-            default: "`release`",
             example: r#"profile = "release""#,
             inherit: replace,
         }
         vendor: bool {
             key: "vendor",
             ty: "boolean",
-            default: "`true`",
             example: "vendor = false",
             inherit: replace,
         }
         strip: bool {
             key: "strip",
             ty: "boolean",
-            default: "`true`: no debug info or symbols in the image's binary",
             example: "strip = false",
             inherit: replace,
         }
@@ -77,7 +71,7 @@ pub struct Build {
 
 impl BuildLayer {
     /// Checks the build keys of `package`'s merged configuration and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Build, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Build, Error> {
         let BuildLayer {
             bin,
             features,
@@ -137,7 +131,7 @@ impl Build {
 impl Validator<'_> {
     /// `bin`: one of the package's binary targets; the only one, or Cargo's `default-run`, when
     /// unset.
-    fn bin(&self, raw: Option<String>, package: &Package) -> Result<String, ConfigError> {
+    fn bin(&self, raw: Option<String>, package: &Package) -> Result<String, Error> {
         let name = package.name.as_str();
         let bins: Vec<String> = package
             .targets
@@ -201,7 +195,7 @@ impl Validator<'_> {
     }
 
     /// `features`: each one a feature of the package (or `dependency/feature`).
-    fn features(&self, features: &[String], package: &Package) -> Result<(), ConfigError> {
+    fn features(&self, features: &[String], package: &Package) -> Result<(), Error> {
         let name = package.name.as_str();
         let known = || {
             let list: Vec<String> = package.features.keys().map(|k| format!("`{k}`")).collect();

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::layer::{ApplyLayer, layer};
 use super::read::json_kind;
-use super::source::ConfigError;
 use super::validator::Validator;
+use crate::Error;
 use crate::names;
 
 /// Default numeric user of the builder and app images.
@@ -28,7 +28,6 @@ layer! {
         user: RawUser {
             key: "user",
             ty: "integer or table",
-            default: "`{ builder = 1001, runtime = 65532 }`",
             example: "user = { builder = 1001, runtime = 65532 }",
             inherit: merge,
             table: USER_KEYS,
@@ -36,21 +35,18 @@ layer! {
         env: BTreeMap<String, String> {
             key: "env",
             ty: "table of strings",
-            default: "`{}`",
             example: r#"env = { RUST_LOG = "info" }"#,
             inherit: merge,
         }
         labels: BTreeMap<String, String> {
             key: "labels",
             ty: "table of strings",
-            default: "`{}`",
             example: r#"labels = { "com.example.team" = "web" }"#,
             inherit: merge,
         }
         port: i64 {
             key: "port",
             ty: "integer",
-            default: "none (no Service, no Route)",
             example: "port = 8080",
             inherit: replace,
         }
@@ -74,7 +70,7 @@ pub struct Container {
 
 impl ContainerLayer {
     /// Checks the container keys of the merged configuration and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator) -> Result<Container, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator) -> Result<Container, Error> {
         let ContainerLayer {
             user,
             env,
@@ -165,7 +161,7 @@ impl ApplyLayer for RawUser {
 
 impl Validator<'_> {
     /// `user`: the numeric non-root UIDs of the builder (and app) image and of the runtime image.
-    fn users(&self, user: RawUser) -> Result<(u32, u32), ConfigError> {
+    fn users(&self, user: RawUser) -> Result<(u32, u32), Error> {
         Ok((
             self.uid("builder", user.builder, DEFAULT_BUILDER_USER)?,
             self.uid("runtime", user.runtime, DEFAULT_RUNTIME_USER)?,
@@ -173,7 +169,7 @@ impl Validator<'_> {
     }
 
     /// `user.<which>` (or `user` itself when it is one number for both).
-    fn uid(&self, which: &str, raw: Option<i64>, default: u32) -> Result<u32, ConfigError> {
+    fn uid(&self, which: &str, raw: Option<i64>, default: u32) -> Result<u32, Error> {
         let Some(v) = raw else { return Ok(default) };
         let reason = if v == 0 {
             "0 is root: OKD refuses root containers and runs images under arbitrary non-root UIDs"
@@ -192,7 +188,7 @@ impl Validator<'_> {
     }
 
     /// `env`: variable names and one-line values.
-    fn env(&self, env: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, ConfigError> {
+    fn env(&self, env: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, Error> {
         for (k, v) in &env {
             self.check(&["env", k], names::env_name(k), || {
                 r#"e.g. `env = { RUST_LOG = "info" }`"#.into()
@@ -205,10 +201,7 @@ impl Validator<'_> {
     }
 
     /// `labels`: label keys and one-line values.
-    fn labels(
-        &self,
-        labels: BTreeMap<String, String>,
-    ) -> Result<BTreeMap<String, String>, ConfigError> {
+    fn labels(&self, labels: BTreeMap<String, String>) -> Result<BTreeMap<String, String>, Error> {
         for (k, v) in &labels {
             self.check(&["labels", k], names::label_key(k), || {
                 r#"e.g. `labels = { "com.example.team" = "web" }`"#.into()
@@ -221,7 +214,7 @@ impl Validator<'_> {
     }
 
     /// `port`: a TCP port.
-    fn port(&self, raw: Option<i64>) -> Result<Option<u16>, ConfigError> {
+    fn port(&self, raw: Option<i64>) -> Result<Option<u16>, Error> {
         let Some(p) = raw else { return Ok(None) };
         match u16::try_from(p) {
             Ok(p) if p > 0 => Ok(Some(p)),

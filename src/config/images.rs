@@ -8,9 +8,9 @@ use cargo_metadata::Package;
 use serde::Deserialize;
 
 use super::layer::layer;
-use super::source::{ConfigError, Origin};
 use super::validator::Validator;
 use crate::names;
+use crate::{Error, Location};
 
 /// The image every builder starts from unless the user says otherwise.
 pub const DEFAULT_BUILDER_BASE: &str = "docker.io/library/rust:1-slim";
@@ -43,7 +43,6 @@ layer! {
         builder_base: String {
             key: "builder-base",
             ty: "string",
-            default: DEFAULT_BUILDER_BASE,
             example: r#"builder-base = "docker.io/library/rust:1-slim""#,
             inherit: replace,
         }
@@ -52,35 +51,30 @@ layer! {
         builder_image: String {
             key: "builder-image",
             ty: "string",
-            default: "`<package>-builder`",
             example: r#"builder-image = "quay.io/acme/hello-builder""#,
             inherit: per_package,
         }
         app_image: String {
             key: "app-image",
             ty: "string",
-            default: "`<package>-app`",
             example: r#"app-image = "quay.io/acme/hello-app""#,
             inherit: per_package,
         }
         runtime_image: String {
             key: "runtime-image",
             ty: "string",
-            default: "`<package>`",
             example: r#"runtime-image = "quay.io/acme/hello""#,
             inherit: per_package,
         }
         tag: String {
             key: "tag",
             ty: "string",
-            default: "the package version",
             example: r#"tag = "latest""#,
             inherit: replace,
         }
         pull_policy: PullPolicy {
             key: "pull-policy",
             ty: "string",
-            default: "`if-not-present`",
             example: r#"pull-policy = "never""#,
             inherit: replace,
         }
@@ -102,7 +96,7 @@ pub struct Images {
 
 impl ImagesLayer {
     /// Checks the image keys of `package`'s merged configuration and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Images, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Images, Error> {
         let ImagesLayer {
             builder_base,
             builder_image,
@@ -128,17 +122,17 @@ impl ImagesLayer {
 
 /// Checks `value` of the `--builder-base` flag or the `XTASK_S2I_BUILDER_BASE` variable: the
 /// image the local builder starts from instead of the configured `builder-base`.
-pub fn builder_base_override(value: &str) -> Result<String, ConfigError> {
-    names::image_reference(value).map_err(|message| ConfigError {
-        origin: Origin::Flag {
-            flag: "--builder-base",
-            env: BUILDER_BASE_ENV,
-        },
-        key: "builder-base".into(),
-        message,
-        note: Some(format!(
-            "give a full image reference such as `{DEFAULT_BUILDER_BASE}`"
-        )),
+pub fn builder_base_override(value: &str) -> Result<String, Error> {
+    names::image_reference(value).map_err(|message| {
+        Error::new(message)
+            .at(Location::Flag {
+                flag: "--builder-base",
+                env: BUILDER_BASE_ENV,
+                key: "builder-base".into(),
+            })
+            .note(format!(
+                "give a full image reference such as `{DEFAULT_BUILDER_BASE}`"
+            ))
     })?;
     Ok(value.to_string())
 }
@@ -146,7 +140,7 @@ pub fn builder_base_override(value: &str) -> Result<String, ConfigError> {
 impl Validator<'_> {
     /// `builder-base`: the configured base (a `--builder-base` override is checked by
     /// [`builder_base_override`] and never reaches the configuration).
-    fn builder_base(&self, raw: Option<String>) -> Result<String, ConfigError> {
+    fn builder_base(&self, raw: Option<String>) -> Result<String, Error> {
         let base = raw.unwrap_or_else(|| DEFAULT_BUILDER_BASE.into());
         self.check(&["builder-base"], names::image_reference(&base), || {
             format!(
@@ -164,7 +158,7 @@ impl Validator<'_> {
         builder: Option<String>,
         app: Option<String>,
         runtime: Option<String>,
-    ) -> Result<(String, String, String), ConfigError> {
+    ) -> Result<(String, String, String), Error> {
         let runtime = self.image(name, "runtime-image", runtime, name.to_string())?;
         let builder = self.image(name, "builder-image", builder, format!("{name}-builder"))?;
         let app = self.image(name, "app-image", app, format!("{name}-app"))?;
@@ -186,7 +180,7 @@ impl Validator<'_> {
         key: &'static str,
         value: Option<String>,
         default: String,
-    ) -> Result<String, ConfigError> {
+    ) -> Result<String, Error> {
         let explicit = value.is_some();
         let v = value.unwrap_or(default);
         let note = || {
@@ -213,7 +207,7 @@ impl Validator<'_> {
     }
 
     /// `tag`: the tag of the local images, the package version by default.
-    fn tag(&self, raw: Option<String>, package: &Package) -> Result<String, ConfigError> {
+    fn tag(&self, raw: Option<String>, package: &Package) -> Result<String, Error> {
         let Some(tag) = raw else {
             return Ok(names::tag_from_version(&package.version.to_string()));
         };

@@ -13,8 +13,9 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy)]
 pub struct KeyDoc {
     pub key: &'static str,
+    /// The type, in the words of TOML (`string`, `table of strings`, ...).
     pub ty: &'static str,
-    pub default: &'static str,
+    /// A line of TOML setting the key, for the notes of wrong values.
     pub example: &'static str,
     /// The keys of its sub-table, when it is a table of fixed keys (empty otherwise).
     pub table: &'static [&'static str],
@@ -74,7 +75,6 @@ pub(crate) const fn concat<const N: usize>(parts: &[&[KeyDoc]]) -> [KeyDoc; N] {
     const EMPTY: KeyDoc = KeyDoc {
         key: "",
         ty: "",
-        default: "",
         example: "",
         table: &[],
         inherit: Inherit::Replace,
@@ -99,9 +99,8 @@ pub(crate) const fn concat<const N: usize>(parts: &[&[KeyDoc]]) -> [KeyDoc; N] {
 /// ```text
 /// /// What the key is for.
 /// field: Type {
-///     key: "kebab-name", ty: "string", default: "what it is when unset",
-///     example: r#"kebab-name = "value""#, inherit: replace | merge | per_package,
-///     [table: &["sub", "keys"],]
+///     key: "kebab-name", ty: "string", example: r#"kebab-name = "value""#,
+///     inherit: replace | merge | per_package, [table: &["sub", "keys"],]
 /// }
 /// ```
 ///
@@ -117,7 +116,6 @@ macro_rules! layer {
                 $field:ident: $ty:ty {
                     key: $key:literal,
                     ty: $tyname:literal,
-                    default: $default:expr,
                     example: $example:literal,
                     inherit: $inherit:ident
                     $(, table: $table:expr)? $(,)?
@@ -141,7 +139,6 @@ macro_rules! layer {
                 $crate::config::layer::KeyDoc {
                     key: $key,
                     ty: $tyname,
-                    default: $default,
                     example: $example,
                     table: $crate::config::layer::layer!(@table $($table)?),
                     inherit: $crate::config::layer::layer!(@inherit $inherit),

@@ -38,17 +38,19 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 use serde_json::Value;
 
 pub use build::Build;
-pub use container::{Container, DEFAULT_BUILDER_USER, DEFAULT_RUNTIME_USER};
-pub use images::{
-    BUILDER_BASE_ENV, DEFAULT_BUILDER_BASE, Images, PullPolicy, builder_base_override,
-};
+pub use container::Container;
+#[cfg(feature = "internal")]
+pub use images::DEFAULT_BUILDER_BASE;
+pub use images::{BUILDER_BASE_ENV, Images, PullPolicy, builder_base_override};
 pub use layer::KeyDoc;
-pub use okd::{
-    Builds, GitSource, Manifests, Okd, Resources, Tls, WebhookKind, Workload, WorkloadSettings,
-};
+pub use okd::Okd;
+#[cfg(feature = "cli")]
+pub use okd::git::WebhookKind;
+#[cfg(feature = "cli")]
+pub use okd::workload::{Tls, Workload};
 pub use package::PackageInfo;
-pub use source::{ConfigError, Origin, dotted_key, locate};
 
+use crate::Error;
 use layer::{ApplyLayer, concat};
 use source::Source;
 use validator::Validator;
@@ -84,15 +86,28 @@ pub const OKD_KEYS: &[KeyDoc] = &concat::<
 ]);
 
 /// The validated configuration of one package, with every default applied: one resolved part
-/// per domain.
+/// per domain. The `okd` table is the manifests' business and not part of the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// What `[package]` says about the package.
     pub package: PackageInfo,
     pub workspace_root: PathBuf,
+    /// The images of the chain: base, names, tag, pull policy.
     pub images: Images,
+    /// How the binary is built.
     pub build: Build,
+    /// What the images run with: users, environment, labels, port.
     pub container: Container,
-    pub okd: Okd,
+    pub(crate) okd: Okd,
+}
+
+impl Config {
+    /// The resolved `okd` table, for this repository's tests.
+    #[cfg(feature = "internal")]
+    #[doc(hidden)]
+    pub fn okd(&self) -> &Okd {
+        &self.okd
+    }
 }
 
 /// `[package.metadata.s2i]` (or `[workspace.metadata.s2i]`) as written: the layers of its
@@ -108,7 +123,7 @@ struct RawConfig {
 impl RawConfig {
     /// Passes one and two over one manifest's table: unknown keys (with a "did you mean"), then
     /// types (through serde, with the path of the offending key).
-    fn read(src: &Source) -> Result<RawConfig, ConfigError> {
+    fn read(src: &Source) -> Result<RawConfig, Error> {
         match &src.value {
             Value::Null => return Ok(RawConfig::default()),
             Value::Object(_) => {}
@@ -144,7 +159,7 @@ impl RawConfig {
         v: &Validator,
         metadata: &Metadata,
         package: &Package,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Config, Error> {
         let RawConfig {
             images,
             build,
@@ -203,7 +218,7 @@ pub fn read_metadata(manifest_path: Option<&Path>) -> anyhow::Result<Metadata> {
 
 /// Reads, merges and validates the configuration of `package`. `builder-base` is the configured
 /// one: a `--builder-base` override goes through [`builder_base_override`] instead.
-pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, ConfigError> {
+pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, Error> {
     let pkg_src = Source::package(package);
     let ws_src = Source::workspace(metadata);
     let pkg_raw = RawConfig::read(&pkg_src)?;

@@ -8,13 +8,14 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::layer::{Inherit, KeyDoc};
-use super::source::{ConfigError, Source};
+use super::source::Source;
 use super::{KEYS, OKD_KEYS};
+use crate::Error;
 use crate::names;
 
 /// Pass one: the keys of every table against the documented ones, then the keys that belong to
 /// one package refused in `[workspace.metadata.s2i]`.
-pub(super) fn known_keys(src: &Source) -> Result<(), ConfigError> {
+pub(super) fn known_keys(src: &Source) -> Result<(), Error> {
     check_table(src, &[], &src.value, KEYS)?;
     if let Some(okd) = src.value.get("okd").filter(|v| v.is_object()) {
         check_table(src, &["okd"], okd, OKD_KEYS)?;
@@ -23,12 +24,7 @@ pub(super) fn known_keys(src: &Source) -> Result<(), ConfigError> {
 }
 
 /// The keys of the table at `at`, and of its sub-tables of fixed keys.
-fn check_table(
-    src: &Source,
-    at: &[&str],
-    table: &Value,
-    docs: &[KeyDoc],
-) -> Result<(), ConfigError> {
+fn check_table(src: &Source, at: &[&str], table: &Value, docs: &[KeyDoc]) -> Result<(), Error> {
     let names: Vec<&str> = docs.iter().map(|k| k.key).collect();
     check_keys(src, at, table, &names)?;
     for doc in docs.iter().filter(|d| !d.table.is_empty()) {
@@ -42,7 +38,7 @@ fn check_table(
 
 /// Keys that name one package's images, binary or place in the repository make no sense as
 /// workspace defaults (every package would get the same); say so instead of ignoring them.
-pub(super) fn refuse_per_package(ws: &Source) -> Result<(), ConfigError> {
+pub(super) fn refuse_per_package(ws: &Source) -> Result<(), Error> {
     let tables: [(&[&str], &[KeyDoc]); 2] = [(&[], KEYS), (&["okd"], OKD_KEYS)];
     for (at, docs) in tables {
         for doc in docs.iter().filter(|d| d.inherit == Inherit::PerPackage) {
@@ -92,7 +88,7 @@ pub(super) fn layer<T: DeserializeOwned + Default>(
 
 /// The type error serde meets first when it reads the whole table (its keys in sorted order),
 /// whichever layer found it.
-pub(super) fn first_error(src: &Source, errors: Vec<TypeError>) -> Result<(), ConfigError> {
+pub(super) fn first_error(src: &Source, errors: Vec<TypeError>) -> Result<(), Error> {
     match errors.into_iter().min_by(|a, b| a.path.cmp(&b.path)) {
         Some(e) => Err(type_error(src, &e.path, &e.inner)),
         None => Ok(()),
@@ -101,7 +97,7 @@ pub(super) fn first_error(src: &Source, errors: Vec<TypeError>) -> Result<(), Co
 
 /// Refuses the first key of the table at `at` that is not one of `valid`, with a "did you mean"
 /// when one of them is close.
-fn check_keys(src: &Source, at: &[&str], table: &Value, valid: &[&str]) -> Result<(), ConfigError> {
+fn check_keys(src: &Source, at: &[&str], table: &Value, valid: &[&str]) -> Result<(), Error> {
     let Value::Object(map) = table else {
         return Ok(());
     };
@@ -149,7 +145,7 @@ fn check_keys(src: &Source, at: &[&str], table: &Value, valid: &[&str]) -> Resul
 
 /// TOML has no null: cargo writes `nan` and `inf` as null, which would silently read as unset.
 /// The error about the first one, if any.
-pub(super) fn nan_or_inf(src: &Source) -> Option<ConfigError> {
+pub(super) fn nan_or_inf(src: &Source) -> Option<Error> {
     let mut path = Vec::new();
     if !find_null(&src.value, &mut path) {
         return None;
@@ -187,7 +183,7 @@ fn find_null(v: &Value, path: &mut Vec<String>) -> bool {
 
 /// serde's error `inner` about the value at `path`, in the words of TOML: what the key takes and
 /// what was found instead.
-fn type_error(src: &Source, path: &[String], inner: &str) -> ConfigError {
+fn type_error(src: &Source, path: &[String], inner: &str) -> Error {
     let path_refs: Vec<&str> = path.iter().map(String::as_str).collect();
     let doc = key_doc(&path_refs);
     let note = doc.map(takes);

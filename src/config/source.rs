@@ -1,72 +1,16 @@
 //! Where a value of the configuration was written: the manifest and its table ([`Source`]), the
-//! line of a key in it ([`locate`]), the key as TOML writes it ([`dotted_key`]), and the error that
-//! names all three ([`ConfigError`]).
+//! line of a key in it ([`locate`]) and the key as TOML writes it ([`dotted_key`]): the
+//! [`Location`] of a configuration [`Error`].
 //!
 //! Nothing here decides whether a value is valid; the domains do, and come here to say where.
 
-use std::fmt;
 use std::path::PathBuf;
 
 use cargo_metadata::{Metadata, Package};
 use serde_json::Value;
 
 use crate::names;
-
-/// A configuration error that names the file, the key (and its line when it can be found), what
-/// is wrong, and what would be valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Where the invalid value was written.
-    pub origin: Origin,
-    /// Full dotted key, e.g. `package.metadata.s2i.okd.git-uri`.
-    pub key: String,
-    pub message: String,
-    pub note: Option<String>,
-}
-
-/// Where an invalid value was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    /// A manifest, and the 1-based line of the key when it can be found.
-    File { path: PathBuf, line: Option<usize> },
-    /// A command-line flag, or the environment variable that stands in for it.
-    Flag {
-        flag: &'static str,
-        env: &'static str,
-    },
-}
-
-impl ConfigError {
-    /// The error without its note: which key, where it came from, and what is wrong.
-    pub fn headline(&self) -> String {
-        let key = &self.key;
-        let message = &self.message;
-        match &self.origin {
-            Origin::File {
-                path,
-                line: Some(line),
-            } => format!("invalid `{key}` in `{}:{line}`: {message}", path.display()),
-            Origin::File { path, line: None } => {
-                format!("invalid `{key}` in `{}`: {message}", path.display())
-            }
-            Origin::Flag { flag, env } => {
-                format!("invalid `{key}` from `{flag}` or `{env}`: {message}")
-            }
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.headline())?;
-        if let Some(note) = &self.note {
-            write!(f, "\nnote: {note}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
+use crate::{Error, Location};
 
 /// Where a key's value came from: the package's manifest or the workspace root's.
 pub(super) struct Source {
@@ -121,26 +65,21 @@ impl Source {
     }
 
     /// The error about the key at `path` (relative to the table), with its line.
-    pub(super) fn error(
-        &self,
-        path: &[&str],
-        message: String,
-        note: Option<String>,
-    ) -> ConfigError {
+    pub(super) fn error(&self, path: &[&str], message: String, note: Option<String>) -> Error {
         let full: Vec<&str> = self
             .prefix
             .iter()
             .copied()
             .chain(path.iter().copied())
             .collect();
-        ConfigError {
-            origin: Origin::File {
-                path: self.file.clone(),
-                line: locate(&self.text, &full),
-            },
+        let e = Error::new(message).at(Location::Key {
+            file: self.file.clone(),
+            line: locate(&self.text, &full),
             key: dotted_key(&full),
-            message,
-            note,
+        });
+        match note {
+            Some(note) => e.note(note),
+            None => e,
         }
     }
 }

@@ -2,7 +2,8 @@
 //! each one was written (the package's manifest, else the workspace root's), so every domain's
 //! check can name the right file, key and line.
 
-use super::source::{ConfigError, Source};
+use super::source::Source;
+use crate::Error;
 
 /// Checks a merged configuration, naming the file each value came from.
 pub(crate) struct Validator<'a> {
@@ -26,7 +27,7 @@ impl Validator<'_> {
         path: &[&str],
         message: impl Into<String>,
         note: Option<String>,
-    ) -> ConfigError {
+    ) -> Error {
         self.src(path).error(path, message.into(), note)
     }
 
@@ -36,7 +37,7 @@ impl Validator<'_> {
         path: &[&str],
         result: Result<(), String>,
         note: impl FnOnce() -> String,
-    ) -> Result<(), ConfigError> {
+    ) -> Result<(), Error> {
         result.map_err(|m| self.err(path, m, Some(note())))
     }
 }

@@ -4,6 +4,7 @@
 
 use std::io::{Read, Write};
 
+use crate::Error;
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -166,8 +167,10 @@ pub fn single_file(tar_bytes: &[u8], what: &str) -> Result<Vec<u8>> {
                     .flatten()
                     .map(|l| l.display().to_string())
                     .unwrap_or_default();
-                bail!(
-                    "{what} is a link to `{target}`, not a file\nnote: `assemble` must copy the binary itself to that path"
+                return Err(
+                    Error::new(format!("{what} is a link to `{target}`, not a file"))
+                        .note("`assemble` must copy the binary itself to that path")
+                        .into(),
                 );
             }
             tar::EntryType::Directory => {

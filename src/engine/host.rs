@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 
 /// Docker's socket.
 pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
@@ -145,14 +145,14 @@ pub const HOW_TO_START: &str = "start Docker (`sudo systemctl start docker`), or
     that runs (e.g. `unix:///run/user/1000/podman/podman.sock` or `tcp://127.0.0.1:2375`)";
 
 /// The error when no probed socket answered: each one tried with why, and how to start an engine.
-pub fn none_answered(tried: &[(Candidate, String)]) -> Diagnostic {
+pub fn none_answered(tried: &[(Candidate, String)]) -> Error {
     let mut message = "cannot reach a container engine: `DOCKER_HOST` and `CONTAINER_HOST` are \
                        not set and no Docker context is selected, and none of these answered:"
         .to_string();
     for (c, cause) in tried {
         message.push_str(&format!("\n  `{}` ({}): {cause}", c.host, c.origin));
     }
-    Diagnostic::new(message).note(HOW_TO_START)
+    Error::new(message).note(HOW_TO_START)
 }
 
 #[cfg(test)]

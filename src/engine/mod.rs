@@ -1,6 +1,7 @@
 //! The Docker executor of the chain: builder image → app image (the S2I step) → `FROM scratch`
 //! runtime image, through the Docker Engine API (bollard, spoken by `client` only, whose calls
-//! fail with one `client::Error`; Docker and Podman differ only as `flavor` says).
+//! fail with the crate's one `Error`, the engine's error as its source; Docker and Podman differ
+//! only as `flavor` says).
 //!
 //! It reads a [`Plan`] and a [`SourceTree`] and knows nothing of Cargo. Every stage has an input
 //! digest stored as [`DIGEST_LABEL`] on its image, so a stage whose inputs did not change is
@@ -25,7 +26,6 @@ mod push;
 mod s2i;
 mod stages;
 
-use std::fmt;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -95,27 +95,6 @@ pub struct Revision {
     pub dirty: bool,
 }
 
-/// The error a run ends with when it was stopped by Ctrl-C or SIGTERM (after cleaning up).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Interrupted {
-    /// `SIGINT` or `SIGTERM`.
-    pub signal: &'static str,
-    /// 130 or 143.
-    pub exit_code: i32,
-}
-
-impl fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "interrupted by {}; the containers of this run were removed and no tag was moved",
-            self.signal
-        )
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
 /// Runs the chain of one plan: builds (or reuses) the builder, app and runtime images, tags them,
 /// and pushes them with `opts.push`. Blocks until done; Ctrl-C and SIGTERM stop it cleanly.
 pub fn build(
@@ -151,8 +130,8 @@ pub fn build(
 /// The exit code for an error caused by Ctrl-C (130) or SIGTERM (143).
 pub fn interrupted_exit_code(e: &anyhow::Error) -> Option<i32> {
     e.chain()
-        .find_map(|c| c.downcast_ref::<Interrupted>())
-        .map(|i| i.exit_code)
+        .filter_map(|c| c.downcast_ref::<crate::Error>())
+        .find_map(crate::Error::interrupted_exit_code)
 }
 
 /// Reports a finished stage and returns its report.
@@ -183,7 +162,7 @@ pub(crate) mod signals {
 
     use anyhow::{Context as _, Result};
 
-    use super::Interrupted;
+    use crate::Error;
 
     pub struct Signals {
         #[cfg(unix)]
@@ -211,23 +190,21 @@ pub(crate) mod signals {
             }
         }
 
-        /// Resolves when the first signal arrives.
-        pub async fn recv(&mut self) -> Interrupted {
+        /// Resolves when the first signal arrives, with the error the run ends with (after
+        /// cleaning up): its exit code is 130 after SIGINT, 143 after SIGTERM.
+        pub async fn recv(&mut self) -> Error {
             #[cfg(unix)]
             {
                 tokio::select! {
-                    _ = self.int.recv() => Interrupted { signal: "SIGINT", exit_code: 130 },
-                    _ = self.term.recv() => Interrupted { signal: "SIGTERM", exit_code: 143 },
+                    _ = self.int.recv() => Error::interrupted("SIGINT", 130),
+                    _ = self.term.recv() => Error::interrupted("SIGTERM", 143),
                 }
             }
             #[cfg(not(unix))]
             {
                 let _ = self;
                 let _ = tokio::signal::ctrl_c().await;
-                Interrupted {
-                    signal: "Ctrl-C",
-                    exit_code: 130,
-                }
+                Error::interrupted("Ctrl-C", 130)
             }
         }
     }
@@ -374,16 +351,10 @@ mod tests {
 
     #[test]
     fn interruptions_map_to_130_and_143() {
-        let term = anyhow::Error::new(Interrupted {
-            signal: "SIGTERM",
-            exit_code: 143,
-        })
-        .context("while building");
+        let term =
+            anyhow::Error::new(crate::Error::interrupted("SIGTERM", 143)).context("while building");
         assert_eq!(interrupted_exit_code(&term), Some(143));
-        let int = anyhow::Error::new(Interrupted {
-            signal: "SIGINT",
-            exit_code: 130,
-        });
+        let int = anyhow::Error::new(crate::Error::interrupted("SIGINT", 130));
         assert_eq!(interrupted_exit_code(&int), Some(130));
         assert_eq!(interrupted_exit_code(&anyhow::anyhow!("other")), None);
     }

@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 
 use super::client::Client;
 use super::flavor::Engine;
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::sink::{Event, Sink};
 
 /// Credentials for one registry, as the Docker CLI's config gives them.
@@ -55,21 +55,7 @@ pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<Credentials>>
     let config: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("failed to parse `{}`", path.display()))?;
     let hub = registry == "docker.io" || registry == "index.docker.io";
-    let keys: Vec<String> = if hub {
-        vec![
-            DOCKER_HUB.into(),
-            "docker.io".into(),
-            "index.docker.io".into(),
-        ]
-    } else {
-        vec![
-            registry.to_string(),
-            format!("https://{registry}"),
-            format!("http://{registry}"),
-            format!("https://{registry}/v1/"),
-            format!("https://{registry}/v2/"),
-        ]
-    };
+    let keys = config_keys(registry, hub);
     let server = if hub { DOCKER_HUB } else { registry };
 
     let helper = keys
@@ -88,35 +74,65 @@ pub fn credentials_in(dir: &Path, registry: &str) -> Result<Option<Credentials>>
         if entry.is_null() {
             continue;
         }
-        let mut c = Credentials {
-            serveraddress: Some(server.to_string()),
-            ..Default::default()
-        };
-        if let Some(auth) = entry["auth"].as_str().filter(|a| !a.is_empty()) {
-            let decoded = base64_decode(auth).ok_or_else(|| {
-                anyhow!(
-                    "the `auth` of `{key}` in `{}` is not base64",
-                    path.display()
-                )
-            })?;
-            let decoded = String::from_utf8_lossy(&decoded).into_owned();
-            let (user, pass) = decoded.split_once(':').ok_or_else(|| {
-                anyhow!(
-                    "the `auth` of `{key}` in `{}` is not `user:password`",
-                    path.display()
-                )
-            })?;
-            c.username = Some(user.to_string());
-            c.password = Some(pass.to_string());
-        }
-        if let Some(token) = entry["identitytoken"].as_str().filter(|t| !t.is_empty()) {
-            c.identitytoken = Some(token.to_string());
-        }
-        if c.username.is_some() || c.identitytoken.is_some() {
+        if let Some(c) = from_auths_entry(entry, server, key, &path)? {
             return Ok(Some(c));
         }
     }
     Ok(None)
+}
+
+/// The keys the Docker CLI files a registry's credentials under.
+fn config_keys(registry: &str, hub: bool) -> Vec<String> {
+    if hub {
+        vec![
+            DOCKER_HUB.into(),
+            "docker.io".into(),
+            "index.docker.io".into(),
+        ]
+    } else {
+        vec![
+            registry.to_string(),
+            format!("https://{registry}"),
+            format!("http://{registry}"),
+            format!("https://{registry}/v1/"),
+            format!("https://{registry}/v2/"),
+        ]
+    }
+}
+
+/// The credentials of one `auths` entry (`key` of the config at `path`): a base64
+/// `user:password` and/or an identity token; `None` when it has neither.
+fn from_auths_entry(
+    entry: &serde_json::Value,
+    server: &str,
+    key: &str,
+    path: &Path,
+) -> Result<Option<Credentials>> {
+    let mut c = Credentials {
+        serveraddress: Some(server.to_string()),
+        ..Default::default()
+    };
+    if let Some(auth) = entry["auth"].as_str().filter(|a| !a.is_empty()) {
+        let decoded = base64_decode(auth).ok_or_else(|| {
+            anyhow!(
+                "the `auth` of `{key}` in `{}` is not base64",
+                path.display()
+            )
+        })?;
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        let (user, pass) = decoded.split_once(':').ok_or_else(|| {
+            anyhow!(
+                "the `auth` of `{key}` in `{}` is not `user:password`",
+                path.display()
+            )
+        })?;
+        c.username = Some(user.to_string());
+        c.password = Some(pass.to_string());
+    }
+    if let Some(token) = entry["identitytoken"].as_str().filter(|t| !t.is_empty()) {
+        c.identitytoken = Some(token.to_string());
+    }
+    Ok((c.username.is_some() || c.identitytoken.is_some()).then_some(c))
 }
 
 /// Runs `docker-credential-<helper> get` with the server on stdin.
@@ -193,7 +209,7 @@ pub async fn push(docker: &Client, name: &str, tag: &str, sink: &dyn Sink) -> Re
             Ok(info) => info,
             Err(e) => {
                 let registry = registry_of(&reference);
-                let mut error = Diagnostic::new(format!(
+                let mut error = Error::new(format!(
                     "failed to push `{reference}` with {}: {e}",
                     docker.flavor()
                 ));

@@ -24,7 +24,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result, anyhow};
 
 use super::client::{Client, ImageInfo};
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::plan::{ASSEMBLE_USER_LABEL, DESTINATION, DESTINATION_LABEL, SCRIPTS_URL_LABEL};
 
 /// What upstream runs scripts with when the image has an `ENTRYPOINT`.
@@ -65,7 +65,7 @@ impl Contract {
 
     fn from_labels(image: &ImageInfo, image_user: String, reference: &str) -> Result<Contract> {
         let scripts_url = image.label(SCRIPTS_URL_LABEL).ok_or_else(|| {
-            Diagnostic::new(format!(
+            Error::new(format!(
                 "the builder image `{reference}` has no `{SCRIPTS_URL_LABEL}` label, so it is not \
                  an S2I builder"
             ))
@@ -75,7 +75,7 @@ impl Contract {
             )
         })?;
         let Some(scripts_dir) = scripts_url.strip_prefix("image://") else {
-            return Err(Diagnostic::new(format!(
+            return Err(Error::new(format!(
                 "the builder image `{reference}` has `{SCRIPTS_URL_LABEL}={scripts_url}`: the local \
                  chain runs scripts from inside the image only"
             ))
@@ -97,7 +97,7 @@ impl Contract {
             .map(|u| u.trim().to_string())
             .unwrap_or_else(|| image_user.clone());
         let (uid, gid) = numeric_user(&assemble_user).ok_or_else(|| {
-            Diagnostic::new(format!(
+            Error::new(format!(
                 "the assemble user of the builder image `{reference}` is `{assemble_user}`, not a \
                  numeric UID"
             ))
@@ -547,8 +547,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_upload_holds_scripts_source_and_artifacts_owned_by_the_assemble_user() {
+    /// What a `save-artifacts` stream holds: a file and a hard link to it.
+    fn artifacts_tar() -> Vec<u8> {
         let mut artifacts = tar::Builder::new(Vec::new());
         let mut h = tar::Header::new_gnu();
         h.set_size(3);
@@ -564,7 +564,34 @@ mod tests {
         artifacts
             .append_link(&mut l, "target/release/app", "target/release/deps/app-1")
             .unwrap();
-        let artifacts = artifacts.into_inner().unwrap();
+        artifacts.into_inner().unwrap()
+    }
+
+    /// Each entry of a tar: its path, owner, mtime and link target.
+    fn tar_listing(tar: &[u8]) -> Vec<(String, u64, u64, String)> {
+        let mut archive = tar::Archive::new(tar);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.uid().unwrap(),
+                    h.mtime().unwrap(),
+                    e.link_name()
+                        .unwrap()
+                        .map(|l| l.display().to_string())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_upload_holds_scripts_source_and_artifacts_owned_by_the_assemble_user() {
+        let artifacts = artifacts_tar();
 
         let mut overrides = Overrides::default();
         overrides
@@ -589,24 +616,7 @@ mod tests {
             Some(&mut artifacts.as_slice()),
         )
         .unwrap();
-        let mut archive = tar::Archive::new(out.as_slice());
-        let got: Vec<(String, u64, u64, String)> = archive
-            .entries()
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                let h = e.header();
-                (
-                    e.path().unwrap().display().to_string(),
-                    h.uid().unwrap(),
-                    h.mtime().unwrap(),
-                    e.link_name()
-                        .unwrap()
-                        .map(|l| l.display().to_string())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
+        let got = tar_listing(&out);
         let uid = 1_000_680_000;
         assert_eq!(
             got,
@@ -630,7 +640,10 @@ mod tests {
                 ),
             ]
         );
+    }
 
+    #[test]
+    fn a_failing_source_fails_the_upload() {
         let failed = write_upload(
             &mut Vec::new(),
             &Overrides::default(),

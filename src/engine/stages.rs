@@ -26,7 +26,7 @@ use sha2::{Digest as _, Sha256};
 use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
 use super::elf::Linkage;
 use super::{Options, SourceTree, archive, direct, elf, push, report};
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::plan::{self, DIGEST_LABEL, DOCKERFILE, Plan, Stage, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
@@ -308,7 +308,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                     "failed to build the builder image `{reference}` from `{}`: {e}",
                     plan.base()
                 );
-                Diagnostic::new(with_tail(message, e.tail()))
+                Error::new(with_tail(message, e.tail()))
                     .note(format!(
                         "the builder context is in `{}`; `docker build` it there to reproduce",
                         plan.layout().builder_dir().display()
@@ -336,45 +336,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("runtime {reference}"));
         let binary = self.read_binary(app).await?;
-        let what = format!(
-            "`{}` in the app image `{}`",
-            plan.bin_path(),
-            plan.image(Stage::App).reference()
-        );
-        match elf::linkage(&binary) {
-            Linkage::Static => {}
-            Linkage::Dynamic { interpreter } => {
-                return Err(Diagnostic::new(format!(
-                    "the binary `{}` ({what}) is dynamically linked (it needs the loader \
-                     `{interpreter}`), so it cannot run on the `FROM scratch` runtime image",
-                    plan.bin()
-                ))
-                .note(
-                    "link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
-                     and an explicit `--target` (e.g. `cargo build --release --target \
-                     x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
-                     `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same",
-                )
-                .note(format!(
-                    "the runtime image was not built: `{reference}` is unchanged"
-                ))
-                .into());
-            }
-            Linkage::NotElf(why) => {
-                return Err(
-                    Diagnostic::new(format!("{what} is not a Linux executable: {why}"))
-                        .note(format!(
-                            "`assemble` must install the compiled binary `{}` at `{}`",
-                            plan.bin(),
-                            plan.bin_path()
-                        ))
-                        .note(format!(
-                            "the runtime image was not built: `{reference}` is unchanged"
-                        ))
-                        .into(),
-                );
-            }
-        }
+        static_binary(plan, &binary)?;
         let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
             Some(recipe) => self.runtime_direct(&recipe, binary, &digest).await?,
@@ -424,7 +386,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .await
             .map_err(|e| {
                 let message = format!("failed to build the runtime image `{reference}`: {e}");
-                Diagnostic::new(with_tail(message, e.tail()))
+                Error::new(with_tail(message, e.tail()))
                     .note(format!(
                         "its Dockerfile is `{}`",
                         plan.layout().runtime_dockerfile().display()
@@ -451,7 +413,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let tar = match tar {
             Ok(tar) => tar,
             Err(e) if e.is_not_found() => {
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "the app image `{}` has no `{}`",
                     plan.image(Stage::App).reference(),
                     plan.bin_path()
@@ -535,10 +497,49 @@ fn builder_spec(
     }
 }
 
+/// Checks that `binary`, read out of the app image, can run on `FROM scratch`: a static Linux
+/// executable (no `PT_INTERP` program header).
+fn static_binary(plan: &Plan, binary: &[u8]) -> Result<(), Error> {
+    let reference = plan.image(Stage::Runtime).reference();
+    let what = format!(
+        "`{}` in the app image `{}`",
+        plan.bin_path(),
+        plan.image(Stage::App).reference()
+    );
+    match elf::linkage(binary) {
+        Linkage::Static => Ok(()),
+        Linkage::Dynamic { interpreter } => Err(Error::new(format!(
+            "the binary `{}` ({what}) is dynamically linked (it needs the loader \
+             `{interpreter}`), so it cannot run on the `FROM scratch` runtime image",
+            plan.bin()
+        ))
+        .note(
+            "link it statically: build with `RUSTFLAGS=\"-C target-feature=+crt-static\"` \
+             and an explicit `--target` (e.g. `cargo build --release --target \
+             x86_64-unknown-linux-gnu`), as the default `assemble` script does; an \
+             `assemble` override in `.s2i/templates/s2i/bin/assemble` must do the same",
+        )
+        .note(format!(
+            "the runtime image was not built: `{reference}` is unchanged"
+        ))),
+        Linkage::NotElf(why) => Err(
+            Error::new(format!("{what} is not a Linux executable: {why}"))
+                .note(format!(
+                    "`assemble` must install the compiled binary `{}` at `{}`",
+                    plan.bin(),
+                    plan.bin_path()
+                ))
+                .note(format!(
+                    "the runtime image was not built: `{reference}` is unchanged"
+                )),
+        ),
+    }
+}
+
 /// The error of a directly assembled builder whose `RUN` exited with `code`.
 fn builder_run_failed(plan: &Plan, code: i64, tail: &str) -> anyhow::Error {
     let reference = plan.image(Stage::Builder).reference();
-    Diagnostic::new(with_tail(
+    Error::new(with_tail(
         format!(
             "failed to build the builder image `{reference}` from `{}`: its `RUN` \
              failed with exit code {code}:",
@@ -555,7 +556,7 @@ fn builder_run_failed(plan: &Plan, code: i64, tail: &str) -> anyhow::Error {
 }
 
 /// `message`, a newline and the `tail` of an output (each of its lines ends with one), as the
-/// message of a [`Diagnostic`] that puts its notes after it.
+/// message of an [`Error`] that puts its notes after it.
 fn with_tail(message: String, tail: &str) -> String {
     let text = format!("{message}\n{tail}");
     match text.strip_suffix('\n') {

@@ -12,7 +12,7 @@ use anyhow::Result;
 use super::{Ctx, Manifest, git_source, repo_path};
 use crate::config::WebhookKind;
 use crate::okd::model::*;
-use crate::plan::{ImageRef, Stage, WORKSPACE_DIR_ENV};
+use crate::plan::{ClusterSource, ImageRef, Stage, WORKSPACE_DIR_ENV};
 
 /// How many finished builds of each kind a BuildConfig keeps.
 const HISTORY_LIMIT: u32 = 5;
@@ -22,11 +22,18 @@ const VERSION_LABEL: &str = "org.opencontainers.image.version";
 /// The streams and BuildConfigs of one plan, in chain order; `builder_dir` is the builder
 /// context's directory relative to the manifests directory.
 pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>> {
-    let plan = ctx.plan;
+    let git = git_source(ctx.plan)?;
+    let source = ctx.plan.cluster_source()?;
+    let mut out = streams(ctx)?;
+    out.push(Manifest::new(&builder_build(ctx, &git, builder_dir))?);
+    out.push(Manifest::new(&app_build(ctx, &git, source))?);
+    out.push(Manifest::new(&runtime_build(ctx))?);
+    Ok(out)
+}
+
+/// The ImageStreams: the one tracking the upstream base, then one per stage.
+fn streams(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
     let cluster = ctx.cluster;
-    let layout = plan.layout();
-    let git = git_source(plan)?;
-    let source = plan.cluster_source()?;
     let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
         api_version: "image.openshift.io/v1",
         kind: "ImageStream",
@@ -62,12 +69,21 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             vec![],
         ))?);
     }
+    Ok(out)
+}
 
-    let build_config = |stage: Stage,
-                        triggers: Vec<BuildTrigger>,
-                        source: BuildSource,
-                        strategy: BuildStrategy,
-                        image_labels: Vec<ImageLabel>| Object {
+/// The BuildConfig of `stage`, with what every build shares: run policy, output to the stable
+/// tag, resources, deadline and history.
+fn build_config(
+    ctx: &Ctx<'_>,
+    stage: Stage,
+    triggers: Vec<BuildTrigger>,
+    source: BuildSource,
+    strategy: BuildStrategy,
+    image_labels: Vec<ImageLabel>,
+) -> Object<BuildConfigSpec> {
+    let builds = &ctx.okd.builds;
+    Object {
         api_version: "build.openshift.io/v1",
         kind: "BuildConfig",
         metadata: ctx.meta(ctx.image(stage).stream(), stage.name()),
@@ -81,15 +97,19 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
                 image_labels,
             },
             resources: ResourceRequirements {
-                limits: ctx.okd.builds.resources.limits.clone(),
-                requests: ctx.okd.builds.resources.requests.clone(),
+                limits: builds.resources.limits.clone(),
+                requests: builds.resources.requests.clone(),
             },
-            completion_deadline_seconds: ctx.okd.builds.timeout,
+            completion_deadline_seconds: builds.timeout,
             successful_builds_history_limit: HISTORY_LIMIT,
             failed_builds_history_limit: HISTORY_LIMIT,
         },
-    };
-    let git_source = |context_dir: String| BuildSource {
+    }
+}
+
+/// The repository at `context_dir`, with the source secret when configured.
+fn git_build_source(ctx: &Ctx<'_>, git: &GitBuildSource, context_dir: String) -> BuildSource {
+    BuildSource {
         type_: "Git",
         git: Some(git.clone()),
         context_dir: (context_dir != ".").then_some(context_dir),
@@ -101,55 +121,63 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             .source_secret
             .clone()
             .map(|name| LocalObjectReference { name }),
-    };
-    let labels: Vec<ImageLabel> = plan
-        .image_labels()
-        .iter()
-        .map(|(name, value)| ImageLabel {
-            name: name.clone(),
-            value: value.clone(),
-        })
-        .collect();
+    }
+}
 
-    // The builder image: the committed builder context, FROM the tracked upstream base.
+/// The builder image: the committed builder context, FROM the tracked upstream base.
+fn builder_build(
+    ctx: &Ctx<'_>,
+    git: &GitBuildSource,
+    builder_dir: &str,
+) -> Object<BuildConfigSpec> {
+    let layout = ctx.plan.layout();
     let mut triggers = vec![
         BuildTrigger::config_change(),
         // No `from`: the strategy's own `from`, the base tag.
         BuildTrigger::image_change(None),
     ];
     triggers.extend(webhooks(ctx));
-    out.push(Manifest::new(&build_config(
+    let context_dir = repo_path(&[
+        &layout.workspace_in_repo,
+        &layout.manifests_in_workspace,
+        builder_dir,
+    ]);
+    build_config(
+        ctx,
         Stage::Builder,
         triggers,
-        git_source(repo_path(&[
-            &layout.workspace_in_repo,
-            &layout.manifests_in_workspace,
-            builder_dir,
-        ])),
+        git_build_source(ctx, git, context_dir),
         BuildStrategy {
             type_: "Docker",
             docker_strategy: Some(DockerBuildStrategy {
                 // The base stream's tag follows the upstream tag, not `okd.tag`.
                 from: Some(ObjectReference::image_stream_tag(
-                    cluster.base_stream.stream_tag(),
+                    ctx.cluster.base_stream.stream_tag(),
                 )),
             }),
             source_strategy: None,
         },
         vec![ImageLabel {
             name: VERSION_LABEL.into(),
-            value: plan.version().to_string(),
+            value: ctx.plan.version().to_string(),
         }],
-    ))?);
+    )
+}
 
-    // The app image: S2I over the repository at `contextDir` with the builder; assemble is told
-    // where the workspace is when the source is a directory above it.
+/// The app image: S2I over the repository at `contextDir` with the builder; assemble is told
+/// where the workspace is when the source is a directory above it.
+fn app_build(
+    ctx: &Ctx<'_>,
+    git: &GitBuildSource,
+    source: &ClusterSource,
+) -> Object<BuildConfigSpec> {
     let mut triggers = vec![
         BuildTrigger::config_change(),
         BuildTrigger::image_change(None),
     ];
     triggers.extend(webhooks(ctx));
-    let mut env: Vec<EnvVar> = plan
+    let mut env: Vec<EnvVar> = ctx
+        .plan
         .container()
         .env
         .iter()
@@ -164,10 +192,11 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             value: source.workspace_dir.clone(),
         });
     }
-    out.push(Manifest::new(&build_config(
+    build_config(
+        ctx,
         Stage::App,
         triggers,
-        git_source(source.context_dir.clone()),
+        git_build_source(ctx, git, source.context_dir.clone()),
         BuildStrategy {
             type_: "Source",
             docker_strategy: None,
@@ -177,11 +206,15 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
                 env,
             }),
         },
-        labels.clone(),
-    ))?);
+        image_labels(ctx),
+    )
+}
 
-    // The runtime image: the binary copied out of the app image onto `FROM scratch`.
-    out.push(Manifest::new(&build_config(
+/// The runtime image: the binary copied out of the app image onto `FROM scratch`.
+fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
+    let plan = ctx.plan;
+    build_config(
+        ctx,
         Stage::Runtime,
         vec![
             BuildTrigger::config_change(),
@@ -208,9 +241,20 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
             docker_strategy: Some(DockerBuildStrategy { from: None }),
             source_strategy: None,
         },
-        labels,
-    ))?);
-    Ok(out)
+        image_labels(ctx),
+    )
+}
+
+/// The labels of the app and runtime images, as `output.imageLabels`.
+fn image_labels(ctx: &Ctx<'_>) -> Vec<ImageLabel> {
+    ctx.plan
+        .image_labels()
+        .iter()
+        .map(|(name, value)| ImageLabel {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
 }
 
 /// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).

@@ -28,8 +28,9 @@ pub mod yaml;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
+use crate::Error;
 use crate::config::Okd;
 use crate::files::FileSet;
 use crate::plan::{Cluster, ImageRef, Plan, Stage};
@@ -139,13 +140,18 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
         for manifest in objects {
             let key = (manifest.kind, manifest.name.clone());
             if let Some(other) = owners.insert(key, plan.package()) {
-                bail!(
-                    "packages `{other}` and `{}` both generate the {} `{}` in `{}`\nnote: give one of them other image names (`builder-image`, `app-image`, `runtime-image` in `[package.metadata.s2i]`) or its own `okd.manifests-dir`",
+                return Err(Error::new(format!(
+                    "packages `{other}` and `{}` both generate the {} `{}` in `{}`",
                     plan.package(),
                     manifest.kind,
                     manifest.name,
                     dir.display()
-                );
+                ))
+                .note(
+                    "give one of them other image names (`builder-image`, `app-image`, \
+                     `runtime-image` in `[package.metadata.s2i]`) or its own `okd.manifests-dir`",
+                )
+                .into());
             }
             let file = manifest.file_name();
             resources.push(file.clone());
@@ -179,13 +185,22 @@ fn namespace(dir: &Path, plans: &[&Plan]) -> Result<Option<String>> {
     for plan in plans {
         let ns = &plan.okd().manifests.namespace;
         match found {
-            Some((other, theirs)) if theirs != ns => bail!(
-                "packages `{other}` and `{}` share the manifests directory `{}` but not the namespace ({} and {})\nnote: the namespace is written once, in its `kustomization.yaml`; give both packages the same `okd.namespace` (e.g. in `[workspace.metadata.s2i.okd]`) or each its own `okd.manifests-dir`",
-                plan.package(),
-                dir.display(),
-                show(theirs),
-                show(ns),
-            ),
+            Some((other, theirs)) if theirs != ns => {
+                return Err(Error::new(format!(
+                    "packages `{other}` and `{}` share the manifests directory `{}` but not the \
+                     namespace ({} and {})",
+                    plan.package(),
+                    dir.display(),
+                    show(theirs),
+                    show(ns),
+                ))
+                .note(
+                    "the namespace is written once, in its `kustomization.yaml`; give both \
+                     packages the same `okd.namespace` (e.g. in `[workspace.metadata.s2i.okd]`) \
+                     or each its own `okd.manifests-dir`",
+                )
+                .into());
+            }
             Some(_) => {}
             None => found = Some((plan.package(), ns)),
         }
@@ -205,12 +220,20 @@ fn git_source(plan: &Plan) -> Result<GitBuildSource> {
     let git = &plan.okd().git;
     let Some(uri) = git.uri.clone() else {
         let manifest = plan.layout().package_manifest.display();
-        bail!(
-            "package `{}` has no git repository for the OKD BuildConfigs to clone: neither `okd.git-uri` in `[package.metadata.s2i]` nor `package.repository` is set in `{manifest}`\nnote: the builder and app builds run in the cluster from a git clone; add the repository to `{manifest}`, e.g.\n\n    [package.metadata.s2i.okd]\n    git-uri = \"https://github.com/acme/{}.git\"\n\n(or `repository = \"https://github.com/acme/{}\"` under `[package]`; merge `git-uri` into an existing `[package.metadata.s2i.okd]` table rather than adding a second one)",
-            plan.package(),
-            plan.package(),
-            plan.package(),
-        );
+        let package = plan.package();
+        return Err(Error::new(format!(
+            "package `{package}` has no git repository for the OKD BuildConfigs to clone: \
+             neither `okd.git-uri` in `[package.metadata.s2i]` nor `package.repository` is set in \
+             `{manifest}`"
+        ))
+        .note(format!(
+            "the builder and app builds run in the cluster from a git clone; add the repository \
+             to `{manifest}`, e.g.\n\n    [package.metadata.s2i.okd]\n    git-uri = \
+             \"https://github.com/acme/{package}.git\"\n\n(or `repository = \
+             \"https://github.com/acme/{package}\"` under `[package]`; merge `git-uri` into an \
+             existing `[package.metadata.s2i.okd]` table rather than adding a second one)"
+        ))
+        .into());
     };
     Ok(GitBuildSource {
         uri,

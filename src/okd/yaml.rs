@@ -247,19 +247,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn ambiguous_keys_values_and_items_are_quoted_and_read_back() {
-        #[derive(Serialize)]
-        struct Doc {
-            map: BTreeMap<String, String>,
-            list: Vec<String>,
-            nested: Vec<BTreeMap<String, Vec<String>>>,
-            text: String,
-            flag: bool,
-            count: u32,
-            ratio: f64,
-            none: Option<u32>,
-        }
+    /// A document with every ambiguous and plain string as key, value and list item.
+    #[derive(Serialize)]
+    struct Doc {
+        map: BTreeMap<String, String>,
+        list: Vec<String>,
+        nested: Vec<BTreeMap<String, Vec<String>>>,
+        text: String,
+        flag: bool,
+        count: u32,
+        ratio: f64,
+        none: Option<u32>,
+    }
+
+    fn every_string() -> Doc {
         let mut map = BTreeMap::new();
         for (i, s) in AMBIGUOUS.iter().chain(PLAIN).enumerate() {
             map.insert(format!("k{i:02}"), s.to_string());
@@ -270,7 +271,7 @@ mod tests {
             .chain(PLAIN)
             .map(|s| s.to_string())
             .collect();
-        let doc = Doc {
+        Doc {
             map,
             list: all.clone(),
             nested: vec![BTreeMap::from([("on".to_string(), all.clone())])],
@@ -279,8 +280,12 @@ mod tests {
             count: 8080,
             ratio: 1.5,
             none: None,
-        };
-        let yaml = to_string(&doc).unwrap();
+        }
+    }
+
+    #[test]
+    fn ambiguous_keys_values_and_items_are_quoted_and_read_back() {
+        let yaml = to_string(&every_string()).unwrap();
         assert!(yaml.starts_with(HEADER));
         assert!(yaml.contains(crate::files::GENERATED_MARKER));
         for s in AMBIGUOUS.iter().filter(|s| !s.is_empty()) {

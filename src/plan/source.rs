@@ -11,11 +11,12 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::path::{Component, Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use cargo_metadata::Metadata;
 use toml_edit::{DocumentMut, Item, TableLike};
 
 use super::Layout;
+use crate::Error;
 
 /// The build environment variable that tells `assemble` where the Cargo workspace is inside the
 /// source, when the source is a directory above it.
@@ -66,16 +67,24 @@ impl ClusterSource {
                 continue;
             }
             if !need.dir.starts_with(&repo) {
-                bail!(
-                    "the path dependency `{}` of `{}` is `{}`, outside the repository the cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the workspace)\nnote: the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or move it into the repository; if the repository holds it, set `okd.context-dir` to the workspace's directory inside the repository",
+                return Err(Error::new(format!(
+                    "the path dependency `{}` of `{}` is `{}`, outside the repository the \
+                     cluster builds from (`{}`, where `okd.context-dir` = `{}` puts the \
+                     workspace)",
                     need.name,
                     need.declared_in.display(),
                     need.dir.display(),
                     repo.display(),
                     layout.workspace_in_repo,
-                    need.name,
-                    need.name,
-                );
+                ))
+                .note(format!(
+                    "the cluster clones only `okd.git-uri` at `okd.git-ref` and sees nothing \
+                     outside it: depend on a published version of `{}` (e.g. `{} = \"0.1\"`) or \
+                     move it into the repository; if the repository holds it, set \
+                     `okd.context-dir` to the workspace's directory inside the repository",
+                    need.name, need.name,
+                ))
+                .into());
             }
             while !need.dir.starts_with(&common) {
                 common = common.parent().unwrap_or(&repo).to_path_buf();
@@ -117,7 +126,6 @@ fn rel(from: &Path, to: &Path) -> String {
 /// transitively, with the `[patch]` and `[replace]` paths of the root manifest. `metadata` is
 /// the workspace's `cargo metadata --no-deps`, read once for all its Plans.
 fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Needed>)> {
-    let root_manifest = ws_root.join("Cargo.toml");
     let mut queue: VecDeque<Needed> = VecDeque::new();
     for p in metadata.workspace_packages() {
         let manifest = p.manifest_path.clone().into_std_path_buf();
@@ -131,33 +139,7 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
             }
         }
     }
-    let root_doc = read(&root_manifest)?;
-    for table in ["patch", "replace"] {
-        let Some(t) = root_doc.get(table).and_then(Item::as_table_like) else {
-            continue;
-        };
-        let mut specs: Vec<(&str, &dyn TableLike)> = Vec::new();
-        for (name, item) in t.iter() {
-            match item.as_table_like() {
-                Some(spec) if table == "replace" => specs.push((name, spec)),
-                Some(registry) => specs.extend(
-                    registry
-                        .iter()
-                        .filter_map(|(n, i)| i.as_table_like().map(|s| (n, s))),
-                ),
-                None => {}
-            }
-        }
-        for (name, spec) in specs {
-            if let Some(path) = spec.get("path").and_then(Item::as_str) {
-                queue.push_back(Needed {
-                    dir: ws_root.join(path),
-                    name: name.to_string(),
-                    declared_in: root_manifest.clone(),
-                });
-            }
-        }
-    }
+    queue.extend(patches(ws_root)?);
 
     let members: BTreeSet<PathBuf> = metadata
         .workspace_packages()
@@ -191,6 +173,40 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
         out.push(need);
     }
     Ok((members.into_iter().collect(), out))
+}
+
+/// The `[patch]` and `[replace]` paths of the root manifest of the workspace at `ws_root`.
+fn patches(ws_root: &Path) -> Result<Vec<Needed>> {
+    let root_manifest = ws_root.join("Cargo.toml");
+    let root_doc = read(&root_manifest)?;
+    let mut out = Vec::new();
+    for table in ["patch", "replace"] {
+        let Some(t) = root_doc.get(table).and_then(Item::as_table_like) else {
+            continue;
+        };
+        let mut specs: Vec<(&str, &dyn TableLike)> = Vec::new();
+        for (name, item) in t.iter() {
+            match item.as_table_like() {
+                Some(spec) if table == "replace" => specs.push((name, spec)),
+                Some(registry) => specs.extend(
+                    registry
+                        .iter()
+                        .filter_map(|(n, i)| i.as_table_like().map(|s| (n, s))),
+                ),
+                None => {}
+            }
+        }
+        for (name, spec) in specs {
+            if let Some(path) = spec.get("path").and_then(Item::as_str) {
+                out.push(Needed {
+                    dir: ws_root.join(path),
+                    name: name.to_string(),
+                    declared_in: root_manifest.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn read(manifest: &Path) -> Result<DocumentMut> {
@@ -260,11 +276,17 @@ fn check_s2iignore(top: &Path, dirs: &[PathBuf]) -> Result<()> {
                 }
                 prefix.push_str(part);
                 if glob(pattern, &prefix) {
-                    bail!(
-                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this workspace needs `{rel}`\nnote: the cluster applies the `.s2iignore` at the top of its source (`{}`); remove the pattern",
+                    return Err(Error::new(format!(
+                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this \
+                         workspace needs `{rel}`",
                         file.display(),
+                    ))
+                    .note(format!(
+                        "the cluster applies the `.s2iignore` at the top of its source (`{}`); \
+                         remove the pattern",
                         top.display()
-                    );
+                    ))
+                    .into());
                 }
             }
         }

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use cargo_metadata::{Metadata, Package};
 
 use super::Plan;
+use crate::Error;
 use crate::config;
 use crate::render::Templates;
 
@@ -85,9 +86,14 @@ fn select<'m>(metadata: &'m Metadata, names: &[String]) -> Result<Vec<&'m Packag
     let root = metadata.workspace_root.join("Cargo.toml");
     if names.is_empty() {
         if candidates.is_empty() {
-            bail!(
-                "no package in the workspace `{root}` has `[package.metadata.s2i]`\nnote: add it to the Cargo.toml of the package to build, e.g.\n\n    [package.metadata.s2i]\n    port = 8080\n"
-            );
+            return Err(Error::new(format!(
+                "no package in the workspace `{root}` has `[package.metadata.s2i]`"
+            ))
+            .note(
+                "add it to the Cargo.toml of the package to build, e.g.\n\n    \
+                 [package.metadata.s2i]\n    port = 8080\n",
+            )
+            .into());
         }
         return Ok(candidates);
     }
@@ -106,7 +112,11 @@ fn select<'m>(metadata: &'m Metadata, names: &[String]) -> Result<Vec<&'m Packag
                         list.join(", ")
                     )
                 };
-                bail!("package `{name}` is not a member of the workspace `{root}`\nnote: {note}");
+                return Err(Error::new(format!(
+                    "package `{name}` is not a member of the workspace `{root}`"
+                ))
+                .note(note)
+                .into());
             }
         }
     }

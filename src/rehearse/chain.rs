@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use anyhow::{Result, bail};
 
 use super::manifests::{BuildConfigSpec, Manifests, Named, ObjectRef};
+use crate::Error;
 
 /// The tag the rehearsal gives its images, so it never moves the local chain's tags.
 pub const TAG: &str = "rehearse";
@@ -42,6 +43,7 @@ pub enum Source {
 }
 
 /// The BuildConfigs of `m` in build order.
+#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
 pub fn order(m: &Manifests) -> Result<Vec<Step<'_>>> {
     let outputs: BTreeMap<String, &str> = m
         .build_configs
@@ -72,12 +74,17 @@ pub fn order(m: &Manifests) -> Result<Vec<Step<'_>>> {
         ) {
             (_, Some(_)) => Kind::Source,
             (Some(_), None) => Kind::Docker,
-            (None, None) => bail!(
-                "the BuildConfig `{}` (`{}`) has a `{}` strategy, which the rehearsal cannot run\nnote: it rehearses `Docker` and `Source` strategies",
-                bc.name,
-                bc.file.display(),
-                bc.spec.strategy.kind.as_deref().unwrap_or("missing")
-            ),
+            (None, None) => {
+                return Err(Error::new(format!(
+                    "the BuildConfig `{}` (`{}`) has a `{}` strategy, which the rehearsal cannot \
+                     run",
+                    bc.name,
+                    bc.file.display(),
+                    bc.spec.strategy.kind.as_deref().unwrap_or("missing")
+                ))
+                .note("it rehearses `Docker` and `Source` strategies")
+                .into());
+            }
         };
         let output = output_of(bc).unwrap_or_else(|| format!("{}:latest", bc.name));
         let stream = output.split(':').next().unwrap_or(&bc.name).to_string();
@@ -146,9 +153,14 @@ pub fn resolve(
         match kind {
             "DockerImage" => return Ok(external(&name, stand_in)),
             "ImageStreamTag" => {}
-            other => bail!(
-                "the BuildConfig `{bc}` refers to a {other} `{name}`, which the rehearsal cannot follow\nnote: use an `ImageStreamTag` (or a `DockerImage`)"
-            ),
+            other => {
+                return Err(Error::new(format!(
+                    "the BuildConfig `{bc}` refers to a {other} `{name}`, which the rehearsal \
+                     cannot follow"
+                ))
+                .note("use an `ImageStreamTag` (or a `DockerImage`)")
+                .into());
+            }
         }
         if let Some(step) = done.iter().find(|s| s.output == name) {
             return Ok(Source::Rehearsed {
@@ -165,14 +177,20 @@ pub fn resolve(
             .and_then(|t| t.from.as_ref());
         let Some(from) = tag_ref else {
             let built: Vec<String> = done.iter().map(|s| format!("`{}`", s.output)).collect();
-            bail!(
-                "the BuildConfig `{bc}` refers to the ImageStreamTag `{name}`, which no committed BuildConfig builds and no committed ImageStream imports, so it would wait forever in the cluster\nnote: the tags the BuildConfigs build are {}",
+            return Err(Error::new(format!(
+                "the BuildConfig `{bc}` refers to the ImageStreamTag `{name}`, which no committed \
+                 BuildConfig builds and no committed ImageStream imports, so it would wait forever \
+                 in the cluster"
+            ))
+            .note(format!(
+                "the tags the BuildConfigs build are {}",
                 if built.is_empty() {
                     "none".to_string()
                 } else {
                     built.join(", ")
                 }
-            );
+            ))
+            .into());
         };
         kind = from.kind.as_str();
         name = match kind {

@@ -7,17 +7,18 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Context as _, Result, anyhow};
 
 use super::Rehearsal;
 use super::chain::Step;
 use super::manifests::ImageLabel;
 use super::paths::Entry;
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::engine::{Linkage, linkage};
 
 impl Rehearsal<'_, '_, '_> {
     /// Runs the Docker build of `step`; returns the untagged image's ID.
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     pub(super) async fn docker_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
         let bc = step.bc;
         let spec = &bc.spec;
@@ -39,9 +40,13 @@ impl Rehearsal<'_, '_, '_> {
                     .find(|e| e.path == path.trim_start_matches("./"));
                 match found {
                     Some(e) => String::from_utf8_lossy(&e.data).into_owned(),
-                    None => bail!(
-                        "step `source`: there is no `{path}` in the committed `{shown_dir}`\nnote: commit it, or set `dockerStrategy.dockerfilePath`"
-                    ),
+                    None => {
+                        return Err(Error::new(format!(
+                            "step `source`: there is no `{path}` in the committed `{shown_dir}`"
+                        ))
+                        .note("commit it, or set `dockerStrategy.dockerfilePath`")
+                        .into());
+                    }
                 }
             }
         };
@@ -79,7 +84,7 @@ impl Rehearsal<'_, '_, '_> {
             .build(&bc.name, context, self.no_cache, self.sink)
             .await
             .map_err(|e| {
-                Diagnostic::new(format!("step `docker build`: {e}\n{}", e.tail()))
+                Error::new(format!("step `docker build`: {e}\n{}", e.tail()))
                     .caused_by(e)
                     .into()
             })
@@ -94,9 +99,12 @@ impl Rehearsal<'_, '_, '_> {
             let context_dir = spec.source.context_dir.as_deref().unwrap_or("");
             let dir = self.tree.join(context_dir);
             if !dir.is_dir() {
-                bail!(
-                    "step `source`: its `contextDir` `{context_dir}` is not a directory of the committed tree\nnote: commit and push it, or fix `contextDir`"
-                );
+                return Err(Error::new(format!(
+                    "step `source`: its `contextDir` `{context_dir}` is not a directory of the \
+                     committed tree"
+                ))
+                .note("commit and push it, or fix `contextDir`")
+                .into());
             }
             read_tree(&dir, "", &mut entries)?;
         }
@@ -225,10 +233,16 @@ fn check_static(entries: &[Entry]) -> Result<()> {
         .filter(|e| e.link.is_none() && e.data.starts_with(b"\x7fELF"))
     {
         if let Linkage::Dynamic { interpreter } = linkage(&e.data) {
-            bail!(
-                "step `dockerfile`: `{}` is dynamically linked (it needs `{interpreter}`), so it cannot run on the `FROM scratch` image\nnote: link it statically (`RUSTFLAGS=\"-C target-feature=+crt-static\"` with an explicit `--target`), as the default `assemble` does",
+            return Err(Error::new(format!(
+                "step `dockerfile`: `{}` is dynamically linked (it needs `{interpreter}`), so it \
+                 cannot run on the `FROM scratch` image",
                 e.path
-            );
+            ))
+            .note(
+                "link it statically (`RUSTFLAGS=\"-C target-feature=+crt-static\"` with an \
+                 explicit `--target`), as the default `assemble` does",
+            )
+            .into());
         }
     }
     Ok(())

@@ -5,8 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 
+use crate::Error;
 use crate::sink::{Event, Sink};
 
 /// The resolved commit and what it was resolved from.
@@ -39,7 +40,11 @@ fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
         .stdin_null()
         .unchecked()
         .run()
-        .context("failed to run `git`\nnote: the rehearsal needs git on PATH")?;
+        .map_err(|e| {
+            Error::new("failed to run `git`")
+                .with_source(e)
+                .note("the rehearsal needs git on PATH")
+        })?;
     Ok(out
         .status
         .success()
@@ -58,10 +63,15 @@ fn commit_of(dir: &Path, rev: &str) -> Result<Option<String>> {
 /// HEAD or the working tree differ from it.
 pub fn resolve(workspace: &Path, git_ref: Option<&str>, sink: &dyn Sink) -> Result<Committed> {
     let Some(top) = git(workspace, &["rev-parse", "--show-toplevel"])? else {
-        bail!(
-            "`{}` is not in a git repository, but the cluster builds from git\nnote: the rehearsal builds what is committed at `okd.git-ref`: `git init`, commit and push first",
+        return Err(Error::new(format!(
+            "`{}` is not in a git repository, but the cluster builds from git",
             workspace.display()
-        );
+        ))
+        .note(
+            "the rehearsal builds what is committed at `okd.git-ref`: `git init`, commit and \
+             push first",
+        )
+        .into());
     };
     let root = std::fs::canonicalize(&top)
         .with_context(|| format!("failed to find the git repository `{top}`"))?;
@@ -78,14 +88,26 @@ pub fn resolve(workspace: &Path, git_ref: Option<&str>, sink: &dyn Sink) -> Resu
     }
     let Some((commit, from)) = found else {
         match git_ref {
-            Some(r) => bail!(
-                "`okd.git-ref` is `{r}`, but the repository `{}` has neither `origin/{r}` nor a branch, tag or commit `{r}`\nnote: the cluster clones `{r}`: create and push it, or change `okd.git-ref` in `[package.metadata.s2i.okd]`",
-                root.display()
-            ),
-            None => bail!(
-                "the repository `{}` has no commit yet\nnote: commit (and push) the workspace first: the cluster builds what is committed",
-                root.display()
-            ),
+            Some(r) => {
+                return Err(Error::new(format!(
+                    "`okd.git-ref` is `{r}`, but the repository `{}` has neither `origin/{r}` nor \
+                     a branch, tag or commit `{r}`",
+                    root.display()
+                ))
+                .note(format!(
+                    "the cluster clones `{r}`: create and push it, or change `okd.git-ref` in \
+                     `[package.metadata.s2i.okd]`"
+                ))
+                .into());
+            }
+            None => {
+                return Err(Error::new(format!(
+                    "the repository `{}` has no commit yet",
+                    root.display()
+                ))
+                .note("commit (and push) the workspace first: the cluster builds what is committed")
+                .into());
+            }
         }
     };
     let committed = Committed {

@@ -8,7 +8,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, bail};
+use crate::Error;
+use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
 /// `kind`/`name` of a referenced image: `ImageStreamTag` `stream:tag` or `DockerImage` `ref`.
@@ -267,10 +268,11 @@ struct Trigger {
 pub fn read(tree: &Path, dir: &Path) -> Result<Manifests> {
     let abs = tree.join(dir);
     if !abs.is_dir() {
-        bail!(
-            "the committed tree has no `{}`\nnote: generate the manifests with `cargo xtask image --no-build`, commit them and push",
-            dir.display()
-        );
+        return Err(Error::new(format!("the committed tree has no `{}`", dir.display()))
+            .note(
+                "generate the manifests with `cargo xtask image --no-build`, commit them and push",
+            )
+            .into());
     }
     let kustomization = abs.join("kustomization.yaml");
     let files: Vec<PathBuf> = if kustomization.is_file() {
@@ -299,6 +301,7 @@ pub fn read(tree: &Path, dir: &Path) -> Result<Manifests> {
     Ok(manifests)
 }
 
+#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
 fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
     let text = std::fs::read_to_string(tree.join(file))
         .with_context(|| format!("failed to read the committed manifest `{}`", file.display()))?;

@@ -29,8 +29,9 @@ use std::sync::Mutex;
 use std::thread::Scope;
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result};
 
+use crate::Error;
 use crate::config::PullPolicy;
 use crate::engine::client::{Client, ImageInfo};
 use crate::plan::{Plan, TOOL_LABEL};
@@ -61,6 +62,7 @@ pub fn rehearse(
     Ok(())
 }
 
+#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
 fn rehearse_one(
     plan: &Plan,
     builder_base: Option<&str>,
@@ -244,11 +246,14 @@ impl Rehearsal<'_, '_, '_> {
             })
             .collect();
         if let Some(p) = only_local.first() {
-            e = anyhow!(
-                "{e:#}\nnote: `{p}` differs between the working tree and commit {} ({}): the cluster builds the commit; commit `{p}` and push",
-                self.committed.short(),
-                self.committed.from
-            );
+            e = Error::from_anyhow(e)
+                .note(format!(
+                    "`{p}` differs between the working tree and commit {} ({}): the cluster \
+                     builds the commit; commit `{p}` and push",
+                    self.committed.short(),
+                    self.committed.from
+                ))
+                .into();
         }
         e
     }

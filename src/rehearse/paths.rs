@@ -7,7 +7,7 @@
 
 use super::Rehearsal;
 use super::manifests::ImagePath;
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::engine::client::ContainerSpec;
 use anyhow::{Context as _, Result, bail};
 
@@ -99,6 +99,7 @@ fn destination(dir: &str) -> Result<String> {
 
 impl Rehearsal<'_, '_, '_> {
     /// The entries `path` copies from `image` into the build context.
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     pub(super) async fn copy_path(&self, image: &str, path: &ImagePath) -> Result<Vec<Entry>> {
         let dest = destination(&path.destination_dir)?;
         let source = path.source_path.as_str();
@@ -120,7 +121,7 @@ impl Rehearsal<'_, '_, '_> {
         let bytes = match bytes {
             Ok(bytes) => bytes,
             Err(e) if e.is_not_found() => {
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "its `sourcePath` `{source}` is not in the image `{image}`"
                 ))
                 .note(

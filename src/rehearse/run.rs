@@ -17,6 +17,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use super::chain::Step;
 use super::manifests::{Container, PortRef, Probe, Workload};
 use super::{Rehearsal, UID};
+use crate::Error;
 use crate::engine::client::{ContainerSpec, Output};
 use crate::sink::Event;
 
@@ -90,6 +91,7 @@ impl Rehearsal<'_, '_, '_> {
         result
     }
 
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     async fn watch(
         &self,
         w: &Workload,
@@ -135,10 +137,16 @@ impl Rehearsal<'_, '_, '_> {
         let Some(probe) = &c.readiness_probe else {
             tokio::time::sleep(SETTLE).await;
             if let Some(code) = self.exited(container).await? {
-                bail!(
-                    "step `run`: the container exited with code {code} within {}s; a Deployment restarts it forever (CrashLoopBackOff)\nnote: a program that exits belongs in a CronJob or no workload; a service should get a readiness probe",
+                return Err(Error::new(format!(
+                    "step `run`: the container exited with code {code} within {}s; a Deployment \
+                     restarts it forever (CrashLoopBackOff)",
                     SETTLE.as_secs()
-                );
+                ))
+                .note(
+                    "a program that exits belongs in a CronJob or no workload; a service should \
+                     get a readiness probe",
+                )
+                .into());
             }
             self.status(
                 "Running",

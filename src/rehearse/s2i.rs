@@ -22,6 +22,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use super::chain::Step;
 use super::source::{SrcEntry, s2i_environment, source_entries, walk, write_source};
 use super::{Rehearsal, UID};
+use crate::Error;
 use crate::engine::archive;
 use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::sink::Event;
@@ -31,6 +32,7 @@ const DESTINATION: &str = "io.openshift.s2i.destination";
 
 impl Rehearsal<'_, '_, '_> {
     /// Runs the S2I build of `step`; returns the untagged app image's ID.
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     pub(super) async fn source_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
         let bc = step.bc;
         let spec = &bc.spec;
@@ -49,9 +51,12 @@ impl Rehearsal<'_, '_, '_> {
             .trim_matches('/');
         let root = self.tree.join(context_dir);
         if !root.is_dir() {
-            bail!(
-                "step `source`: its `contextDir` `{context_dir}` is not a directory of the committed tree\nnote: commit and push it, or fix `contextDir`"
-            );
+            return Err(Error::new(format!(
+                "step `source`: its `contextDir` `{context_dir}` is not a directory of the \
+                 committed tree"
+            ))
+            .note("commit and push it, or fix `contextDir`")
+            .into());
         }
         let mut entries = source_entries(&root)?;
         self.add_vendored(&mut entries, context_dir)?;
@@ -169,6 +174,7 @@ impl Rehearsal<'_, '_, '_> {
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
     /// no committed `vendor/`), and says so.
+    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     fn add_vendored(&self, entries: &mut Vec<SrcEntry>, context_dir: &str) -> Result<()> {
         let ws_rel = self.workspace_rel;
         let Ok(ws_sub) = ws_rel.strip_prefix(context_dir) else {

@@ -13,10 +13,11 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use sha2::{Digest, Sha256};
 use toml_edit::{DocumentMut, Item, Table};
 
+use crate::Error;
 use crate::plan::hex;
 use crate::sink::{Event, Sink};
 
@@ -61,12 +62,14 @@ impl Workspace<'_> {
             .stdin_null()
             .unchecked()
             .run()
-            .with_context(|| {
-                format!(
-                    "failed to run `{} {}`\nnote: cargo must be on PATH (or set `CARGO`)",
+            .map_err(|e| {
+                Error::new(format!(
+                    "failed to run `{} {}`",
                     program.to_string_lossy(),
                     args.join(" ")
-                )
+                ))
+                .with_source(e)
+                .note("cargo must be on PATH (or set `CARGO`)")
             })?;
         Ok(Run {
             ok: out.status.success(),
@@ -152,11 +155,17 @@ pub fn prune_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<
         sink,
     )?;
     if !r.ok {
-        bail!(
-            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in `{}`):\n{}\nnote: check that the workspace resolves with `cargo metadata`; without network access, run `cargo fetch` once while online",
+        return Err(Error::new(format!(
+            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in \
+             `{}`):\n{}",
             staging.display(),
             tail(&r.stderr)
-        );
+        ))
+        .note(
+            "check that the workspace resolves with `cargo metadata`; without network access, \
+             run `cargo fetch` once while online",
+        )
+        .into());
     }
     let lock = staging.join("Cargo.lock");
     std::fs::read(&lock).with_context(|| format!("failed to read `{}`", lock.display()))
@@ -214,7 +223,6 @@ pub fn vendor(
     spec: &BuildSpec<'_>,
     sink: &dyn Sink,
 ) -> Result<Vendored> {
-    let package = spec.package;
     let mut h = Sha256::new();
     h.update(VENDOR_FORMAT.as_bytes());
     h.update(lock);
@@ -223,52 +231,79 @@ pub fn vendor(
     let cache = cache_root.join(&key);
     let config = cache.join("config.toml");
     if !config.is_file() {
-        sink.event(Event::status(
-            "Vendoring",
-            format!("crates of `{package}` for the offline container build"),
-        ));
-        let tmp = cache_root.join(format!(".{key}.{}", std::process::id()));
-        if tmp.exists() {
-            std::fs::remove_dir_all(&tmp)
-                .with_context(|| format!("failed to remove `{}`", tmp.display()))?;
-        }
-        std::fs::create_dir_all(&tmp)
-            .with_context(|| format!("failed to create `{}`", tmp.display()))?;
-        let dest = tmp.join("vendor");
-        let dest_s = dest.to_string_lossy().into_owned();
-        let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
-        if !r.ok {
-            let _ = std::fs::remove_dir_all(&tmp);
-            bail!(
-                "failed to vendor the crates of `{package}`:\n{}\nnote: `cargo vendor` needs the crates in the local registry cache or network access; run `cargo fetch` in the workspace while online, or set `vendor = false` in `[package.metadata.s2i]` if the builder can reach the registry",
-                tail(&r.stderr)
-            );
-        }
-        stub_foreign_crates(ws, spec, &dest);
-        crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
-        if cache.exists() {
-            std::fs::remove_dir_all(&cache)
-                .with_context(|| format!("failed to remove `{}`", cache.display()))?;
-        }
-        std::fs::rename(&tmp, &cache).with_context(|| {
-            format!(
-                "failed to move `{}` to `{}`",
-                tmp.display(),
-                cache.display()
-            )
-        })?;
-        // Only the current lock's crates are kept.
-        if let Ok(dir) = std::fs::read_dir(cache_root) {
-            for e in dir.flatten() {
-                if e.file_name() != key.as_str()
-                    && !e.file_name().to_string_lossy().starts_with('.')
-                {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
+        vendor_into(ws, spec, cache_root, &key, sink)?;
+    }
+    Ok(Vendored {
+        dir: cache.join("vendor"),
+        sources: vendored_sources(&config)?,
+    })
+}
+
+/// Runs `cargo vendor` into a temporary directory of `cache_root`, moves it to `<key>` when it is
+/// complete, and removes the crates of every other lock.
+fn vendor_into(
+    ws: &Workspace<'_>,
+    spec: &BuildSpec<'_>,
+    cache_root: &Path,
+    key: &str,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let package = spec.package;
+    let cache = cache_root.join(key);
+    sink.event(Event::status(
+        "Vendoring",
+        format!("crates of `{package}` for the offline container build"),
+    ));
+    let tmp = cache_root.join(format!(".{key}.{}", std::process::id()));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)
+            .with_context(|| format!("failed to remove `{}`", tmp.display()))?;
+    }
+    std::fs::create_dir_all(&tmp)
+        .with_context(|| format!("failed to create `{}`", tmp.display()))?;
+    let dest = tmp.join("vendor");
+    let dest_s = dest.to_string_lossy().into_owned();
+    let r = ws.offline_then_online(&["vendor", "--locked", &dest_s], "vendoring", sink)?;
+    if !r.ok {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(Error::new(format!(
+            "failed to vendor the crates of `{package}`:\n{}",
+            tail(&r.stderr)
+        ))
+        .note(
+            "`cargo vendor` needs the crates in the local registry cache or network access; \
+             run `cargo fetch` in the workspace while online, or set `vendor = false` in \
+             `[package.metadata.s2i]` if the builder can reach the registry",
+        )
+        .into());
+    }
+    stub_foreign_crates(ws, spec, &dest);
+    crate::files::write_atomic(&tmp.join("config.toml"), &r.stdout, 0o644)?;
+    if cache.exists() {
+        std::fs::remove_dir_all(&cache)
+            .with_context(|| format!("failed to remove `{}`", cache.display()))?;
+    }
+    std::fs::rename(&tmp, &cache).with_context(|| {
+        format!(
+            "failed to move `{}` to `{}`",
+            tmp.display(),
+            cache.display()
+        )
+    })?;
+    // Only the current lock's crates are kept.
+    if let Ok(dir) = std::fs::read_dir(cache_root) {
+        for e in dir.flatten() {
+            if e.file_name() != key && !e.file_name().to_string_lossy().starts_with('.') {
+                let _ = std::fs::remove_dir_all(e.path());
             }
         }
     }
-    let text = std::fs::read_to_string(&config)
+    Ok(())
+}
+
+/// The `[source]` tables of `cargo vendor`'s output `config`, pointing at `vendor/`.
+fn vendored_sources(config: &Path) -> Result<Table> {
+    let text = std::fs::read_to_string(config)
         .with_context(|| format!("failed to read `{}`", config.display()))?;
     let doc: DocumentMut = text.parse().with_context(|| {
         format!(
@@ -287,10 +322,7 @@ pub fn vendor(
     {
         v.insert("directory", toml_edit::value("vendor"));
     }
-    Ok(Vendored {
-        dir: cache.join("vendor"),
-        sources,
-    })
+    Ok(sources)
 }
 
 /// The Linux targets a builder image may run on: a crate none of them needs is never compiled in
@@ -316,51 +348,9 @@ fn stub_foreign_crates(ws: &Workspace<'_>, spec: &BuildSpec<'_>, vendor: &Path) 
     if !cfg!(target_os = "linux") {
         return;
     }
-    let mut args: Vec<String> = [
-        "tree",
-        "--locked",
-        "--edges",
-        "normal,build",
-        "--prefix",
-        "none",
-        "--format",
-        "{p}",
-    ]
-    .map(String::from)
-    .to_vec();
-    args.extend(spec.tree_args());
-    for t in LINUX_TARGETS {
-        args.extend(["--target".to_string(), t.to_string()]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (program, all) = ws.command(true, &args);
-    let Ok(out) = duct::cmd(&program, &all)
-        .dir(ws.dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .stdout_capture()
-        .stderr_null()
-        .unchecked()
-        .run()
-    else {
+    let Some(used) = used_crates(ws, spec) else {
         return;
     };
-    if !out.status.success() {
-        return;
-    }
-    let used: std::collections::HashSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let name = parts.next()?;
-            let version = parts.next()?.strip_prefix('v')?;
-            Some((name.to_string(), version.to_string()))
-        })
-        .collect();
-    if used.is_empty() {
-        return;
-    }
     let Ok(dirs) = std::fs::read_dir(vendor) else {
         return;
     };
@@ -385,6 +375,53 @@ fn stub_foreign_crates(ws: &Workspace<'_>, spec: &BuildSpec<'_>, vendor: &Path) 
         }
         let _ = stub(&dir, &doc);
     }
+}
+
+/// The `(name, version)` of every crate the container build compiles, by `cargo tree` of the
+/// real build on the Linux targets; `None` when that cannot be known.
+fn used_crates(
+    ws: &Workspace<'_>,
+    spec: &BuildSpec<'_>,
+) -> Option<std::collections::HashSet<(String, String)>> {
+    let mut args: Vec<String> = [
+        "tree",
+        "--locked",
+        "--edges",
+        "normal,build",
+        "--prefix",
+        "none",
+        "--format",
+        "{p}",
+    ]
+    .map(String::from)
+    .to_vec();
+    args.extend(spec.tree_args());
+    for t in LINUX_TARGETS {
+        args.extend(["--target".to_string(), t.to_string()]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (program, all) = ws.command(true, &args);
+    let out = duct::cmd(&program, &all)
+        .dir(ws.dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .stdout_capture()
+        .stderr_null()
+        .unchecked()
+        .run()
+        .ok()
+        .filter(|out| out.status.success())?;
+    let used: std::collections::HashSet<(String, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let name = parts.next()?;
+            let version = parts.next()?.strip_prefix('v')?;
+            Some((name.to_string(), version.to_string()))
+        })
+        .collect();
+    (!used.is_empty()).then_some(used)
 }
 
 /// The files of a vendored crate that cargo may look for when it loads the manifest: target
@@ -486,10 +523,8 @@ fn stub(dir: &Path, doc: &DocumentMut) -> Result<()> {
 pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<String> {
     let mut doc: DocumentMut = match user {
         Some((path, text)) => text.parse().map_err(|e| {
-            anyhow!(
-                "failed to parse `{}`: {e}\nnote: the source tar's cargo config is this file plus the vendored sources",
-                path.display()
-            )
+            Error::new(format!("failed to parse `{}`: {e}", path.display()))
+                .note("the source tar's cargo config is this file plus the vendored sources")
         })?,
         None => DocumentMut::new(),
     };
@@ -521,6 +556,23 @@ pub fn merge_config(user: Option<(&Path, &str)>, sources: &Table) -> Result<Stri
 mod tests {
     use super::*;
 
+    /// Every file under `dir`, relative, with its size, sorted.
+    fn files_and_sizes(dir: &Path) -> Vec<(String, usize)> {
+        let mut left = Vec::new();
+        for e in ignore::WalkBuilder::new(dir)
+            .hidden(false)
+            .build()
+            .flatten()
+        {
+            if e.path().is_file() {
+                let rel = e.path().strip_prefix(dir).unwrap().display().to_string();
+                left.push((rel, std::fs::read(e.path()).unwrap().len()));
+            }
+        }
+        left.sort();
+        left
+    }
+
     #[test]
     fn a_cut_crate_keeps_its_manifest_and_empty_target_files_listed_in_its_checksums() {
         let tmp = tempfile::tempdir().unwrap();
@@ -549,18 +601,7 @@ mod tests {
         let doc: DocumentMut = manifest.parse().unwrap();
         stub(&dir, &doc).unwrap();
 
-        let mut left = Vec::new();
-        for e in ignore::WalkBuilder::new(&dir)
-            .hidden(false)
-            .build()
-            .flatten()
-        {
-            if e.path().is_file() {
-                let rel = e.path().strip_prefix(&dir).unwrap().display().to_string();
-                left.push((rel, std::fs::read(e.path()).unwrap().len()));
-            }
-        }
-        left.sort();
+        let left = files_and_sizes(&dir);
         let names: Vec<&str> = left.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
             names,

@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 
 use super::cargo;
+use crate::Error;
 use crate::sink::Sink;
 
 /// The vendored crates of a committed workspace: what goes into its source tar as `vendor/` and
@@ -34,9 +35,12 @@ pub fn vendor_committed(
 ) -> Result<Option<VendoredTree>> {
     let lock_path = dir.join("Cargo.lock");
     if !lock_path.is_file() {
-        bail!(
-            "the committed workspace of `{package}` has no `Cargo.lock`, so its crates cannot be vendored for an offline build\nnote: commit `Cargo.lock` (an application's lock file belongs in git)"
-        );
+        return Err(Error::new(format!(
+            "the committed workspace of `{package}` has no `Cargo.lock`, so its crates cannot be \
+             vendored for an offline build"
+        ))
+        .note("commit `Cargo.lock` (an application's lock file belongs in git)")
+        .into());
     }
     let lock = std::fs::read(&lock_path)
         .with_context(|| format!("failed to read `{}`", lock_path.display()))?;

@@ -37,13 +37,13 @@ use anyhow::{Context, Result, anyhow, bail};
 use cargo_metadata::Metadata;
 use sha2::{Digest, Sha256};
 
+use crate::Error;
 use crate::engine::Revision;
 use crate::plan::{Plan, hex};
 use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
 
-pub use committed::{VendoredTree, vendor_committed};
-pub use manifest::PATH_DEPS;
+pub use committed::vendor_committed;
 pub use walk::IGNORE_FILE;
 
 /// Changes whenever the layout of the tar changes, so older app images are rebuilt.
@@ -83,6 +83,191 @@ fn mtime(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
+/// Where the walk of the workspace root must not go, and the directories with a `Cargo.toml` it
+/// may enter.
+fn walk_limits(
+    layout: &crate::plan::Layout,
+    metadata: &Metadata,
+    root: &Path,
+    packages: &manifest::Packages,
+) -> (Arc<HashSet<PathBuf>>, Arc<HashSet<PathBuf>>) {
+    // Never entered: the workspace's target dir, the tool's own `.s2i` (template overrides;
+    // also where relocated packages go), and the generated manifests (they are not source).
+    let mut skip = HashSet::new();
+    if let Ok(t) = std::fs::canonicalize(metadata.target_directory.as_std_path()) {
+        skip.insert(t);
+    }
+    skip.insert(root.join(".s2i"));
+    let package_dirs: Vec<&Path> = packages.list.iter().map(|p| p.dir.as_path()).collect();
+    if let Ok(m) = std::fs::canonicalize(&layout.manifests_dir)
+        && m != root
+        && m.starts_with(root)
+        && !package_dirs.iter().any(|d| d.starts_with(&m))
+    {
+        skip.insert(m);
+    }
+
+    // Directories with a Cargo.toml the root walk may enter: closure packages and the
+    // directories leading to them.
+    let mut keep = HashSet::new();
+    for d in package_dirs.iter().filter(|d| d.starts_with(root)) {
+        for a in d.ancestors() {
+            if !a.starts_with(root) || !keep.insert(a.to_path_buf()) {
+                break;
+            }
+        }
+    }
+    (Arc::new(skip), Arc::new(keep))
+}
+
+/// The files, links and directories of the workspace root and of every relocated package, as
+/// tar entries (the manifests and `Cargo.lock` are added apart).
+fn walk_tree(
+    plan: &Plan,
+    metadata: &Metadata,
+    root: &Path,
+    packages: &manifest::Packages,
+    manifests: &[manifest::Manifest],
+) -> Result<Vec<TarEntry>> {
+    let (skip, keep) = walk_limits(plan.layout(), metadata, root, packages);
+    let special: HashSet<String> = manifests
+        .iter()
+        .map(|m| m.tar_path.clone())
+        .chain(["Cargo.lock".to_string()])
+        .collect();
+    let mut entries = Vec::new();
+    let mut add = |found: Vec<walk::Found>, special: &dyn Fn(&str) -> bool| {
+        for f in found {
+            if special(&f.path) {
+                continue;
+            }
+            let (data, exec) = match f.kind {
+                walk::Kind::Dir => (Data::Dir, true),
+                walk::Kind::File { exec } => (Data::File(f.abs), exec),
+                walk::Kind::Symlink { target } => (Data::Symlink(target), false),
+            };
+            entries.push(TarEntry {
+                path: f.path,
+                data,
+                exec,
+                mtime: f.mtime,
+            });
+        }
+    };
+    let found = walk::Walk {
+        dir: root,
+        prefix: "",
+        keep: keep.clone(),
+        skip: skip.clone(),
+        include: &[],
+        exclude: &[],
+    }
+    .run()?;
+    add(found, &|p| special.contains(p));
+    for (tar_dir, p) in &packages.relocated() {
+        let found = walk::Walk {
+            dir: &p.dir,
+            prefix: tar_dir,
+            keep: Arc::default(),
+            skip: skip.clone(),
+            include: &p.include,
+            exclude: &p.exclude,
+        }
+        .run()?;
+        // A dependency's own lock file is not used by cargo.
+        let lock = manifest::join(tar_dir, "Cargo.lock");
+        add(found, &|path| special.contains(path) || path == lock);
+    }
+    Ok(entries)
+}
+
+/// What the container would fail on, found now: a `vendor/` of the workspace's own where the
+/// vendored crates go, a closure package whose sources the ignore rules hide.
+fn check_entries(
+    plan: &Plan,
+    root: &Path,
+    packages: &manifest::Packages,
+    entries: &[TarEntry],
+) -> Result<()> {
+    if plan.settings().vendor
+        && let Some(e) = entries
+            .iter()
+            .find(|e| e.path == "vendor" || e.path.starts_with("vendor/"))
+    {
+        return Err(Error::new(format!(
+            "the workspace has its own `{}`, where the vendored crates would go in the source \
+             tar",
+            root.join(&e.path).display(),
+        ))
+        .note(format!(
+            "add `/vendor` to `{IGNORE_FILE}` in `{}` if the builder does not need it, or set \
+             `vendor = false` in `[package.metadata.s2i]`",
+            root.display()
+        ))
+        .into());
+    }
+
+    // A closure package whose sources the ignore rules hide would fail in the container.
+    for p in &packages.list {
+        let prefix = format!("{}/", p.tar_dir);
+        let has_sources = entries.iter().any(|e| {
+            e.path.ends_with(".rs") && (p.tar_dir.is_empty() || e.path.starts_with(&prefix))
+        });
+        if !has_sources {
+            return Err(Error::new(format!(
+                "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` \
+                 files would go into the source tar",
+                p.name,
+                p.dir.display(),
+                plan.package(),
+            ))
+            .note(format!(
+                "check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
+                if p.include.is_empty() {
+                    ""
+                } else {
+                    " and its `package.include`"
+                }
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The manifests (rewritten ones dated `generated_mtime`) and the workspace's `Cargo.lock`.
+fn manifest_entries(
+    root: &Path,
+    manifests: &[manifest::Manifest],
+    generated_mtime: u64,
+) -> Result<Vec<TarEntry>> {
+    let mut entries = Vec::new();
+    for m in manifests {
+        let meta = std::fs::metadata(&m.source)
+            .with_context(|| format!("failed to read `{}`", m.source.display()))?;
+        let (data, mtime) = match &m.rewritten {
+            Some(text) => (Data::Bytes(text.clone().into_bytes()), generated_mtime),
+            None => (Data::File(m.source.clone()), walk::mtime_of(&meta)),
+        };
+        entries.push(TarEntry {
+            path: m.tar_path.clone(),
+            data,
+            exec: false,
+            mtime,
+        });
+    }
+    let lock = root.join("Cargo.lock");
+    if lock.is_file() {
+        entries.push(TarEntry {
+            path: "Cargo.lock".into(),
+            data: Data::File(lock.clone()),
+            exec: false,
+            mtime: mtime(&lock),
+        });
+    }
+    Ok(entries)
+}
+
 impl Closure {
     /// Finds and hashes the closure of `plan`'s package. `metadata` is `cargo metadata
     /// --no-deps` of the user's workspace. Reads the tree; writes nothing.
@@ -108,143 +293,11 @@ impl Closure {
             .map(|p| mtime(p))
             .max()
             .unwrap_or(0);
-
-        // Never entered: the workspace's target dir, the tool's own `.s2i` (template overrides;
-        // also where relocated packages go), and the generated manifests (they are not source).
-        let mut skip = HashSet::new();
-        if let Ok(t) = std::fs::canonicalize(metadata.target_directory.as_std_path()) {
-            skip.insert(t);
-        }
-        skip.insert(root.join(".s2i"));
-        let package_dirs: Vec<&Path> = packages.list.iter().map(|p| p.dir.as_path()).collect();
-        if let Ok(m) = std::fs::canonicalize(&layout.manifests_dir)
-            && m != root
-            && m.starts_with(&root)
-            && !package_dirs.iter().any(|d| d.starts_with(&m))
-        {
-            skip.insert(m);
-        }
-        let skip = Arc::new(skip);
-
-        // Directories with a Cargo.toml the root walk may enter: closure packages and the
-        // directories leading to them.
-        let mut keep = HashSet::new();
-        for d in package_dirs.iter().filter(|d| d.starts_with(&root)) {
-            for a in d.ancestors() {
-                if !a.starts_with(&root) || !keep.insert(a.to_path_buf()) {
-                    break;
-                }
-            }
-        }
-        let keep = Arc::new(keep);
-
-        let special: HashSet<String> = manifests
-            .iter()
-            .map(|m| m.tar_path.clone())
-            .chain(["Cargo.lock".to_string()])
-            .collect();
-        let mut entries = Vec::new();
-        let mut add = |found: Vec<walk::Found>, special: &dyn Fn(&str) -> bool| {
-            for f in found {
-                if special(&f.path) {
-                    continue;
-                }
-                let (data, exec) = match f.kind {
-                    walk::Kind::Dir => (Data::Dir, true),
-                    walk::Kind::File { exec } => (Data::File(f.abs), exec),
-                    walk::Kind::Symlink { target } => (Data::Symlink(target), false),
-                };
-                entries.push(TarEntry {
-                    path: f.path,
-                    data,
-                    exec,
-                    mtime: f.mtime,
-                });
-            }
-        };
-        let found = walk::Walk {
-            dir: &root,
-            prefix: "",
-            keep: keep.clone(),
-            skip: skip.clone(),
-            include: &[],
-            exclude: &[],
-        }
-        .run()?;
-        add(found, &|p| special.contains(p));
         let relocated = packages.relocated();
-        for (tar_dir, p) in &relocated {
-            let found = walk::Walk {
-                dir: &p.dir,
-                prefix: tar_dir,
-                keep: Arc::default(),
-                skip: skip.clone(),
-                include: &p.include,
-                exclude: &p.exclude,
-            }
-            .run()?;
-            // A dependency's own lock file is not used by cargo.
-            let lock = manifest::join(tar_dir, "Cargo.lock");
-            add(found, &|path| special.contains(path) || path == lock);
-        }
 
-        if settings.vendor
-            && let Some(e) = entries
-                .iter()
-                .find(|e| e.path == "vendor" || e.path.starts_with("vendor/"))
-        {
-            bail!(
-                "the workspace has its own `{}`, where the vendored crates would go in the source tar\nnote: add `/vendor` to `{}` in `{}` if the builder does not need it, or set `vendor = false` in `[package.metadata.s2i]`",
-                root.join(&e.path).display(),
-                IGNORE_FILE,
-                root.display()
-            );
-        }
-
-        // A closure package whose sources the ignore rules hide would fail in the container.
-        for p in &packages.list {
-            let prefix = format!("{}/", p.tar_dir);
-            let has_sources = entries.iter().any(|e| {
-                e.path.ends_with(".rs") && (p.tar_dir.is_empty() || e.path.starts_with(&prefix))
-            });
-            if !has_sources {
-                bail!(
-                    "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` files would go into the source tar\nnote: check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
-                    p.name,
-                    p.dir.display(),
-                    plan.package(),
-                    if p.include.is_empty() {
-                        ""
-                    } else {
-                        " and its `package.include`"
-                    }
-                );
-            }
-        }
-
-        for m in &manifests {
-            let meta = std::fs::metadata(&m.source)
-                .with_context(|| format!("failed to read `{}`", m.source.display()))?;
-            let (data, mtime) = match &m.rewritten {
-                Some(text) => (Data::Bytes(text.clone().into_bytes()), generated_mtime),
-                None => (Data::File(m.source.clone()), walk::mtime_of(&meta)),
-            };
-            entries.push(TarEntry {
-                path: m.tar_path.clone(),
-                data,
-                exec: false,
-                mtime,
-            });
-        }
-        let lock = root.join("Cargo.lock");
-        if lock.is_file() {
-            entries.push(TarEntry {
-                path: "Cargo.lock".into(),
-                data: Data::File(lock.clone()),
-                exec: false,
-                mtime: mtime(&lock),
-            });
-        }
+        let mut entries = walk_tree(plan, metadata, &root, &packages, &manifests)?;
+        check_entries(plan, &root, &packages, &entries)?;
+        entries.extend(manifest_entries(&root, &manifests, generated_mtime)?);
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         let newest = entries.iter().map(|e| e.mtime).max().unwrap_or(0);
 
@@ -268,7 +321,8 @@ impl Closure {
         })
     }
 
-    /// The canonical workspace root the closure was read from.
+    /// The canonical workspace root the closure was read from (for this repository's tests).
+    #[cfg(feature = "internal")]
     pub fn root(&self) -> &Path {
         &self.root
     }
@@ -283,11 +337,9 @@ impl Closure {
             .map(|e| e.path.as_str())
     }
 
-    /// The entries of the tar: staging, lock pruning and vendoring happen here.
-    fn tar_entries(&self, sink: &dyn Sink) -> Result<Vec<TarEntry>> {
-        let source_dir = &self.source_dir;
-        // Per process, so two runs on the same package do not trample each other.
-        let staging = source_dir.join(format!("staging-{}", std::process::id()));
+    /// What cargo needs to resolve the closure in a staging directory: the manifests and the lock
+    /// as they go into the tar, and an empty file for every `.rs` file.
+    fn staged(&self, sink: &dyn Sink) -> Vec<cargo::Staged<'_>> {
         let mut files = Vec::new();
         let mut has_lock = false;
         for e in &self.entries {
@@ -309,7 +361,16 @@ impl Closure {
                 self.root.display()
             )));
         }
-        cargo::stage(&staging, &files)?;
+        files
+    }
+
+    /// The lock pruned to the closure, and the vendored crates when vendoring: cargo run in a
+    /// staging directory under the source directory, removed afterwards.
+    fn prune_and_vendor(&self, sink: &dyn Sink) -> Result<(Vec<u8>, Option<cargo::Vendored>)> {
+        let source_dir = &self.source_dir;
+        // Per process, so two runs on the same package do not trample each other.
+        let staging = source_dir.join(format!("staging-{}", std::process::id()));
+        cargo::stage(&staging, &self.staged(sink))?;
         // The user's cargo config applies by `--config` (registries, source replacement), so
         // its relative paths keep meaning what they mean in the user's workspace.
         // (`--config` takes only `.toml` files: a legacy `.cargo/config` is found by discovery
@@ -339,8 +400,12 @@ impl Closure {
             _ => Ok(None),
         };
         let _ = std::fs::remove_dir_all(&staging);
-        let (pruned, vendored) = (pruned?, vendored?);
+        Ok((pruned?, vendored?))
+    }
 
+    /// The entries of the tar: staging, lock pruning and vendoring happen here.
+    fn tar_entries(&self, sink: &dyn Sink) -> Result<Vec<TarEntry>> {
+        let (pruned, vendored) = self.prune_and_vendor(sink)?;
         let lock_mtime = self
             .entries
             .iter()
@@ -441,16 +506,18 @@ fn digest(entries: &[TarEntry], vendor: bool) -> Result<String> {
             ),
             Data::Bytes(b) => (b'F', Sha256::digest(b).into()),
             Data::File(src) => {
-                let unreadable = || {
-                    format!(
-                        "failed to read `{}`\nnote: make it readable, or add it to `{IGNORE_FILE}` if the build does not need it",
-                        src.display()
-                    )
+                let unreadable = |e: std::io::Error| {
+                    Error::new(format!("failed to read `{}`", src.display()))
+                        .with_source(e)
+                        .note(format!(
+                            "make it readable, or add it to `{IGNORE_FILE}` if the build does not \
+                             need it"
+                        ))
                 };
-                let mut f = std::fs::File::open(src).with_context(unreadable)?;
+                let mut f = std::fs::File::open(src).map_err(unreadable)?;
                 let mut fh = Sha256::new();
                 loop {
-                    let n = std::io::Read::read(&mut f, &mut buf).with_context(unreadable)?;
+                    let n = std::io::Read::read(&mut f, &mut buf).map_err(unreadable)?;
                     if n == 0 {
                         break;
                     }

@@ -14,6 +14,7 @@ use anyhow::{Result, anyhow};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::manifest::{join, tar_path_of};
+use crate::Error;
 
 /// The custom ignore file: gitignore syntax, only for the source tar.
 pub const IGNORE_FILE: &str = ".s2iignore";
@@ -98,11 +99,94 @@ pub fn is_exec(_: &std::fs::Metadata) -> bool {
     false
 }
 
+/// What an entry of the tree is; `None` for sockets, fifos and devices (nothing a build reads).
+fn kind_of(abs: &Path, meta: &std::fs::Metadata) -> Result<Option<Kind>> {
+    let ft = meta.file_type();
+    Ok(Some(if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_symlink() {
+        let target = std::fs::read_link(abs)
+            .map_err(|e| anyhow!("failed to read the link `{}`: {e}", abs.display()))?;
+        Kind::Symlink { target }
+    } else if ft.is_file() {
+        Kind::File {
+            exec: is_exec(meta),
+        }
+    } else {
+        return Ok(None);
+    }))
+}
+
+/// Whether `package.include` and `package.exclude` let the entry at `abs` into the tar.
+fn selected(
+    include: Option<&Gitignore>,
+    exclude: Option<&Gitignore>,
+    abs: &Path,
+    kind: &Kind,
+) -> bool {
+    if *kind == Kind::Dir {
+        // With `include`, directories come from the files they hold.
+        return include.is_none()
+            && !exclude.is_some_and(|m| m.matched_path_or_any_parents(abs, true).is_ignore());
+    }
+    if let Some(m) = include
+        && !m.matched_path_or_any_parents(abs, false).is_ignore()
+    {
+        return false;
+    }
+    !exclude.is_some_and(|m| m.matched_path_or_any_parents(abs, false).is_ignore())
+}
+
 impl Walk<'_> {
     /// Walks the directory; the result is sorted by tar path.
     pub fn run(&self) -> Result<Vec<Found>> {
         let include = matcher(self.dir, self.include, "include")?;
         let exclude = matcher(self.dir, self.exclude, "exclude")?;
+        let mut found = Vec::new();
+        for entry in self.walker() {
+            let entry = match entry {
+                Ok(e) => e,
+                // A malformed line in an ignore file: git skips it too.
+                Err(e) if e.io_error().is_none() => continue,
+                Err(e) => {
+                    return Err(Error::new(format!(
+                        "failed to read the source tree in `{}`: {e}",
+                        self.dir.display()
+                    ))
+                    .note(format!("make it readable, or add it to `{IGNORE_FILE}`"))
+                    .into());
+                }
+            };
+            if entry.depth() == 0 {
+                continue;
+            }
+            let abs = entry.path().to_path_buf();
+            let rel = abs.strip_prefix(self.dir).unwrap_or(&abs);
+            let meta = std::fs::symlink_metadata(&abs).map_err(|e| {
+                Error::new(format!("failed to read `{}`: {e}", abs.display()))
+                    .note(format!("make it readable, or add it to `{IGNORE_FILE}`"))
+            })?;
+            let Some(kind) = kind_of(&abs, &meta)? else {
+                continue;
+            };
+            if !selected(include.as_ref(), exclude.as_ref(), &abs, &kind) {
+                continue;
+            }
+            found.push(Found {
+                path: join(self.prefix, &tar_path_of(rel)?),
+                abs,
+                kind,
+                mtime: mtime_of(&meta),
+            });
+        }
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(found)
+    }
+
+    /// The walk of `dir`: `.gitignore` rules (and git's global and exclude files) and
+    /// `.s2iignore`; never into `.git`, `skip`, a target directory, or another package's
+    /// directory unless `keep` has it; no environment files.
+    fn walker(&self) -> ignore::Walk {
         let (keep, skip) = (self.keep.clone(), self.skip.clone());
         let mut walker = ignore::WalkBuilder::new(self.dir);
         walker
@@ -142,76 +226,7 @@ impl Walk<'_> {
                 // Another package (or workspace): not ours unless it is in the closure.
                 !path.join("Cargo.toml").is_file()
             });
-
-        let mut found = Vec::new();
-        for entry in walker.build() {
-            let entry = match entry {
-                Ok(e) => e,
-                // A malformed line in an ignore file: git skips it too.
-                Err(e) if e.io_error().is_none() => continue,
-                Err(e) => {
-                    return Err(anyhow!(
-                        "failed to read the source tree in `{}`: {e}\nnote: make it readable, or add it to `{IGNORE_FILE}`",
-                        self.dir.display()
-                    ));
-                }
-            };
-            if entry.depth() == 0 {
-                continue;
-            }
-            let abs = entry.path().to_path_buf();
-            let rel = abs.strip_prefix(self.dir).unwrap_or(&abs);
-            let meta = std::fs::symlink_metadata(&abs).map_err(|e| {
-                anyhow!(
-                    "failed to read `{}`: {e}\nnote: make it readable, or add it to `{IGNORE_FILE}`",
-                    abs.display()
-                )
-            })?;
-            let ft = meta.file_type();
-            let kind = if ft.is_dir() {
-                Kind::Dir
-            } else if ft.is_symlink() {
-                let target = std::fs::read_link(&abs)
-                    .map_err(|e| anyhow!("failed to read the link `{}`: {e}", abs.display()))?;
-                Kind::Symlink { target }
-            } else if ft.is_file() {
-                Kind::File {
-                    exec: is_exec(&meta),
-                }
-            } else {
-                // Sockets, fifos, devices: nothing a build reads.
-                continue;
-            };
-            if kind == Kind::Dir {
-                // With `include`, directories come from the files they hold.
-                if include.is_some()
-                    || exclude
-                        .as_ref()
-                        .is_some_and(|m| m.matched_path_or_any_parents(&abs, true).is_ignore())
-                {
-                    continue;
-                }
-            } else {
-                if let Some(m) = &include
-                    && !m.matched_path_or_any_parents(&abs, false).is_ignore()
-                {
-                    continue;
-                }
-                if let Some(m) = &exclude
-                    && m.matched_path_or_any_parents(&abs, false).is_ignore()
-                {
-                    continue;
-                }
-            }
-            found.push(Found {
-                path: join(self.prefix, &tar_path_of(rel)?),
-                abs,
-                kind,
-                mtime: mtime_of(&meta),
-            });
-        }
-        found.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(found)
+        walker.build()
     }
 }
 

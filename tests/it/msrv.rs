@@ -128,6 +128,28 @@ fn the_build_script_subset_builds_with_debian_rustc_1_85() {
     build_script_subset(&krate);
 
     let version = rust_version();
+    let container = build_container(base, &krate);
+    let out = support::engine_cli()
+        .args(["start", "--attach", &container.0])
+        .output()
+        .unwrap();
+    let output = text(&out);
+    assert!(
+        output.starts_with(&format!("rustc {version}.")),
+        "{test}: `{base}` should have rustc {version} (the `rust-version` of Cargo.toml), it has:\n{output}"
+    );
+    assert!(
+        out.status.success(),
+        "the library with `--no-default-features` does not build with rustc {version} \
+         (Debian trixie's, `{base}`), which a package's `build.rs` compiles it with; keep the \
+         modules it compiles (`config`, `names`, `build_script`) and their dependencies to \
+         Rust {version}:\n{output}"
+    );
+}
+
+/// A container of `base`, without network, that builds the crate copied to `/src` from `krate`
+/// offline with `--no-default-features` when started.
+fn build_container(base: &str, krate: &Path) -> Container {
     let script = "rustc -V && cargo -V && \
                   cargo build --offline --locked --no-default-features --lib";
     let out = support::engine_cli()
@@ -155,20 +177,5 @@ fn the_build_script_subset_builds_with_debian_rustc_1_85() {
         .output()
         .unwrap();
     assert!(out.status.success(), "`docker cp` failed: {}", text(&out));
-    let out = support::engine_cli()
-        .args(["start", "--attach", &container.0])
-        .output()
-        .unwrap();
-    let output = text(&out);
-    assert!(
-        output.starts_with(&format!("rustc {version}.")),
-        "{test}: `{base}` should have rustc {version} (the `rust-version` of Cargo.toml), it has:\n{output}"
-    );
-    assert!(
-        out.status.success(),
-        "the library with `--no-default-features` does not build with rustc {version} \
-         (Debian trixie's, `{base}`), which a package's `build.rs` compiles it with; keep the \
-         modules it compiles (`config`, `names`, `build_script`) and their dependencies to \
-         Rust {version}:\n{output}"
-    );
+    container
 }

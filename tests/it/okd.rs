@@ -20,8 +20,8 @@ const REGENERATE: &str = "cargo xtask image --no-build";
 
 /// The manifests of the workspace of `manifest`, as the command would write them.
 fn sets(manifest: &Path) -> Vec<FileSet> {
-    let metadata = xtask_s2i::cli::read_metadata(Some(manifest)).expect("cargo metadata");
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).expect("plans");
+    let metadata = xtask_s2i::config::read_metadata(Some(manifest)).expect("cargo metadata");
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).expect("plans");
     xtask_s2i::okd::file_sets(&plans).expect("manifests")
 }
 
@@ -593,9 +593,19 @@ fn assert_chain(set: &FileSet) {
         })
         .collect();
     assert!(!runtimes.is_empty());
+    assert_references(&objects);
+    assert_workload_triggers(&objects);
+    for runtime in runtimes {
+        let (app_tag, source_path) = assert_runtime_build(&objects, runtime);
+        let builder_tag = assert_app_build(&objects, &app_tag);
+        assert_builder_build(set, &objects, &builder_tag, &source_path);
+    }
+}
 
-    // Every referenced ImageStreamTag has its ImageStream.
-    for (key, object) in &objects {
+/// Every referenced ImageStreamTag has its ImageStream, every trigger its type, and no object
+/// names its namespace (the kustomization does, once).
+fn assert_references(objects: &BTreeMap<String, Value>) {
+    for (key, object) in objects {
         let mut tags = Vec::new();
         image_stream_tags(object, &mut tags);
         for tag in tags {
@@ -617,13 +627,15 @@ fn assert_chain(set: &FileSet) {
             "{key} names its namespace"
         );
     }
+}
 
+/// Each workload's trigger names a runtime tag some BuildConfig builds, and one of its
+/// containers; its pod is admitted by `restricted-v2`.
+fn assert_workload_triggers(objects: &BTreeMap<String, Value>) {
     for workload in objects
         .values()
         .filter(|o| o["kind"] == "Deployment" || o["kind"] == "CronJob")
     {
-        // The workload's trigger names a runtime tag some BuildConfig builds, and one of its
-        // containers.
         let annotation = workload["metadata"]["annotations"]["image.openshift.io/triggers"]
             .as_str()
             .expect("the image trigger annotation");
@@ -631,7 +643,7 @@ fn assert_chain(set: &FileSet) {
         let trigger = &triggers[0];
         assert_eq!(trigger["from"]["kind"], "ImageStreamTag");
         let runtime_tag = trigger["from"]["name"].as_str().unwrap();
-        build_config_to(&objects, runtime_tag);
+        build_config_to(objects, runtime_tag);
         let field_path = trigger["fieldPath"].as_str().unwrap();
         let pod = pod_template(workload);
         let containers = pod["spec"]["containers"].as_array().unwrap();
@@ -649,97 +661,95 @@ fn assert_chain(set: &FileSet) {
         );
         assert_restricted_v2(workload);
     }
+}
 
-    for runtime in runtimes {
-        let runtime_tag = runtime["spec"]["output"]["to"]["name"].as_str().unwrap();
-        let (runtime_stream, _) = runtime_tag.split_once(':').unwrap();
-        assert_eq!(
-            objects[&format!("ImageStream/{runtime_stream}")]["spec"]["lookupPolicy"]["local"],
-            true
-        );
+/// The runtime BuildConfig: FROM scratch (no strategy `from`), the binary copied out of the app
+/// image, triggered by the app tag. Returns the app tag and the path it copies from.
+fn assert_runtime_build(objects: &BTreeMap<String, Value>, runtime: &Value) -> (String, String) {
+    let runtime_tag = runtime["spec"]["output"]["to"]["name"].as_str().unwrap();
+    let (runtime_stream, _) = runtime_tag.split_once(':').unwrap();
+    assert_eq!(
+        objects[&format!("ImageStream/{runtime_stream}")]["spec"]["lookupPolicy"]["local"],
+        true
+    );
+    let runtime = build_config_to(objects, runtime_tag);
+    assert_eq!(runtime["spec"]["strategy"]["type"], "Docker");
+    assert!(runtime["spec"]["strategy"]["dockerStrategy"]["from"].is_null());
+    let image = &runtime["spec"]["source"]["images"][0];
+    assert_eq!(image["from"]["kind"], "ImageStreamTag");
+    let app_tag = image["from"]["name"].as_str().unwrap();
+    assert_eq!(watched(runtime), [app_tag]);
+    let source_path = image["paths"][0]["sourcePath"].as_str().unwrap();
+    assert_eq!(image["paths"][0]["destinationDir"], ".");
+    let dockerfile = runtime["spec"]["source"]["dockerfile"].as_str().unwrap();
+    assert!(dockerfile.contains("\nFROM scratch\n"), "{dockerfile}");
+    let copied = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("COPY "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap();
+    assert_eq!(
+        Some(copied),
+        source_path.rsplit('/').next(),
+        "the Dockerfile copies `{copied}`, the image source provides `{source_path}`"
+    );
+    (app_tag.to_string(), source_path.to_string())
+}
 
-        // Runtime: FROM scratch (no strategy `from`), the binary copied out of the app image,
-        // triggered by the app tag.
-        let runtime = build_config_to(&objects, runtime_tag);
-        assert_eq!(runtime["spec"]["strategy"]["type"], "Docker");
-        assert!(runtime["spec"]["strategy"]["dockerStrategy"]["from"].is_null());
-        let image = &runtime["spec"]["source"]["images"][0];
-        assert_eq!(image["from"]["kind"], "ImageStreamTag");
-        let app_tag = image["from"]["name"].as_str().unwrap();
-        assert_eq!(watched(runtime), [app_tag]);
-        let source_path = image["paths"][0]["sourcePath"].as_str().unwrap();
-        assert_eq!(image["paths"][0]["destinationDir"], ".");
-        let dockerfile = runtime["spec"]["source"]["dockerfile"].as_str().unwrap();
-        assert!(dockerfile.contains("\nFROM scratch\n"), "{dockerfile}");
-        let copied = dockerfile
-            .lines()
-            .find_map(|l| l.strip_prefix("COPY "))
-            .and_then(|l| l.split_whitespace().next())
-            .unwrap();
-        assert_eq!(
-            Some(copied),
-            source_path.rsplit('/').next(),
-            "the Dockerfile copies `{copied}`, the image source provides `{source_path}`"
-        );
+/// The app BuildConfig: S2I from the builder tag, incremental, triggered by the builder tag.
+/// Returns the builder tag.
+fn assert_app_build(objects: &BTreeMap<String, Value>, app_tag: &str) -> String {
+    let app = build_config_to(objects, app_tag);
+    assert_eq!(app["spec"]["strategy"]["type"], "Source");
+    assert_eq!(
+        app["spec"]["strategy"]["sourceStrategy"]["incremental"],
+        true
+    );
+    let builder_tag = app["spec"]["strategy"]["sourceStrategy"]["from"]["name"]
+        .as_str()
+        .unwrap();
+    assert_eq!(watched(app), [builder_tag]);
+    assert_eq!(app["spec"]["source"]["type"], "Git");
+    builder_tag.to_string()
+}
 
-        // App: S2I from the builder tag, incremental, triggered by the builder tag.
-        let app = build_config_to(&objects, app_tag);
-        assert_eq!(app["spec"]["strategy"]["type"], "Source");
-        assert_eq!(
-            app["spec"]["strategy"]["sourceStrategy"]["incremental"],
-            true
-        );
-        let builder_tag = app["spec"]["strategy"]["sourceStrategy"]["from"]["name"]
-            .as_str()
-            .unwrap();
-        assert_eq!(watched(app), [builder_tag]);
-        assert_eq!(app["spec"]["source"]["type"], "Git");
-
-        // Builder: Docker from the upstream-base tag, triggered by it, from the committed context.
-        let builder = build_config_to(&objects, builder_tag);
-        assert_eq!(builder["spec"]["strategy"]["type"], "Docker");
-        let base_tag = builder["spec"]["strategy"]["dockerStrategy"]["from"]["name"]
-            .as_str()
-            .unwrap();
-        assert_eq!(watched(builder), [base_tag]);
-        let (base_stream, base_tag_name) = base_tag.split_once(':').unwrap();
-        let base = &objects[&format!("ImageStream/{base_stream}")];
-        let tag = base["spec"]["tags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|t| t["name"] == base_tag_name)
-            .expect("the base stream has the tag the builder builds from");
-        assert_eq!(tag["from"]["kind"], "DockerImage");
-        assert_eq!(tag["importPolicy"]["scheduled"], true);
-        // The builder's contextDir ends with the directory of a builder context in the set.
-        let context_dir = builder["spec"]["source"]["contextDir"].as_str().unwrap();
-        let builder_dir = set
-            .files
-            .keys()
-            .filter_map(|rel| rel.strip_suffix("/Dockerfile"))
-            .find(|dir| context_dir == *dir || context_dir.ends_with(&format!("/{dir}")))
-            .unwrap_or_else(|| {
-                panic!("contextDir `{context_dir}` is no builder context of the set")
-            });
-
-        // The path the runtime copies from is where assemble installs the binary.
-        let (assemble, mode) = &set.files[&format!("{builder_dir}/s2i/bin/assemble")];
-        assert_eq!(mode & 0o777, 0o755);
-        assert_eq!(shell_var(assemble, "BIN_PATH"), source_path);
-    }
-
-    // The kustomization lists exactly the object files.
-    let kustomization: Value = serde_norway::from_str(&set.files["kustomization.yaml"].0).unwrap();
-    let mut listed: Vec<&str> = kustomization["resources"]
+/// The builder BuildConfig: Docker from the upstream-base tag, triggered by it, from a committed
+/// builder context of `set` whose `assemble` installs the binary at `source_path`.
+fn assert_builder_build(
+    set: &FileSet,
+    objects: &BTreeMap<String, Value>,
+    builder_tag: &str,
+    source_path: &str,
+) {
+    let builder = build_config_to(objects, builder_tag);
+    assert_eq!(builder["spec"]["strategy"]["type"], "Docker");
+    let base_tag = builder["spec"]["strategy"]["dockerStrategy"]["from"]["name"]
+        .as_str()
+        .unwrap();
+    assert_eq!(watched(builder), [base_tag]);
+    let (base_stream, base_tag_name) = base_tag.split_once(':').unwrap();
+    let base = &objects[&format!("ImageStream/{base_stream}")];
+    let tag = base["spec"]["tags"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_str().unwrap())
-        .collect();
-    listed.sort();
-    let files: Vec<String> = objects_files(set);
-    assert_eq!(listed, files);
+        .find(|t| t["name"] == base_tag_name)
+        .expect("the base stream has the tag the builder builds from");
+    assert_eq!(tag["from"]["kind"], "DockerImage");
+    assert_eq!(tag["importPolicy"]["scheduled"], true);
+    // The builder's contextDir ends with the directory of a builder context in the set.
+    let context_dir = builder["spec"]["source"]["contextDir"].as_str().unwrap();
+    let builder_dir = set
+        .files
+        .keys()
+        .filter_map(|rel| rel.strip_suffix("/Dockerfile"))
+        .find(|dir| context_dir == *dir || context_dir.ends_with(&format!("/{dir}")))
+        .unwrap_or_else(|| panic!("contextDir `{context_dir}` is no builder context of the set"));
+
+    // The path the runtime copies from is where assemble installs the binary.
+    let (assemble, mode) = &set.files[&format!("{builder_dir}/s2i/bin/assemble")];
+    assert_eq!(mode & 0o777, 0o755);
+    assert_eq!(shell_var(assemble, "BIN_PATH"), source_path);
 }
 
 fn objects_files(set: &FileSet) -> Vec<String> {
@@ -822,6 +832,14 @@ fn every_key_chain_holds_together() {
         builder["spec"]["source"]["sourceSecret"]["name"],
         "hello-git"
     );
+    assert_every_key_workload(&objects);
+    let kustomization: Value = serde_norway::from_str(&set.files["kustomization.yaml"].0).unwrap();
+    assert_eq!(kustomization["namespace"], "demo");
+}
+
+/// The workload side of the every-key configuration: probes, resources, replicas, the Route's
+/// TLS, the webhook RoleBinding and the pinned base.
+fn assert_every_key_workload(objects: &BTreeMap<String, Value>) {
     let container = &objects["Deployment/hello"]["spec"]["template"]["spec"]["containers"][0];
     for probe in ["readinessProbe", "livenessProbe"] {
         assert_eq!(
@@ -845,8 +863,6 @@ fn every_key_chain_holds_together() {
         objects["ImageStream/hello-builder-base"]["spec"]["tags"][0]["name"],
         "pinned"
     );
-    let kustomization: Value = serde_norway::from_str(&set.files["kustomization.yaml"].0).unwrap();
-    assert_eq!(kustomization["namespace"], "demo");
 }
 
 #[test]
@@ -882,8 +898,8 @@ fn shared_directory_keeps_each_builder_context_apart() {
 #[test]
 fn packages_writing_the_same_object_are_refused() {
     let (_tmp, manifest) = two_package_workspace("runtime-image = \"hello-world\"");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
+    let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two packages wrote the ImageStream `hello-world`"),
         Err(e) => format!("{e:#}"),
@@ -900,8 +916,8 @@ fn packages_writing_the_same_object_are_refused() {
 #[test]
 fn packages_sharing_a_directory_share_the_namespace() {
     let (_tmp, manifest) = two_package_workspace("port = 9000");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
-    let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], None).unwrap();
+    let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
+    let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None).unwrap();
     let err = match xtask_s2i::okd::file_sets(&plans) {
         Ok(_) => panic!("two namespaces in one kustomization"),
         Err(e) => format!("{e:#}"),
@@ -1591,26 +1607,11 @@ fn tls_none_means_a_plain_http_route() {
 /// top (if any) drops nothing it needs.
 #[test]
 fn the_committed_tree_holds_the_examples_cluster_source() {
-    let repo = support::repo_root();
     let tmp = tempfile::tempdir().unwrap();
-    let archive = std::process::Command::new("git")
-        .args(["archive", "--format=tar", "HEAD"])
-        .current_dir(&repo)
-        .output()
-        .unwrap();
-    if !archive.status.success() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "`git archive HEAD` failed in CI: {}",
-            String::from_utf8_lossy(&archive.stderr)
-        );
-        eprintln!("skipping: this checkout is no git repository");
+    let clone = tmp.path().join("clone");
+    if !committed_tree(&clone) {
         return;
     }
-    let clone = tmp.path().join("clone");
-    tar::Archive::new(archive.stdout.as_slice())
-        .unpack(&clone)
-        .unwrap();
 
     let objects = by_kind_name(&example_set());
     let app = &objects["BuildConfig/hello-world-app"];
@@ -1648,7 +1649,36 @@ fn the_committed_tree_holds_the_examples_cluster_source() {
         "the committed workspace does not load from the cluster's source: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let metadata = xtask_s2i::cli::read_metadata(Some(&manifest)).unwrap();
+    assert_holds_the_workspace(&source, &manifest);
+}
+
+/// `git archive HEAD` of this repository, unpacked into `dir`: what the cluster clones. False
+/// (the test skips) outside a git checkout, which CI is not.
+fn committed_tree(dir: &Path) -> bool {
+    let archive = std::process::Command::new("git")
+        .args(["archive", "--format=tar", "HEAD"])
+        .current_dir(support::repo_root())
+        .output()
+        .unwrap();
+    if !archive.status.success() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "`git archive HEAD` failed in CI: {}",
+            String::from_utf8_lossy(&archive.stderr)
+        );
+        eprintln!("skipping: this checkout is no git repository");
+        return false;
+    }
+    tar::Archive::new(archive.stdout.as_slice())
+        .unpack(dir)
+        .unwrap();
+    true
+}
+
+/// The workspace of `manifest` loads from `source` alone: its members are the example's, and
+/// every path dependency is inside it.
+fn assert_holds_the_workspace(source: &Path, manifest: &Path) {
+    let metadata = xtask_s2i::config::read_metadata(Some(manifest)).unwrap();
     let mut members: Vec<&str> = metadata
         .workspace_packages()
         .iter()

@@ -1,6 +1,7 @@
 //! Repository policy, checked as ordinary tests: every Rust file opens with a `//!` paragraph,
-//! the code is formatted, and the README documents every configuration key, shows the two
-//! commands (the main job on the example, the tests), and is what CI runs.
+//! the code is formatted, errors keep their notes as data, the public API is the one README lists,
+//! and the README documents every configuration key, shows the two commands (the main job on the
+//! example, the tests), and is what CI runs.
 //!
 //! Nothing here is skipped: a missing README or `.ci/run` is a failure.
 
@@ -62,6 +63,27 @@ fn every_rust_file_opens_with_a_module_doc() {
     assert!(
         missing.is_empty(),
         "these files do not open with a `//!` paragraph saying what they are for: {missing:?}"
+    );
+}
+
+/// Notes are data of the one error type, written by its renderer: no message of the library glues
+/// a `note:` line into its text (which the JSON output could only take apart by parsing).
+#[test]
+fn no_error_text_glues_a_note() {
+    // What the source text of such a string holds: a backslash, `n`, then `note:`.
+    let glued = "\\nnote:";
+    let offenders: Vec<String> = rust_files()
+        .iter()
+        .filter(|p| p.starts_with(repo_root().join("src")))
+        .filter(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.contains(glued)
+        })
+        .map(|p| p.strip_prefix(repo_root()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these files glue `\\nnote:` into an error's text instead of `Error::note`: {offenders:?}"
     );
 }
 
@@ -253,4 +275,65 @@ fn the_readme_error_example_is_real() {
             "the README's error differs from the real one"
         );
     }
+}
+
+/// The crate's public items as `cargo doc` lists them (its `all.html`), built as a user gets the
+/// crate: default features, no `internal`, and no rustdoc warning. At most 25, and exactly those
+/// README's API section names.
+#[test]
+fn the_public_api_is_small_and_documented() {
+    let root = repo_root();
+    let out = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
+        .args([
+            "doc",
+            "--no-deps",
+            "--offline",
+            "--quiet",
+            "-p",
+            "xtask-s2i",
+        ])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", root.join("target/public-api"))
+        // The documentation users read has no broken or private links.
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .env_remove("RUSTFLAGS")
+        .output()
+        .unwrap_or_else(|e| panic!("failed to run `cargo doc`: {e}"));
+    assert!(
+        out.status.success(),
+        "`cargo doc` failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all = root.join("target/public-api/doc/xtask_s2i/all.html");
+    let html = std::fs::read_to_string(&all)
+        .unwrap_or_else(|e| panic!("failed to read `{}`: {e}", all.display()));
+    let mut public: Vec<String> = html
+        .split("<ul class=\"all-items\">")
+        .skip(1)
+        .flat_map(|list| {
+            let list = list.split("</ul>").next().unwrap_or("");
+            list.split("</a></li>")
+                .filter_map(|item| item.rsplit_once('>').map(|(_, name)| name.to_string()))
+                .filter(|name| !name.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    public.sort();
+    assert!(
+        public.len() > 5,
+        "found only {public:?} in `{}`",
+        all.display()
+    );
+    assert!(
+        public.len() <= 25,
+        "the crate has {} public items (at most 25): {public:?}",
+        public.len()
+    );
+    let mut documented = documented_keys(&readme(), "## API");
+    documented.sort();
+    assert_eq!(
+        public, documented,
+        "the public items (left) differ from those README's `## API` section names (right)"
+    );
 }

@@ -149,12 +149,22 @@ fn docker_rehearsal_of_committed_trees() {
     let (_tmp, ex) = repository();
     let repo = ex.parent().unwrap().parent().unwrap().to_path_buf();
 
-    // The committed example builds in the cluster's way and answers its readiness probe.
+    rehearse_the_example(&ex);
+    rehearse_a_file_only_the_working_tree_has(&ex, &repo);
+    rehearse_a_wrong_source_path(&ex, &repo);
+}
+
+/// Whether one of `lines` contains `s`.
+fn has(lines: &[String], s: &str) -> bool {
+    lines.iter().any(|l| l.contains(s))
+}
+
+/// The committed example builds in the cluster's way and answers its readiness probe.
+fn rehearse_the_example(ex: &Path) {
     let sink = Buffer::new();
-    let result = rehearse(&ex, &sink);
+    let result = rehearse(ex, &sink);
     let lines = statuses(&sink);
     assert!(result.is_ok(), "{result:?}\n{lines:#?}");
-    let has = |lines: &[String], s: &str| lines.iter().any(|l| l.contains(s));
     assert!(
         has(&lines, "(origin/main)") || has(&lines, "(main)"),
         "{lines:#?}"
@@ -173,18 +183,20 @@ fn docker_rehearsal_of_committed_trees() {
     assert!(!has(&lines, "warning HEAD"), "{lines:#?}");
     assert_eq!(sink.stages().len(), 3, "{:#?}", sink.stages());
     assert_clean();
+}
 
-    // A committed source that needs a file only the working tree has.
+/// A committed source that needs a file only the working tree has: the error points at it.
+fn rehearse_a_file_only_the_working_tree_has(ex: &Path, repo: &Path) {
     support::edit(
         &ex.join("src/main.rs"),
         "fn main() {",
         "mod extra;\n\nfn main() {\n    extra::hello();",
     );
     std::fs::write(ex.join("src/extra.rs"), "pub fn hello() {}\n").unwrap();
-    git(&repo, &["add", "examples/hello-world/src/main.rs"]);
-    git(&repo, &["commit", "-q", "-m", "uses extra"]);
+    git(repo, &["add", "examples/hello-world/src/main.rs"]);
+    git(repo, &["commit", "-q", "-m", "uses extra"]);
     let sink = Buffer::new();
-    let err = format!("{:#}", rehearse(&ex, &sink).unwrap_err());
+    let err = format!("{:#}", rehearse(ex, &sink).unwrap_err());
     let lines = statuses(&sink);
     assert!(err.contains("BuildConfig `hello-rehearsal-app`"), "{err}");
     assert!(err.contains("step `assemble`"), "{err}");
@@ -202,19 +214,21 @@ fn docker_rehearsal_of_committed_trees() {
         "the second rehearsal reuses the first's artifacts: {lines:#?}"
     );
     assert_clean();
+}
 
-    // A committed manifest whose `sourcePath` is wrong.
+/// A committed manifest whose `sourcePath` is wrong.
+fn rehearse_a_wrong_source_path(ex: &Path, repo: &Path) {
     std::fs::remove_file(ex.join("src/extra.rs")).unwrap();
-    git(&repo, &["revert", "--no-edit", "HEAD"]);
+    git(repo, &["revert", "--no-edit", "HEAD"]);
     let bc = ex.join(format!("deploy/okd/buildconfig-{PACKAGE}.yaml"));
     support::edit(
         &bc,
         &format!("sourcePath: /opt/app-root/bin/{PACKAGE}"),
         "sourcePath: /opt/app-root/bin/nope",
     );
-    git(&repo, &["commit", "-q", "-am", "a wrong sourcePath"]);
+    git(repo, &["commit", "-q", "-am", "a wrong sourcePath"]);
     let sink = Buffer::new();
-    let err = format!("{:#}", rehearse(&ex, &sink).unwrap_err());
+    let err = format!("{:#}", rehearse(ex, &sink).unwrap_err());
     assert!(
         err.contains(&format!(
             "BuildConfig `{PACKAGE}` (`examples/hello-world/deploy/okd/buildconfig-{PACKAGE}.yaml`"

@@ -106,12 +106,12 @@ fn the_example_renders_as_snapshotted() {
     }
     .execute(&Buffer::new())
     .expect("the example renders");
-    assert_eq!(summary.plans.len(), 1);
+    assert_eq!(summary.plans().len(), 1);
     let files = snapshot_rendered("example", &root, "hello-world");
     assert_scripts_parse(&files);
 
     // The Plan's rendered files are what was written.
-    let plan = &summary.plans[0];
+    let plan = &summary.plans()[0];
     for f in plan.builder_context() {
         assert_eq!(files[&format!("builder/{}", f.path)].0, f.contents);
     }
@@ -211,7 +211,7 @@ fn a_configuration_using_every_key_renders_as_snapshotted() {
         ("src/admin.rs", "fn main() {}\n"),
     ]);
     let summary = ws.run().expect("the every-key configuration is valid");
-    let plan = &summary.plans[0];
+    let plan = &summary.plans()[0];
     assert_eq!(plan.base(), "registry.example.com:5000/base/rust:1.85-slim");
     assert_eq!(
         plan.image(xtask_s2i::plan::Stage::Runtime).reference(),
@@ -361,7 +361,7 @@ fn hostile_values_are_escaped_and_change_no_instruction() {
     let h = hostile
         .run()
         .expect("hostile values are valid one-line text");
-    let (b, h) = (&b.plans[0], &h.plans[0]);
+    let (b, h) = (&b.plans()[0], &h.plans()[0]);
 
     // Same lines, same instructions: no value opened a new instruction or line.
     for (what, bf, hf) in [
@@ -424,7 +424,7 @@ fn docker_reads_hostile_values_back_exactly() {
     }
     let ws = labelled(HOSTILE);
     let summary = ws.run().unwrap();
-    let plan = &summary.plans[0];
+    let plan = &summary.plans()[0];
     let ctx = ws.root().join("runtime-context");
     std::fs::create_dir_all(&ctx).unwrap();
     std::fs::write(ctx.join("Dockerfile"), plan.runtime_dockerfile()).unwrap();
@@ -486,7 +486,7 @@ fn docker_reads_hostile_values_back_exactly() {
 fn assemble_tells_static_from_dynamic_binaries() {
     let ws = Ws::package("");
     let summary = ws.run().unwrap();
-    let assemble = &summary.plans[0]
+    let assemble = &summary.plans()[0]
         .builder_context()
         .iter()
         .find(|f| f.path == "s2i/bin/assemble")
@@ -499,28 +499,7 @@ fn assemble_tells_static_from_dynamic_binaries() {
     let dir = ws.root();
     std::fs::write(dir.join("is_static.sh"), &assemble[start..end]).unwrap();
 
-    std::fs::write(dir.join("hello.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
-    let rustc = |out: &str, flags: &[&str]| {
-        let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-            .current_dir(dir)
-            .args(flags)
-            .args(["-o", out, "hello.rs"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "rustc {flags:?}");
-        dir.join(out)
-    };
-    let host = String::from_utf8(Command::new("rustc").arg("-vV").output().unwrap().stdout)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("host: ").map(String::from))
-        .unwrap();
-    // What assemble builds: static-pie with an explicit target.
-    let static_bin = rustc(
-        "static",
-        &["-C", "target-feature=+crt-static", "--target", &host],
-    );
-    let dynamic_bin = rustc("dynamic", &[]);
+    let (static_bin, dynamic_bin) = hello_binaries(dir);
     std::fs::write(dir.join("truncated"), b"\x7fELF").unwrap();
     std::fs::write(dir.join("empty"), b"").unwrap();
 
@@ -554,6 +533,32 @@ fn assemble_tells_static_from_dynamic_binaries() {
     assert_eq!(output.stdout, b"hi\n");
 }
 
+/// A program printing `hi`, built in `dir` as `assemble` builds it (static-pie, with an explicit
+/// target) and as rustc builds it by default (dynamic).
+fn hello_binaries(dir: &Path) -> (PathBuf, PathBuf) {
+    std::fs::write(dir.join("hello.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
+    let rustc = |out: &str, flags: &[&str]| {
+        let status = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+            .current_dir(dir)
+            .args(flags)
+            .args(["-o", out, "hello.rs"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "rustc {flags:?}");
+        dir.join(out)
+    };
+    let host = String::from_utf8(Command::new("rustc").arg("-vV").output().unwrap().stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(String::from))
+        .unwrap();
+    let static_bin = rustc(
+        "static",
+        &["-C", "target-feature=+crt-static", "--target", &host],
+    );
+    (static_bin, rustc("dynamic", &[]))
+}
+
 fn override_path(ws: &Ws, name: &str) -> PathBuf {
     ws.root().join(OVERRIDE_DIR).join(name)
 }
@@ -571,7 +576,7 @@ fn a_template_override_is_used() {
         &format!("{default}# customized for {{{{ bin }}}}\n"),
     );
     let summary = ws.run().unwrap();
-    let plan = &summary.plans[0];
+    let plan = &summary.plans()[0];
     assert_eq!(plan.overrides(), [override_path(&ws, "runtime.Dockerfile")]);
     assert!(
         plan.runtime_dockerfile()
@@ -654,7 +659,7 @@ fn eject_writes_the_defaults_and_keeps_existing_files() {
     // The ejected defaults render exactly like the built-in ones.
     let ejected = ws.run().unwrap();
     let fresh = Ws::package("port = 8080").run().unwrap();
-    let (e, f) = (&ejected.plans[0], &fresh.plans[0]);
+    let (e, f) = (&ejected.plans()[0], &fresh.plans()[0]);
     assert_eq!(e.runtime_dockerfile(), f.runtime_dockerfile());
     for (a, b) in e.builder_context().iter().zip(f.builder_context()) {
         if a.path == "s2i/bin/run" {
@@ -673,7 +678,7 @@ fn eject_writes_the_defaults_and_keeps_existing_files() {
 /// A rendered file of the builder context of a default package.
 fn builder_file(ws: &Ws, path: &str) -> String {
     let summary = ws.run().unwrap();
-    summary.plans[0]
+    summary.plans()[0]
         .builder_context()
         .iter()
         .find(|f| f.path == path)

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use xtask_s2i::Plan;
 use xtask_s2i::engine::SourceTree;
+use xtask_s2i::plan::Plan;
 use xtask_s2i::sink::{Buffer, Event};
 use xtask_s2i::source::Closure;
 
@@ -14,8 +14,8 @@ use crate::support;
 
 /// The plan of `package` in the workspace of `dir` and its scanned closure.
 fn scan(dir: &Path, package: &str) -> (Plan, cargo_metadata::Metadata, Closure) {
-    let metadata = xtask_s2i::cli::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[package.to_string()], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&dir.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[package.to_string()], None)
         .unwrap()
         .remove(0);
     let closure = Closure::scan(&plan, &metadata).unwrap();
@@ -289,7 +289,27 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
     let tar = tar_of(&c, &sink);
     assert_eq!(snapshot(&root), before, "the user's tree was modified");
 
-    // Owners, modes, real mtimes.
+    assert_owners_modes_and_mtimes(&tar, &main);
+    assert_manifest_and_lock(&tar);
+    assert_vendored(&tar, &sink);
+    // A second tar reuses the vendored crates and is the same, byte for byte.
+    let sink2 = Buffer::new();
+    let again = tar_of(&c, &sink2);
+    assert!(
+        !sink2
+            .events()
+            .iter()
+            .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Vendoring")),
+        "vendored again: {:?}",
+        sink2.events()
+    );
+    assert!(again.bytes == tar.bytes, "the tar is not deterministic");
+
+    assert_builds_offline(&tar, tmp.path());
+}
+
+/// Owners, modes, real mtimes; the edit of `main` is in the tar.
+fn assert_owners_modes_and_mtimes(tar: &Tar, main: &Path) {
     for (path, (h, _)) in &tar.entries {
         assert_eq!((h.uid().unwrap(), h.gid().unwrap()), (1001, 0), "{path}");
         let mode = h.mode().unwrap();
@@ -299,7 +319,7 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
             assert!(mode == 0o664 || mode == 0o775, "{path}: {mode:o}");
         }
     }
-    let main_mtime = std::fs::metadata(&main)
+    let main_mtime = std::fs::metadata(main)
         .unwrap()
         .modified()
         .unwrap()
@@ -311,8 +331,10 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
         tar.text("src/main.rs").contains("Howdy"),
         "the edit is in the tar"
     );
+}
 
-    // The rewritten manifest and the pruned lock keep bollard and tokio out.
+/// The rewritten manifest and the pruned lock keep bollard and tokio out.
+fn assert_manifest_and_lock(tar: &Tar) {
     let manifest = tar.text("Cargo.toml");
     let m: toml::Value = toml::from_str(&manifest).unwrap();
     assert_eq!(
@@ -346,8 +368,10 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
     }
     assert!(lock.contains("name = \"xtask-s2i\""));
     assert!(lock.contains("name = \"clap\""));
+}
 
-    // Vendored crates and the source replacement, merged with the user's config.
+/// Vendored crates and the source replacement, merged with the user's config.
+fn assert_vendored(tar: &Tar, sink: &Buffer) {
     assert!(
         tar.entries
             .keys()
@@ -370,23 +394,13 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
             .iter()
             .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Packed"))
     );
+}
 
-    // A second tar reuses the vendored crates and is the same, byte for byte.
-    let sink2 = Buffer::new();
-    let again = tar_of(&c, &sink2);
-    assert!(
-        !sink2
-            .events()
-            .iter()
-            .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Vendoring")),
-        "vendored again: {:?}",
-        sink2.events()
-    );
-    assert!(again.bytes == tar.bytes, "the tar is not deterministic");
-
-    // Extract and build it offline, with an empty cargo home: only the tar's contents count.
-    // Always at the same place (as `/tmp/src` in the container): cargo's fingerprints of the
-    // vendored crates hold their absolute paths, so a rerun only recompiles what changed.
+/// Extracts the tar and builds it offline, with an empty cargo home in `tmp`: only the tar's
+/// contents count. Always at the same place (as `/tmp/src` in the container): cargo's
+/// fingerprints of the vendored crates hold their absolute paths, so a rerun only recompiles
+/// what changed.
+fn assert_builds_offline(tar: &Tar, tmp: &Path) {
     let build = support::repo_root().join("target/it-source-build");
     let (src, target) = (build.join("src"), build.join("target"));
     if src.exists() {
@@ -396,7 +410,7 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
     tar::Archive::new(tar.bytes.as_slice())
         .unpack(&src)
         .unwrap();
-    let home = tmp.path().join("cargo-home");
+    let home = tmp.join("cargo-home");
     std::fs::create_dir_all(&home).unwrap();
     let t = Instant::now();
     let out = std::process::Command::new(cargo())
@@ -539,27 +553,7 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
     let tar = tar_of(&c, &sink);
     assert_eq!(snapshot(&ws), before, "the user's tree was modified");
 
-    let root: toml::Value = toml::from_str(&tar.text("Cargo.toml")).unwrap();
-    let w = &root["workspace"];
-    assert_eq!(
-        w["members"].as_array().unwrap(),
-        &vec![
-            toml::Value::from("crates/app"),
-            toml::Value::from("crates/lib")
-        ]
-    );
-    assert!(w.get("default-members").is_none());
-    assert_eq!(
-        w["dependencies"]["ext"]["path"].as_str(),
-        Some(".s2i/path-deps/ext")
-    );
-    assert!(w["dependencies"].get("tool-only").is_none());
-    assert!(tar.text("Cargo.toml").starts_with("# the workspace\n"));
-    let ext = tar.text(".s2i/path-deps/ext/Cargo.toml");
-    assert!(ext.contains("version = \"2.0.0\""), "{ext}");
-    assert!(!ext.contains("workspace"), "{ext}");
-    let lock = tar.text("Cargo.lock");
-    assert!(!lock.contains("tool"), "{lock}");
+    assert_closure_manifests(&tar);
 
     let src = t.join("extracted");
     tar::Archive::new(tar.bytes.as_slice())
@@ -583,6 +577,32 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
     assert_eq!(String::from_utf8_lossy(&run.stdout), "lib ext\n");
 }
 
+/// The tar's root manifest lists only the closure's members and points the relocated
+/// dependency at its new place; the relocated manifest inherits nothing; the lock is pruned.
+fn assert_closure_manifests(tar: &Tar) {
+    let root: toml::Value = toml::from_str(&tar.text("Cargo.toml")).unwrap();
+    let w = &root["workspace"];
+    assert_eq!(
+        w["members"].as_array().unwrap(),
+        &vec![
+            toml::Value::from("crates/app"),
+            toml::Value::from("crates/lib")
+        ]
+    );
+    assert!(w.get("default-members").is_none());
+    assert_eq!(
+        w["dependencies"]["ext"]["path"].as_str(),
+        Some(".s2i/path-deps/ext")
+    );
+    assert!(w["dependencies"].get("tool-only").is_none());
+    assert!(tar.text("Cargo.toml").starts_with("# the workspace\n"));
+    let ext = tar.text(".s2i/path-deps/ext/Cargo.toml");
+    assert!(ext.contains("version = \"2.0.0\""), "{ext}");
+    assert!(!ext.contains("workspace"), "{ext}");
+    let lock = tar.text("Cargo.lock");
+    assert!(!lock.contains("tool"), "{lock}");
+}
+
 #[test]
 fn a_missing_path_dependency_names_the_manifest_and_the_path() {
     let tmp = tempfile::tempdir().unwrap();
@@ -598,8 +618,8 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         "[dependencies]\n",
         "[dependencies]\next = { path = \"../../ext\" }\n",
     );
-    let metadata = xtask_s2i::cli::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &[], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata)
@@ -624,8 +644,8 @@ fn a_closure_package_hidden_by_ignore_rules_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = virtual_workspace(tmp.path());
     write(&ws.join(".s2iignore"), "/crates/lib/src\n");
-    let metadata = xtask_s2i::cli::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
-    let plan = xtask_s2i::Plan::for_workspace(&metadata, &["app".to_string()], None)
+    let metadata = xtask_s2i::config::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &["app".to_string()], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata).err().expect("an error");

@@ -2,8 +2,8 @@
 //! of the chain's ImageStreamTags (`okd.build-resources`, `okd.build-timeout`, `okd.tag`).
 
 use super::{Defaults, RESOURCE_KEYS, RawResources, Resources};
+use crate::Error;
 use crate::config::layer::layer;
-use crate::config::source::ConfigError;
 use crate::config::validator::Validator;
 use crate::names;
 
@@ -30,7 +30,6 @@ layer! {
         build_resources: RawResources {
             key: "build-resources",
             ty: "table",
-            default: "`{ requests = { cpu = \"500m\", memory = \"1Gi\", ephemeral-storage = \"2Gi\" }, limits = { memory = \"4Gi\", ephemeral-storage = \"10Gi\" } }`",
             example: r#"build-resources = { limits = { cpu = "2", memory = "4Gi" } }"#,
             inherit: replace,
             table: RESOURCE_KEYS,
@@ -38,14 +37,12 @@ layer! {
         build_timeout: i64 {
             key: "build-timeout",
             ty: "integer",
-            default: "`3600` (seconds)",
             example: "build-timeout = 1800",
             inherit: replace,
         }
         tag: String {
             key: "tag",
             ty: "string",
-            default: "`latest`",
             example: r#"tag = "stable""#,
             inherit: replace,
         }
@@ -65,7 +62,7 @@ pub struct Builds {
 
 impl BuildsLayer {
     /// Checks the build keys of `okd` and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator) -> Result<Builds, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator) -> Result<Builds, Error> {
         let BuildsLayer {
             build_resources,
             build_timeout,
@@ -85,7 +82,7 @@ impl BuildsLayer {
 
 impl Validator<'_> {
     /// `okd.build-timeout`: seconds, from one minute to a day.
-    fn build_timeout(&self, raw: Option<i64>) -> Result<u32, ConfigError> {
+    fn build_timeout(&self, raw: Option<i64>) -> Result<u32, Error> {
         match raw {
             None => Ok(DEFAULT_BUILD_TIMEOUT),
             Some(s) if (60..=86_400).contains(&s) => Ok(u32::try_from(s).unwrap_or(DEFAULT_BUILD_TIMEOUT)),
@@ -98,7 +95,7 @@ impl Validator<'_> {
     }
 
     /// `okd.tag`: the stable tag of the chain's ImageStreamTags.
-    fn okd_tag(&self, raw: Option<String>) -> Result<String, ConfigError> {
+    fn okd_tag(&self, raw: Option<String>) -> Result<String, Error> {
         let Some(tag) = raw else {
             return Ok(DEFAULT_TAG.into());
         };

@@ -13,9 +13,10 @@ use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::normalize_rel;
 use crate::config::layer::layer;
-use crate::config::source::{ConfigError, Origin, locate};
+use crate::config::source::locate;
 use crate::config::validator::Validator;
 use crate::names;
+use crate::{Error, Location};
 
 layer! {
     /// The git keys of `[package.metadata.s2i.okd]` as written.
@@ -23,14 +24,12 @@ layer! {
         git_uri: String {
             key: "git-uri",
             ty: "string",
-            default: "`package.repository`",
             example: r#"git-uri = "https://github.com/acme/hello.git""#,
             inherit: replace,
         }
         git_ref: String {
             key: "git-ref",
             ty: "string",
-            default: "none (the remote's default branch)",
             example: r#"git-ref = "main""#,
             inherit: replace,
         }
@@ -39,28 +38,24 @@ layer! {
         context_dir: String {
             key: "context-dir",
             ty: "string",
-            default: "the workspace's directory inside its git repository",
             example: r#"context-dir = "services/hello""#,
             inherit: per_package,
         }
         source_secret: String {
             key: "source-secret",
             ty: "string",
-            default: "none (a public repository)",
             example: r#"source-secret = "hello-git""#,
             inherit: replace,
         }
         webhooks: RawWebhooks {
             key: "webhooks",
             ty: "array or table",
-            default: "`[]`",
             example: r#"webhooks = { github = "hello-github-webhook", generic = "hello-generic-webhook" }"#,
             inherit: replace,
         }
         unauthenticated_webhooks: bool {
             key: "unauthenticated-webhooks",
             ty: "boolean",
-            default: "`false`",
             example: "unauthenticated-webhooks = true",
             inherit: replace,
         }
@@ -93,21 +88,15 @@ pub enum WebhookKind {
 }
 
 impl WebhookKind {
+    /// Each kind with its name in `okd.webhooks`.
     const ALL: [(&'static str, WebhookKind); 4] = [
         ("generic", WebhookKind::Generic),
         ("github", WebhookKind::GitHub),
         ("gitlab", WebhookKind::GitLab),
         ("bitbucket", WebhookKind::Bitbucket),
     ];
-
-    pub fn key(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(_, k)| *k == self)
-            .map(|(s, _)| *s)
-            .unwrap_or("generic")
-    }
 }
+
 impl GitLayer {
     /// Checks the git keys. `repository` is `package.repository` (the default `git-uri`),
     /// `runtime_image` names the webhook secrets' default.
@@ -117,7 +106,7 @@ impl GitLayer {
         repository: Option<String>,
         metadata: &Metadata,
         runtime_image: &str,
-    ) -> Result<GitSource, ConfigError> {
+    ) -> Result<GitSource, Error> {
         let GitLayer {
             git_uri,
             git_ref,
@@ -157,7 +146,7 @@ impl Validator<'_> {
         context_dir: Option<String>,
         repository: Option<String>,
         metadata: &Metadata,
-    ) -> Result<Git, ConfigError> {
+    ) -> Result<Git, Error> {
         let uri = match uri {
             Some(u) => {
                 self.check(&["okd", "git-uri"], names::git_uri(&u), || {
@@ -185,16 +174,16 @@ impl Validator<'_> {
     }
 
     /// `package.repository` as the default `okd.git-uri`; its error points into `[package]`.
-    fn repository(&self, repository: Option<String>) -> Result<Option<String>, ConfigError> {
+    fn repository(&self, repository: Option<String>) -> Result<Option<String>, Error> {
         let Some(r) = repository else { return Ok(None) };
-        names::git_uri(&r).map_err(|m| ConfigError {
-            origin: Origin::File {
-                path: self.pkg.file.clone(),
-                line: locate(&self.pkg.text, &["package", "repository"]),
-            },
-            key: "package.repository".into(),
-            message: format!("{m}; it is the default of `okd.git-uri`"),
-            note: Some(r#"set `okd.git-uri` in `[package.metadata.s2i]`, e.g. `okd = { git-uri = "https://github.com/acme/hello.git" }`"#.into()),
+        names::git_uri(&r).map_err(|m| {
+            Error::new(format!("{m}; it is the default of `okd.git-uri`"))
+                .at(Location::Key {
+                    file: self.pkg.file.clone(),
+                    line: locate(&self.pkg.text, &["package", "repository"]),
+                    key: "package.repository".into(),
+                })
+                .note(r#"set `okd.git-uri` in `[package.metadata.s2i]`, e.g. `okd = { git-uri = "https://github.com/acme/hello.git" }`"#)
         })?;
         Ok(Some(r))
     }
@@ -205,7 +194,7 @@ impl Validator<'_> {
         &self,
         raw: RawWebhooks,
         runtime_image: &str,
-    ) -> Result<BTreeMap<WebhookKind, String>, ConfigError> {
+    ) -> Result<BTreeMap<WebhookKind, String>, Error> {
         let stream = names::image_stream(runtime_image);
         let mut hooks = BTreeMap::new();
         for (kind, secret) in raw.0 {
@@ -235,7 +224,7 @@ impl Validator<'_> {
         source_secret: Option<&str>,
         unauthenticated_webhooks: Option<bool>,
         webhooks: &BTreeMap<WebhookKind, String>,
-    ) -> Result<bool, ConfigError> {
+    ) -> Result<bool, Error> {
         if let Some(secret) = source_secret {
             self.check(&["okd", "source-secret"], names::dns1123_subdomain(secret), || {
                 "the value names the Secret holding the git credentials, e.g. `source-secret = \"hello-git\"`".into()

@@ -1,8 +1,8 @@
 //! Where the manifests go and which namespace they name (`okd.manifests-dir`, `okd.namespace`).
 
 use super::normalize_rel;
+use crate::Error;
 use crate::config::layer::layer;
-use crate::config::source::ConfigError;
 use crate::config::validator::Validator;
 use crate::names;
 
@@ -12,14 +12,12 @@ layer! {
         namespace: String {
             key: "namespace",
             ty: "string",
-            default: "none (the current `oc project`)",
             example: r#"namespace = "demo""#,
             inherit: replace,
         }
         manifests_dir: String {
             key: "manifests-dir",
             ty: "string",
-            default: "`deploy/okd`",
             example: r#"manifests-dir = "deploy/okd""#,
             inherit: replace,
         }
@@ -37,7 +35,7 @@ pub struct Manifests {
 
 impl ManifestsLayer {
     /// Checks the manifest keys of `okd` and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator) -> Result<Manifests, ConfigError> {
+    pub(super) fn resolve(self, v: &Validator) -> Result<Manifests, Error> {
         let ManifestsLayer {
             namespace,
             manifests_dir,
@@ -56,7 +54,7 @@ impl ManifestsLayer {
 
 impl Validator<'_> {
     /// `okd.manifests-dir`: a directory of the workspace other than its root.
-    fn manifests_dir(&self, raw: Option<String>) -> Result<String, ConfigError> {
+    fn manifests_dir(&self, raw: Option<String>) -> Result<String, Error> {
         let dir = raw.unwrap_or_else(|| "deploy/okd".into());
         self.check(
             &["okd", "manifests-dir"],

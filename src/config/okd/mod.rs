@@ -17,19 +17,18 @@ use serde_json::Value;
 
 use super::layer::{ApplyLayer, Inherit, KeyDoc};
 use super::read::{TypeError, layer};
-use super::source::ConfigError;
 use super::validator::Validator;
+use crate::Error;
 use crate::names;
 pub use builds::Builds;
-pub use git::{GitSource, WebhookKind};
+pub use git::GitSource;
 pub use manifests::Manifests;
-pub use workload::{Tls, Workload, WorkloadSettings};
+pub use workload::WorkloadSettings;
 
 /// The row of the `okd` table itself among the top-level keys.
 pub(crate) const TABLE_KEY: &[KeyDoc] = &[KeyDoc {
     key: "okd",
     ty: "table",
-    default: "see below",
     example: r#"okd = { namespace = "demo" }"#,
     table: &[],
     inherit: Inherit::Merge,
@@ -89,7 +88,7 @@ impl OkdLayer {
         metadata: &Metadata,
         runtime_image: &str,
         port: Option<u16>,
-    ) -> Result<Okd, ConfigError> {
+    ) -> Result<Okd, Error> {
         let OkdLayer {
             git,
             builds,
@@ -155,11 +154,11 @@ impl RawResources {
         v: &Validator,
         table: &'static str,
         defaults: Defaults,
-    ) -> Result<Resources, ConfigError> {
+    ) -> Result<Resources, Error> {
         let merged = |which: &'static str,
                       user: Option<Map>,
                       default: &[(&str, &str)]|
-         -> Result<Map, ConfigError> {
+         -> Result<Map, Error> {
             let user = user.unwrap_or_default();
             for (k, val) in &user {
                 if !RESOURCE_NAMES.contains(&k.as_str()) {

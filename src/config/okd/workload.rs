@@ -5,8 +5,8 @@
 use serde::Deserialize;
 
 use super::{Defaults, RESOURCE_KEYS, RawResources, Resources};
+use crate::Error;
 use crate::config::layer::layer;
-use crate::config::source::ConfigError;
 use crate::config::validator::Validator;
 use crate::names;
 
@@ -46,35 +46,30 @@ layer! {
         workload: Workload {
             key: "workload",
             ty: "string",
-            default: "`deployment` with `port`, else `none`",
             example: r#"workload = "cronjob""#,
             inherit: replace,
         }
         schedule: String {
             key: "schedule",
             ty: "string",
-            default: "none (required by `workload = \"cronjob\"`)",
             example: r#"schedule = "*/15 * * * *""#,
             inherit: replace,
         }
         replicas: u32 {
             key: "replicas",
             ty: "integer",
-            default: "`1`",
             example: "replicas = 2",
             inherit: replace,
         }
         health_path: String {
             key: "health-path",
             ty: "string",
-            default: "none (TCP probes on `port`)",
             example: r#"health-path = "/healthz""#,
             inherit: replace,
         }
         resources: RawResources {
             key: "resources",
             ty: "table",
-            default: "`{ requests = { cpu = \"10m\", memory = \"32Mi\" }, limits = { memory = \"128Mi\" } }`",
             example: r#"resources = { limits = { memory = "256Mi" } }"#,
             inherit: replace,
             table: RESOURCE_KEYS,
@@ -82,7 +77,6 @@ layer! {
         tls: Tls {
             key: "tls",
             ty: "string",
-            default: "`edge`",
             example: r#"tls = "passthrough""#,
             inherit: replace,
         }
@@ -111,7 +105,7 @@ impl WorkloadLayer {
         self,
         v: &Validator,
         port: Option<u16>,
-    ) -> Result<WorkloadSettings, ConfigError> {
+    ) -> Result<WorkloadSettings, Error> {
         let WorkloadLayer {
             workload,
             schedule,
@@ -143,7 +137,7 @@ impl Validator<'_> {
         schedule: Option<String>,
         health_path: Option<&str>,
         port: Option<u16>,
-    ) -> Result<(Workload, Option<String>), ConfigError> {
+    ) -> Result<(Workload, Option<String>), Error> {
         let workload = workload.unwrap_or(match port {
             Some(_) => Workload::Deployment,
             None => Workload::None,

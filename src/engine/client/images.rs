@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use bollard::auth::DockerCredentials;
-use bollard::models::ContainerConfig;
+use bollard::models::{BuildInfo, ContainerConfig};
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CommitContainerOptionsBuilder, CreateImageOptions,
     CreateImageOptionsBuilder, PushImageOptionsBuilder, RemoveImageOptionsBuilder,
@@ -16,9 +16,15 @@ use futures_util::{Stream, StreamExt};
 
 use super::{Client, Error, Output};
 use crate::config::PullPolicy;
-use crate::diagnostic::Diagnostic;
 use crate::engine::push::Credentials;
 use crate::sink::{Event, Sink};
+
+/// What a build reported: the built image's ID, the last step's image, the engine's error.
+type Built = (
+    Option<String>,
+    Option<String>,
+    Option<bollard::errors::Error>,
+);
 
 /// What the stages need to know about an image.
 #[derive(Debug, Clone)]
@@ -135,7 +141,7 @@ impl Client {
             (PullPolicy::IfNotPresent, None) => true,
             (PullPolicy::IfNotPresent, Some(_)) | (PullPolicy::Never, Some(_)) => false,
             (PullPolicy::Never, None) => {
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "the builder base image `{reference}` is not present and the pull policy is \
                      `never`"
                 ))
@@ -151,7 +157,7 @@ impl Client {
             sink.event(Event::status("Pulling", reference.to_string()));
             if let Err(e) = self.pull(reference, sink).await {
                 let e = anyhow::Error::new(e);
-                return Err(Diagnostic::new(format!(
+                return Err(Error::new(format!(
                     "failed to pull the builder base image `{reference}` (pull policy \
                      `{policy}`): {e:#}"
                 ))
@@ -167,7 +173,7 @@ impl Client {
         }
         match self.image(reference).await? {
             Some(info) => Ok(info),
-            None => Err(Diagnostic::new(format!(
+            None => Err(Error::new(format!(
                 "the builder base image `{reference}` is not present after pulling it \
                  (pull policy `{policy}`)"
             ))
@@ -228,6 +234,36 @@ impl Client {
             Some(bollard::body_full(Bytes::from(context))),
         );
         let mut output = Output::new(stage);
+        let (id, step, failure) = self.follow_build(&mut stream, &mut output, sink).await;
+        let result = match (failure, id) {
+            (None, Some(id)) => Ok(id),
+            (Some(e), _) => Err(Error::engine(e)),
+            (None, None) => Err(Error::msg(
+                "the engine did not report the ID of the built image",
+            )),
+        };
+        match result {
+            Ok(id) => {
+                self.janitor.image(&id);
+                Ok(id)
+            }
+            Err(e) => {
+                // The last step that succeeded would be left as a dangling image.
+                if let Some(step) = step {
+                    self.remove_if_untagged(&step, None).await;
+                }
+                Err(e.with_tail(output.tail()))
+            }
+        }
+    }
+
+    /// Follows a build's progress: its output to `sink`, each step's image remembered by the
+    /// janitor until the next one replaces it. Returns the built image's ID, the last step's
+    /// image and the engine's error, each when there is one.
+    async fn follow_build<S>(&self, stream: &mut S, output: &mut Output, sink: &dyn Sink) -> Built
+    where
+        S: Stream<Item = Result<BuildInfo, bollard::errors::Error>> + Unpin,
+    {
         let mut id = None;
         let mut step: Option<String> = None;
         let mut failure = None;
@@ -258,26 +294,7 @@ impl Client {
         if let Some(step) = &step {
             self.janitor.forget_image(step);
         }
-        let result = match (failure, id) {
-            (None, Some(id)) => Ok(id),
-            (Some(e), _) => Err(Error::engine(e)),
-            (None, None) => Err(Error::msg(
-                "the engine did not report the ID of the built image",
-            )),
-        };
-        match result {
-            Ok(id) => {
-                self.janitor.image(&id);
-                Ok(id)
-            }
-            Err(e) => {
-                // The last step that succeeded would be left as a dangling image.
-                if let Some(step) = step {
-                    self.remove_if_untagged(&step, None).await;
-                }
-                Err(e.with_tail(output.tail()))
-            }
-        }
+        (id, step, failure)
     }
 
     /// Commits a container as an untagged image (remembered by the janitor until tagged) with

@@ -23,10 +23,9 @@ use super::flavor::{self, Engine, Flavor};
 use super::host::{self, Candidate, Hosts};
 pub use super::janitor::Janitor;
 pub use super::output::Output;
-use crate::diagnostic::Diagnostic;
+pub(crate) use crate::Error;
 use crate::sink::{Event, Sink};
 pub use containers::ContainerSpec;
-pub use error::Error;
 pub use images::{ImageConfig, ImageInfo};
 
 /// How long the engine may take to answer the first request.
@@ -50,7 +49,7 @@ impl Client {
             Hosts::Explicit(c) => match reach(&c).await {
                 Ok((docker, flavor)) => (docker, flavor, c),
                 Err(cause) => {
-                    return Err(Diagnostic::new(format!(
+                    return Err(Error::new(format!(
                         "cannot reach the container engine at `{}` ({}): {cause}",
                         c.host, c.origin
                     ))

@@ -16,7 +16,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use bytes::Bytes;
 
 use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label, with_tail};
-use crate::diagnostic::Diagnostic;
+use crate::Error;
 use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
 use crate::engine::{archive, s2i};
 use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
@@ -80,88 +80,17 @@ impl Chain<'_, '_, '_> {
     pub(super) async fn app(&self, builder: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
-        let reference = plan.image(Stage::App).reference();
         let builder_reference = plan.image(Stage::Builder).reference();
         let contract = s2i::Contract::read(self.docker, builder, &builder_reference).await?;
         let overrides = s2i::Overrides::read(&plan.layout().workspace_root)?;
         let labels = self.app_labels();
-        // The uncommitted-changes marker is not an input: files outside the source (generated
-        // manifests written by the previous run, `target/`) flip it without changing what is
-        // built, and the source digest already covers every uploaded file.
-        let mut input_labels = labels.clone();
-        input_labels.remove(UNCOMMITTED_LABEL);
-        // The Plan's settings, then what only the engine knows (one JSON object, keys sorted).
-        let mut settings = plan.app_key();
-        settings.insert("contract".into(), format!("{contract:?}").into());
-        settings.insert("overrides".into(), overrides.describe());
-        settings.insert("labels".into(), serde_json::json!(input_labels));
-        let digest = digest(&[
-            "app",
-            ENGINE_VERSION,
-            &builder.id,
-            self.source.digest(),
-            &serde_json::Value::Object(settings).to_string(),
-        ]);
+        let digest = self.app_digest(builder, &contract, &overrides, &labels);
         if let Some(image) = self.fresh(Stage::App, &digest).await? {
             let report = self.report(Stage::App, &image, started, true);
             return Ok(Done { report, image });
         }
-        for name in overrides.scripts.keys() {
-            self.sink.event(Event::Log {
-                stage: "app".into(),
-                line: format!("using `.s2i/bin/{name}` of the source"),
-            });
-        }
-        if !overrides.env.is_empty() {
-            self.sink.event(Event::Log {
-                stage: "app".into(),
-                line: format!(
-                    "using `.s2i/environment` of the source ({} variables)",
-                    overrides.env.len()
-                ),
-            });
-        }
-
-        let previous = if self.opts.no_cache {
-            None
-        } else {
-            self.docker.image(&reference).await?
-        };
-        let artifacts = match &previous {
-            Some(previous) => self.save_artifacts(previous, &overrides).await,
-            None => None,
-        };
-        self.status(
-            "Assembling",
-            format!(
-                "app {reference} ({builder_reference}{})",
-                if artifacts.is_some() {
-                    ", incremental"
-                } else {
-                    ""
-                }
-            ),
-        );
-        let container = self
-            .assemble_container(builder, &contract, &overrides, artifacts)
-            .await?;
-        let mut output = Output::new("app");
-        let code = self
-            .docker
-            .run(&container, &mut output, None, self.sink)
-            .await?;
-        if code != 0 {
-            self.docker.remove_container(&container).await?;
-            let message = format!(
-                "`{}` failed with exit code {code} in the app stage of `{}`:",
-                contract.script("assemble", &overrides),
-                plan.package(),
-            );
-            return Err(Diagnostic::new(with_tail(message, &output.tail()))
-                .note(format!("no tag moved: `{reference}` is unchanged"))
-                .note("`cargo xtask image -v` shows the whole output")
-                .into());
-        }
+        self.log_overrides(&overrides);
+        let container = self.run_assemble(builder, &contract, &overrides).await?;
 
         let mut labels: HashMap<String, String> = labels.into_iter().collect();
         labels.insert(DIGEST_LABEL.into(), digest);
@@ -177,7 +106,7 @@ impl Chain<'_, '_, '_> {
             "{} assembled by xtask-s2i from {builder_reference}",
             plan.package(),
         );
-        let what = format!("the app image `{reference}`");
+        let what = format!("the app image `{}`", plan.image(Stage::App).reference());
         let id = self
             .docker
             .commit(&container, commit, &[], &comment, &what)
@@ -185,6 +114,107 @@ impl Chain<'_, '_, '_> {
         let image = self.finish(&id, Stage::App).await?;
         let report = self.report(Stage::App, &image, started, false);
         Ok(Done { report, image })
+    }
+
+    /// The app stage's input digest: the builder, the source, the Plan's settings, then what
+    /// only the engine knows (the builder's contract, the source's overrides, the labels).
+    fn app_digest(
+        &self,
+        builder: &ImageInfo,
+        contract: &s2i::Contract,
+        overrides: &s2i::Overrides,
+        labels: &BTreeMap<String, String>,
+    ) -> String {
+        // The uncommitted-changes marker is not an input: files outside the source (generated
+        // manifests written by the previous run, `target/`) flip it without changing what is
+        // built, and the source digest already covers every uploaded file.
+        let mut input_labels = labels.clone();
+        input_labels.remove(UNCOMMITTED_LABEL);
+        // The Plan's settings, then what only the engine knows (one JSON object, keys sorted).
+        let mut settings = self.plan.app_key();
+        settings.insert("contract".into(), format!("{contract:?}").into());
+        settings.insert("overrides".into(), overrides.describe());
+        settings.insert("labels".into(), serde_json::json!(input_labels));
+        digest(&[
+            "app",
+            ENGINE_VERSION,
+            &builder.id,
+            self.source.digest(),
+            &serde_json::Value::Object(settings).to_string(),
+        ])
+    }
+
+    /// Says which of the source's `.s2i` overrides the build uses.
+    fn log_overrides(&self, overrides: &s2i::Overrides) {
+        for name in overrides.scripts.keys() {
+            self.sink.event(Event::Log {
+                stage: "app".into(),
+                line: format!("using `.s2i/bin/{name}` of the source"),
+            });
+        }
+        if !overrides.env.is_empty() {
+            self.sink.event(Event::Log {
+                stage: "app".into(),
+                line: format!(
+                    "using `.s2i/environment` of the source ({} variables)",
+                    overrides.env.len()
+                ),
+            });
+        }
+    }
+
+    /// Runs `assemble` (incrementally when the previous app image saves artifacts) and returns
+    /// the finished container, to commit; a failure removes it and moves no tag.
+    async fn run_assemble(
+        &self,
+        builder: &ImageInfo,
+        contract: &s2i::Contract,
+        overrides: &s2i::Overrides,
+    ) -> Result<String> {
+        let plan = self.plan;
+        let reference = plan.image(Stage::App).reference();
+        let previous = if self.opts.no_cache {
+            None
+        } else {
+            self.docker.image(&reference).await?
+        };
+        let artifacts = match &previous {
+            Some(previous) => self.save_artifacts(previous, overrides).await,
+            None => None,
+        };
+        self.status(
+            "Assembling",
+            format!(
+                "app {reference} ({}{})",
+                plan.image(Stage::Builder).reference(),
+                if artifacts.is_some() {
+                    ", incremental"
+                } else {
+                    ""
+                }
+            ),
+        );
+        let container = self
+            .assemble_container(builder, contract, overrides, artifacts)
+            .await?;
+        let mut output = Output::new("app");
+        let code = self
+            .docker
+            .run(&container, &mut output, None, self.sink)
+            .await?;
+        if code != 0 {
+            self.docker.remove_container(&container).await?;
+            let message = format!(
+                "`{}` failed with exit code {code} in the app stage of `{}`:",
+                contract.script("assemble", overrides),
+                plan.package(),
+            );
+            return Err(Error::new(with_tail(message, &output.tail()))
+                .note(format!("no tag moved: `{reference}` is unchanged"))
+                .note("`cargo xtask image -v` shows the whole output")
+                .into());
+        }
+        Ok(container)
     }
 
     /// A created (not started) `assemble` container with the upload extracted into the
@@ -197,7 +227,6 @@ impl Chain<'_, '_, '_> {
         mut artifacts: Option<std::fs::File>,
     ) -> Result<String> {
         let plan = self.plan;
-        let destination = &contract.destination;
         loop {
             let container = self
                 .docker
@@ -212,38 +241,9 @@ impl Chain<'_, '_, '_> {
                     ..Default::default()
                 })
                 .await?;
-
-            let (source, sink) = (self.source, self.sink);
-            let (uid, gid) = (contract.uid, contract.gid);
-            let mut file = artifacts.take();
+            let file = artifacts.take();
             let with_artifacts = file.is_some();
-            let upload_overrides = overrides.clone();
-            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
-                let artifacts = file.as_mut().map(|f| f as &mut dyn std::io::Read);
-                s2i::write_upload(
-                    out,
-                    &upload_overrides,
-                    uid,
-                    gid,
-                    |w| source.write_tar(w, uid, gid, sink),
-                    artifacts,
-                )
-            });
-            let uploaded = self.docker.upload(&container, destination, body).await;
-            let written = written
-                .await
-                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
-            let result = written
-                .context("failed to write the source tar")
-                .and_then(|()| {
-                    uploaded.with_context(|| {
-                        format!(
-                            "failed to copy the source to `{destination}` (the builder's \
-                             `io.openshift.s2i.destination`)"
-                        )
-                    })
-                });
-            match result {
+            match self.upload(&container, contract, overrides, file).await {
                 Ok(()) => return Ok(container),
                 Err(e) if with_artifacts => {
                     self.sink.event(Event::warning(format!(
@@ -258,6 +258,46 @@ impl Chain<'_, '_, '_> {
                 }
             }
         }
+    }
+
+    /// Streams the one S2I tar (`src/`, the overrides, and `artifacts/` from `file`) into the
+    /// builder's destination in `container`.
+    async fn upload(
+        &self,
+        container: &str,
+        contract: &s2i::Contract,
+        overrides: &s2i::Overrides,
+        mut file: Option<std::fs::File>,
+    ) -> Result<()> {
+        let destination = &contract.destination;
+        let (source, sink) = (self.source, self.sink);
+        let (uid, gid) = (contract.uid, contract.gid);
+        let upload_overrides = overrides.clone();
+        let (body, written) = archive::stream_from_writer(self.scope, move |out| {
+            let artifacts = file.as_mut().map(|f| f as &mut dyn std::io::Read);
+            s2i::write_upload(
+                out,
+                &upload_overrides,
+                uid,
+                gid,
+                |w| source.write_tar(w, uid, gid, sink),
+                artifacts,
+            )
+        });
+        let uploaded = self.docker.upload(container, destination, body).await;
+        let written = written
+            .await
+            .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
+        written
+            .context("failed to write the source tar")
+            .and_then(|()| {
+                uploaded.with_context(|| {
+                    format!(
+                        "failed to copy the source to `{destination}` (the builder's \
+                         `io.openshift.s2i.destination`)"
+                    )
+                })
+            })
     }
 
     /// Runs the previous app image's `save-artifacts` (or the source's override) and keeps its
@@ -295,41 +335,9 @@ impl Chain<'_, '_, '_> {
                 short(&previous.id)
             ),
         );
-        // As upstream: the previous image's user, its scripts or the source's override.
         let container = self
-            .docker
-            .create_container(ContainerSpec {
-                image: previous.id.clone(),
-                entrypoint: contract.script_entrypoint(),
-                cmd: Some(vec![contract.script("save-artifacts", overrides)]),
-                labels: tool_label(plan),
-                attach: true,
-                ..Default::default()
-            })
+            .save_artifacts_container(previous, &contract, overrides)
             .await?;
-        if let Some(script) = overrides.scripts.get("save-artifacts") {
-            let tar = archive::items_tar([
-                archive::Item {
-                    path: "scripts",
-                    contents: None,
-                    mode: 0o777,
-                },
-                archive::Item {
-                    path: "scripts/save-artifacts",
-                    contents: Some(script),
-                    mode: 0o755,
-                },
-            ])?;
-            let body = futures_util::stream::once(async move { Ok(Bytes::from(tar)) });
-            if let Err(e) = self
-                .docker
-                .upload(&container, &contract.destination, body)
-                .await
-            {
-                self.docker.remove_container(&container).await?;
-                return Err(e.into());
-            }
-        }
         let mut file = tempfile::tempfile().context("failed to create a temporary file")?;
         let mut size = 0u64;
         let mut output = Output::new("save-artifacts");
@@ -362,6 +370,51 @@ impl Chain<'_, '_, '_> {
             line: format!("{entries} entries, {}", human_size(size)),
         });
         Ok(Some(file))
+    }
+
+    /// The container that runs `save-artifacts` of the previous app image: as upstream, with
+    /// the previous image's user and its script, or the source's override uploaded into it.
+    async fn save_artifacts_container(
+        &self,
+        previous: &ImageInfo,
+        contract: &s2i::Contract,
+        overrides: &s2i::Overrides,
+    ) -> Result<String> {
+        let container = self
+            .docker
+            .create_container(ContainerSpec {
+                image: previous.id.clone(),
+                entrypoint: contract.script_entrypoint(),
+                cmd: Some(vec![contract.script("save-artifacts", overrides)]),
+                labels: tool_label(self.plan),
+                attach: true,
+                ..Default::default()
+            })
+            .await?;
+        if let Some(script) = overrides.scripts.get("save-artifacts") {
+            let tar = archive::items_tar([
+                archive::Item {
+                    path: "scripts",
+                    contents: None,
+                    mode: 0o777,
+                },
+                archive::Item {
+                    path: "scripts/save-artifacts",
+                    contents: Some(script),
+                    mode: 0o755,
+                },
+            ])?;
+            let body = futures_util::stream::once(async move { Ok(Bytes::from(tar)) });
+            if let Err(e) = self
+                .docker
+                .upload(&container, &contract.destination, body)
+                .await
+            {
+                self.docker.remove_container(&container).await?;
+                return Err(e.into());
+            }
+        }
+        Ok(container)
     }
 }
 

@@ -38,8 +38,8 @@ impl Baseline {
     pub fn prepare(&self, sh: &Shell, repo: &Path, lib: &Path, scratch: &Path) -> Result<()> {
         copy_example(repo, lib, scratch)?;
         let manifest = scratch.join("Cargo.toml");
-        let metadata = xtask_s2i::cli::read_metadata(Some(&manifest))?;
-        let plans = xtask_s2i::Plan::for_workspace(&metadata, &[], Some(BASE))?;
+        let metadata = xtask_s2i::config::read_metadata(Some(&manifest))?;
+        let plans = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], Some(BASE))?;
         let plan = plans
             .iter()
             .find(|p| p.package() == BIN)

@@ -86,6 +86,90 @@ pub struct Bench {
     table: bool,
 }
 
+/// The notes a report starts with: a smoke test's run count, a busy machine.
+fn first_notes(runs: usize, machine: &machine::Machine) -> Vec<String> {
+    let mut notes = Vec::new();
+    if runs < 3 {
+        notes.push(format!(
+            "{runs} run(s): a smoke test; a benchmark takes at least 3 (`--runs 3`, the default)"
+        ));
+    }
+    if let (Some(&load), Some(cores)) = (machine.load_average.first(), machine.nproc)
+        && load > cores as f64
+    {
+        let note = format!(
+            "the machine was busy when the bench started (load average {load:.1} on {cores} cores); figures are noisier"
+        );
+        status("Warning", &note);
+        notes.push(note);
+    }
+    notes
+}
+
+/// What one bench compares: the parts asked for, our chain, the baseline and the floor's target
+/// directory.
+struct Contenders<'a> {
+    parts: &'a BTreeSet<Part>,
+    ours: &'a Ours,
+    baseline: &'a Baseline,
+    floor_target: &'a Path,
+}
+
+impl Contenders<'_> {
+    /// The copies each part builds, made once before anything is timed.
+    fn prepare(&self, sh: &Shell, repo: &Path, lib: &Path, baseline_src: &Path) -> Result<()> {
+        let (parts, ours, baseline) = (self.parts, self.ours, self.baseline);
+        if parts.contains(&Part::Ours) {
+            status(
+                "Preparing",
+                &format!(
+                    "the copy for `cargo xtask image` in `{}`",
+                    ours.dir.display()
+                ),
+            );
+            ours.prepare(repo, lib)?;
+        }
+        if parts.contains(&Part::Baseline) || parts.contains(&Part::Floor) {
+            status(
+                "Preparing",
+                &format!(
+                    "the baseline's build context (our source tar, vendored) in `{}`",
+                    baseline.dir.display()
+                ),
+            );
+            baseline.prepare(sh, repo, lib, baseline_src)?;
+        }
+        if parts.contains(&Part::Floor) {
+            status("Warming", "the host build of the floor (not timed)");
+            baseline::floor_build(sh, &baseline.dir, self.floor_target)?;
+        }
+        Ok(())
+    }
+
+    /// `runs` cycles of every part asked for.
+    fn measure(&self, sh: &Shell, runs: usize, notes: &mut Vec<String>) -> Result<Measured> {
+        let (parts, ours, baseline) = (self.parts, self.ours, self.baseline);
+        let mut m = Measured::default();
+        for run in 1..=runs {
+            let of = format!("run {run}/{runs}");
+            if parts.contains(&Part::Ours) {
+                ours.cycle(sh, &of, &mut m, notes)?;
+            }
+            if parts.contains(&Part::Baseline) {
+                baseline.cycle(sh, &of, &mut m)?;
+            }
+            if parts.contains(&Part::Floor) {
+                m.edits += 1;
+                example::edit_greeting(&baseline.dir, m.edits)?;
+                let secs = baseline::floor_build(sh, &baseline.dir, self.floor_target)?;
+                report_time("floor", "one-line change", &of, secs);
+                m.floor.push(secs);
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl Bench {
     pub fn run(self, sh: &Shell) -> Result<()> {
         let repo = repo_root();
@@ -107,21 +191,7 @@ impl Bench {
         }
         commands::preflight(sh, &exe)?;
         let machine = machine::Machine::read(sh);
-        let mut notes = Vec::new();
-        if runs < 3 {
-            notes.push(format!(
-                "{runs} run(s): a smoke test; a benchmark takes at least 3 (`--runs 3`, the default)"
-            ));
-        }
-        if let (Some(&load), Some(cores)) = (machine.load_average.first(), machine.nproc)
-            && load > cores as f64
-        {
-            let note = format!(
-                "the machine was busy when the bench started (load average {load:.1} on {cores} cores); figures are noisier"
-            );
-            status("Warning", &note);
-            notes.push(note);
-        }
+        let mut notes = first_notes(runs, &machine);
 
         let tmp = tempfile::Builder::new()
             .prefix("xtask-s2i-bench-")
@@ -135,48 +205,14 @@ impl Bench {
         let ours = Ours::new(&exe, tmp.path().join("ours"), &tag);
         let baseline = Baseline::new(tmp.path().join("baseline"), &tag);
         let floor_target = tmp.path().join("floor-target");
-        if parts.contains(&Part::Ours) {
-            status(
-                "Preparing",
-                &format!(
-                    "the copy for `cargo xtask image` in `{}`",
-                    ours.dir.display()
-                ),
-            );
-            ours.prepare(&repo, &lib)?;
-        }
-        if parts.contains(&Part::Baseline) || parts.contains(&Part::Floor) {
-            status(
-                "Preparing",
-                &format!(
-                    "the baseline's build context (our source tar, vendored) in `{}`",
-                    baseline.dir.display()
-                ),
-            );
-            baseline.prepare(sh, &repo, &lib, &tmp.path().join("baseline-src"))?;
-        }
-        if parts.contains(&Part::Floor) {
-            status("Warming", "the host build of the floor (not timed)");
-            baseline::floor_build(sh, &baseline.dir, &floor_target)?;
-        }
-
-        let mut m = Measured::default();
-        for run in 1..=runs {
-            let of = format!("run {run}/{runs}");
-            if parts.contains(&Part::Ours) {
-                ours.cycle(sh, &of, &mut m, &mut notes)?;
-            }
-            if parts.contains(&Part::Baseline) {
-                baseline.cycle(sh, &of, &mut m)?;
-            }
-            if parts.contains(&Part::Floor) {
-                m.edits += 1;
-                example::edit_greeting(&baseline.dir, m.edits)?;
-                let secs = baseline::floor_build(sh, &baseline.dir, &floor_target)?;
-                report_time("floor", "one-line change", &of, secs);
-                m.floor.push(secs);
-            }
-        }
+        let contenders = Contenders {
+            parts: &parts,
+            ours: &ours,
+            baseline: &baseline,
+            floor_target: &floor_target,
+        };
+        contenders.prepare(sh, &repo, &lib, &tmp.path().join("baseline-src"))?;
+        let mut m = contenders.measure(sh, runs, &mut notes)?;
         if parts.contains(&Part::Ours) {
             m.ours_image = Some(commands::image_size(sh, &ours.runtime)?);
             m.binary = Some(commands::binary_size(sh, &ours.runtime, tmp.path())?);

@@ -327,8 +327,45 @@ impl Report {
 
     /// The Markdown table printed on stdout (and pasted into docs/BENCHMARKS.md).
     pub fn table(&self) -> String {
+        let mut out = self.heading();
+        out.push_str(&self.rows());
+        if !self.notes.is_empty() {
+            out.push('\n');
+            for n in &self.notes {
+                out.push_str(&format!("- {n}\n"));
+            }
+        }
+        out
+    }
+
+    /// The two lines above the table: what was measured, and on which machine.
+    fn heading(&self) -> String {
+        let m = &self.machine;
+        let unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_string());
+        let load = |l: &[f64]| l.first().map_or("?".to_string(), |v| number(*v));
+        let mut out = format!(
+            "`cargo xtask bench`: examples/hello-world FROM `{}`, {} run(s), medians (min–max)\n",
+            self.base_image, self.runs
+        );
+        out.push_str(&format!(
+            "machine: {} cores ({}), {} memory, {} {} (API {}, {} storage), {}, load average {} at the start, {} at the end\n\n",
+            m.nproc.map_or("?".to_string(), |n| n.to_string()),
+            unknown(&m.cpu),
+            m.memory_bytes.map_or("–".to_string(), size),
+            m.engine,
+            unknown(&m.docker_server),
+            unknown(&m.docker_api),
+            unknown(&m.docker_storage_driver),
+            unknown(&m.date),
+            load(&m.load_average),
+            load(&m.load_average_end),
+        ));
+        out
+    }
+
+    /// The table: one row per figure, with its target and whether it was met.
+    fn rows(&self) -> String {
         let Report {
-            machine: m,
             seconds: s,
             ratios: r,
             bytes: b,
@@ -340,26 +377,7 @@ impl Report {
             let sign = if o < 0.0 { "-" } else { "+" };
             format!("{sign}{}", size(o.abs().round() as u64))
         });
-        let unknown = |v: &Option<String>| v.clone().unwrap_or_else(|| "?".to_string());
-        let load = |l: &[f64]| l.first().map_or("?".to_string(), |v| number(*v));
         let mut out = String::new();
-        out.push_str(&format!(
-            "`cargo xtask bench`: examples/hello-world FROM `{}`, {} run(s), medians (min–max)\n",
-            self.base_image, self.runs
-        ));
-        out.push_str(&format!(
-            "machine: {} cores ({}), {} memory, {} {} (API {}, {} storage), {}, load average {} at the start, {} at the end\n\n",
-            m.nproc.map_or("?".to_string(), |n| n.to_string()),
-            unknown(&m.cpu),
-            bytes(m.memory_bytes),
-            m.engine,
-            unknown(&m.docker_server),
-            unknown(&m.docker_api),
-            unknown(&m.docker_storage_driver),
-            unknown(&m.date),
-            load(&m.load_average),
-            load(&m.load_average_end),
-        ));
         out.push_str("| figure | ours (`cargo xtask image`) | baseline (`docker build`) | ours / baseline | target | met |\n");
         out.push_str("|---|---:|---:|---:|---|---|\n");
         out.push_str(&format!(
@@ -395,12 +413,6 @@ impl Report {
             bytes(b.baseline_image),
             met(&[&t.size_overhead])
         ));
-        if !self.notes.is_empty() {
-            out.push('\n');
-            for n in &self.notes {
-                out.push_str(&format!("- {n}\n"));
-            }
-        }
         out
     }
 }
