@@ -58,7 +58,9 @@ layer! {
 pub struct Build {
     /// The binary target that goes into the image.
     pub bin: String,
+    /// The features `assemble` enables.
     pub features: Vec<String>,
+    /// Whether `assemble` builds with `--no-default-features`.
     pub no_default_features: bool,
     /// The Cargo profile `assemble` builds with.
     pub profile: String,

@@ -21,9 +21,12 @@ pub const BUILDER_BASE_ENV: &str = "XTASK_S2I_BUILDER_BASE";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum PullPolicy {
+    /// Pull only when the image is not present (`if-not-present`, the default).
     #[default]
     IfNotPresent,
+    /// Pull before every build (`always`).
     Always,
+    /// Never pull: a missing image is an error (`never`).
     Never,
 }
 
@@ -86,8 +89,11 @@ layer! {
 pub struct Images {
     /// The configured `builder-base` (a `--builder-base` override is the Plan's business).
     pub builder_base: String,
+    /// The repository of the builder image (`<package>-builder` by default).
     pub builder_image: String,
+    /// The repository of the app image (`<package>-app` by default).
     pub app_image: String,
+    /// The repository of the runtime image (`<package>` by default).
     pub runtime_image: String,
     /// The tag of the local images: the package version unless `tag` says otherwise.
     pub tag: String,

@@ -91,6 +91,7 @@ pub const OKD_KEYS: &[KeyDoc] = &concat::<
 pub struct Config {
     /// What `[package]` says about the package.
     pub package: PackageInfo,
+    /// The directory of the workspace's root `Cargo.toml`.
     pub workspace_root: PathBuf,
     /// The images of the chain: base, names, tag, pull policy.
     pub images: Images,

@@ -15,7 +15,9 @@ pub struct PackageInfo {
     pub repository: Option<String>,
     pub homepage: Option<String>,
     pub authors: Vec<String>,
+    /// The package's `Cargo.toml`.
     pub manifest_path: PathBuf,
+    /// The directory of the package's `Cargo.toml`.
     pub dir: PathBuf,
 }
 
