@@ -54,7 +54,8 @@ pub struct ImageArgs {
     pub docker_build: bool,
     /// Rehearse the cluster's builds locally from the committed manifests at `okd.git-ref`
     /// (builder, app and runtime BuildConfigs, then the workload), instead of the local chain
-    #[arg(long, conflicts_with_all = ["no_build", "check", "eject", "push", "docker_build"])]
+    /// (with `--no-build`: only check and print the build sequence the triggers start)
+    #[arg(long, conflicts_with_all = ["check", "eject", "push", "docker_build"])]
     pub rehearse: bool,
     /// Push the three images after building them (credentials from `~/.docker/config.json`)
     #[arg(long)]
@@ -130,7 +131,13 @@ impl ImageArgs {
 
         let plans = Plan::for_workspace(&metadata, &self.packages, self.builder_base.as_deref())?;
         if self.rehearse {
-            crate::rehearse::rehearse(&plans, self.builder_base.as_deref(), self.no_cache, sink)?;
+            crate::rehearse::rehearse(
+                &plans,
+                self.builder_base.as_deref(),
+                self.no_cache,
+                !self.no_build,
+                sink,
+            )?;
             return Ok(Summary {
                 plans,
                 stages: Vec::new(),

@@ -87,7 +87,10 @@ mod cli;
 #[cfg(feature = "internal")]
 #[doc(hidden)]
 pub mod dev;
-#[cfg(feature = "cli")]
+#[cfg(all(feature = "cli", feature = "internal"))]
+#[doc(hidden)]
+pub mod rehearse;
+#[cfg(all(feature = "cli", not(feature = "internal")))]
 mod rehearse;
 
 pub use anyhow;

@@ -1,12 +1,11 @@
-//! The order of the rehearsal and where each referenced image comes from, by following the
-//! committed ImageStreamTag references: a BuildConfig runs after the BuildConfigs whose
-//! `output.to` it takes as its strategy's `from` or as an `images[].from`; a tag no BuildConfig
-//! builds must be imported by its ImageStream (`from: DockerImage`), which is the image the
-//! rehearsal uses (or `--builder-base`, which stands in for every imported image).
-
-use std::collections::BTreeMap;
+//! The rehearsal's steps and where each referenced image comes from: the BuildConfigs run in the
+//! order the cluster's triggers first build them ([`super::sequence`]); an input is the image an
+//! earlier step built, or, for a tag no BuildConfig builds, the image its ImageStream imports
+//! (`from: DockerImage`; `--builder-base` stands in for every imported image).
 
 use anyhow::{Result, bail};
+
+use super::sequence::{inputs, output_of, qualified};
 
 use super::manifests::{BuildConfigSpec, Manifests, Named, ObjectRef};
 use crate::Error;
@@ -42,50 +41,13 @@ pub enum Source {
     External { reference: String, stand_in: bool },
 }
 
-/// The BuildConfigs of `m` in build order.
-#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
-pub fn order(m: &Manifests) -> Result<Vec<Step<'_>>> {
-    let outputs: BTreeMap<String, &str> = m
-        .build_configs
-        .iter()
-        .filter_map(|bc| Some((output_of(bc)?, bc.name.as_str())))
-        .collect();
-    let mut pending: Vec<&Named<BuildConfigSpec>> = m.build_configs.iter().collect();
-    let mut steps: Vec<Step<'_>> = Vec::new();
-    while !pending.is_empty() {
-        let ready = pending.iter().position(|bc| {
-            inputs(bc).iter().all(|r| {
-                r.kind != "ImageStreamTag"
-                    || !outputs.contains_key(&qualified(&r.name))
-                    || steps.iter().any(|s| s.output == qualified(&r.name))
-            })
-        });
-        let Some(i) = ready else {
-            let names: Vec<String> = pending.iter().map(|b| format!("`{}`", b.name)).collect();
-            bail!(
-                "the BuildConfigs {} wait on each other's output (a cycle of ImageStreamTag references)",
-                names.join(", ")
-            );
-        };
-        let bc = pending.remove(i);
-        let kind = match (
-            &bc.spec.strategy.docker_strategy,
-            &bc.spec.strategy.source_strategy,
-        ) {
-            (_, Some(_)) => Kind::Source,
-            (Some(_), None) => Kind::Docker,
-            (None, None) => {
-                return Err(Error::new(format!(
-                    "the BuildConfig `{}` (`{}`) has a `{}` strategy, which the rehearsal cannot \
-                     run",
-                    bc.name,
-                    bc.file.display(),
-                    bc.spec.strategy.kind.as_deref().unwrap_or("missing")
-                ))
-                .note("it rehearses `Docker` and `Source` strategies")
-                .into());
-            }
-        };
+/// The BuildConfigs of `m` in the order the cluster first builds them (`order`, from the
+/// [`Sequence`](super::sequence::Sequence) of the first apply), as the rehearsal runs them.
+pub fn steps<'m>(m: &'m Manifests, order: &[usize]) -> Result<Vec<Step<'m>>> {
+    let mut steps: Vec<Step<'m>> = Vec::new();
+    for &i in order {
+        let bc = &m.build_configs[i];
+        let kind = kind_of(bc)?;
         let output = output_of(bc).unwrap_or_else(|| format!("{}:latest", bc.name));
         let stream = output.split(':').next().unwrap_or(&bc.name).to_string();
         steps.push(Step {
@@ -110,32 +72,23 @@ pub fn order(m: &Manifests) -> Result<Vec<Step<'_>>> {
     Ok(steps)
 }
 
-/// `stream` -> `stream:latest`, as OpenShift reads an ImageStreamTag without a tag.
-fn qualified(name: &str) -> String {
-    if name.contains(':') {
-        name.to_string()
-    } else {
-        format!("{name}:latest")
+/// How the rehearsal runs a BuildConfig's strategy.
+fn kind_of(bc: &Named<BuildConfigSpec>) -> Result<Kind> {
+    match (
+        &bc.spec.strategy.docker_strategy,
+        &bc.spec.strategy.source_strategy,
+    ) {
+        (_, Some(_)) => Ok(Kind::Source),
+        (Some(_), None) => Ok(Kind::Docker),
+        (None, None) => Err(Error::new(format!(
+            "the BuildConfig `{}` (`{}`) has a `{}` strategy, which the rehearsal cannot run",
+            bc.name,
+            bc.file.display(),
+            bc.spec.strategy.kind.as_deref().unwrap_or("missing")
+        ))
+        .note("it rehearses `Docker` and `Source` strategies")
+        .into()),
     }
-}
-
-fn output_of(bc: &Named<BuildConfigSpec>) -> Option<String> {
-    let to = bc.spec.output.to.as_ref()?;
-    (to.kind == "ImageStreamTag").then(|| qualified(&to.name))
-}
-
-/// The images a BuildConfig reads: its strategy's `from` and its `images[].from`.
-fn inputs(bc: &Named<BuildConfigSpec>) -> Vec<&ObjectRef> {
-    let s = &bc.spec.strategy;
-    let mut refs: Vec<&ObjectRef> = Vec::new();
-    if let Some(f) = s.docker_strategy.as_ref().and_then(|d| d.from.as_ref()) {
-        refs.push(f);
-    }
-    if let Some(src) = &s.source_strategy {
-        refs.push(&src.from);
-    }
-    refs.extend(bc.spec.source.images.iter().map(|i| &i.from));
-    refs
 }
 
 /// Where `r`, read by the BuildConfig `bc`, comes from, given the steps done so far.
@@ -223,13 +176,15 @@ mod tests {
 
     use super::*;
 
-    /// The example's committed manifests: builder, app, runtime, each reading the one before.
+    /// The example's committed manifests: builder, app, runtime, each reading the one before,
+    /// in the order their triggers start them.
     #[test]
-    fn the_example_chain_is_ordered_by_its_references() {
+    fn the_example_chain_is_ordered_by_its_triggers() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let m = super::super::manifests::read(root, Path::new("examples/hello-world/deploy/okd"))
             .unwrap();
-        let steps = order(&m).unwrap();
+        let sequence = super::super::sequence::simulate(&m).unwrap();
+        let steps = steps(&m, &sequence.build_order()).unwrap();
         let kinds: Vec<Kind> = steps.iter().map(|s| s.kind).collect();
         assert_eq!(kinds, [Kind::Docker, Kind::Source, Kind::Docker]);
         let app = &steps[1];

@@ -178,6 +178,39 @@ fn report(c: &Committed, sink: &dyn Sink) -> Result<()> {
     Ok(())
 }
 
+/// Warns when a committed BuildConfig clones a repository that is none of this repository's
+/// remotes: the rehearsal builds the local commit, the cluster what that URI serves.
+pub fn check_uris(c: &Committed, m: &super::manifests::Manifests, sink: &dyn Sink) -> Result<()> {
+    let remotes = git(&c.root, &["remote", "-v"])?.unwrap_or_default();
+    let normal = |u: &str| {
+        u.trim_end_matches('/')
+            .trim_end_matches(".git")
+            .replace("git@github.com:", "https://github.com/")
+            .to_ascii_lowercase()
+    };
+    let known: Vec<String> = remotes
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .map(normal)
+        .collect();
+    for bc in &m.build_configs {
+        let Some(g) = &bc.spec.source.git else {
+            continue;
+        };
+        if !known.is_empty() && !known.contains(&normal(&g.uri)) {
+            sink.event(Event::warning(format!(
+                "the BuildConfig `{}` (`{}`) clones `{}`, which is not a remote of `{}`: the \
+                 rehearsal builds this repository's commit, the cluster what that URI serves",
+                bc.name,
+                bc.file.display(),
+                g.uri,
+                c.root.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Exports the tree of `commit` into `dest` (which must exist).
 pub fn export(c: &Committed, dest: &Path) -> Result<()> {
     let reader = duct::cmd("git", ["archive", "--format=tar", c.commit.as_str()])

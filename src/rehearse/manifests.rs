@@ -40,17 +40,62 @@ pub struct EnvVar {
 #[serde(rename_all = "camelCase")]
 pub struct BuildConfigSpec {
     #[serde(default)]
+    pub triggers: Vec<BuildTrigger>,
+    #[serde(default)]
     pub source: BuildSource,
     pub strategy: Strategy,
     #[serde(default)]
     pub output: BuildOutput,
 }
 
+/// One trigger: its `type` and, for an ImageChange trigger, what it watches.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildTrigger {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub image_change: Option<ImageChangeTrigger>,
+}
+
+impl BuildTrigger {
+    /// A webhook the forge calls on a push: GitHub, GitLab, Bitbucket or Generic.
+    pub fn is_webhook(&self) -> bool {
+        matches!(
+            self.kind.as_str(),
+            "GitHub" | "GitLab" | "Bitbucket" | "Generic"
+        )
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ImageChangeTrigger {
+    #[serde(default)]
+    pub from: Option<ObjectRef>,
+    #[serde(default)]
+    pub paused: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct GitSource {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct LocalRef {
+    pub name: String,
+}
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildSource {
     #[serde(default)]
-    pub git: Option<serde_norway::Value>,
+    pub git: Option<GitSource>,
+    #[serde(default)]
+    pub source_secret: Option<LocalRef>,
     #[serde(default)]
     pub context_dir: Option<String>,
     #[serde(default)]
@@ -129,10 +174,19 @@ pub struct ImageStreamSpec {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct TagReference {
     pub name: String,
     #[serde(default)]
     pub from: Option<ObjectRef>,
+    #[serde(default)]
+    pub import_policy: ImportPolicy,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ImportPolicy {
+    #[serde(default)]
+    pub scheduled: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -22,6 +22,7 @@ mod manifests;
 mod paths;
 mod run;
 mod s2i;
+pub mod sequence;
 mod source;
 
 use std::path::{Path, PathBuf};
@@ -42,12 +43,14 @@ use crate::sink::{Event, Sink, StageReport};
 pub const UID: u32 = 1_000_680_000;
 
 /// Rehearses the cluster's builds of every plan's committed manifests directory (each directory
-/// once), then runs its workloads.
+/// once), then runs its workloads. With `build: false`, only the build sequence is checked and
+/// printed (no container engine needed).
 /// With `no_cache`, every Docker build starts afresh and `assemble` gets no saved artifacts.
 pub fn rehearse(
     plans: &[Plan],
     builder_base: Option<&str>,
     no_cache: bool,
+    build: bool,
     sink: &dyn Sink,
 ) -> Result<()> {
     let mut seen: Vec<&Path> = Vec::new();
@@ -57,48 +60,140 @@ pub fn rehearse(
             continue;
         }
         seen.push(dir);
-        rehearse_one(plan, builder_base, no_cache, sink)?;
+        let checkout = Checkout::new(plan, sink)?;
+        let sequence = sequence::simulate(&checkout.manifests)?;
+        report_sequence(&sequence, &checkout, sink);
+        if build {
+            rehearse_builds(plan, &checkout, &sequence, builder_base, no_cache, sink)?;
+        }
     }
     Ok(())
 }
 
-#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
-fn rehearse_one(
+/// The build sequence of the manifests directory `dir` as it is on disk (no git, no container
+/// engine): what `--rehearse --no-build` checks of the committed tree.
+pub fn sequence_of(dir: &Path) -> Result<sequence::Sequence> {
+    let parent = dir.parent().unwrap_or(Path::new("."));
+    let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
+    sequence::simulate(&manifests::read(parent, &name)?)
+}
+
+/// The committed tree the cluster clones, exported, with its manifests read.
+struct Checkout {
+    committed: git::Committed,
+    tree: tempfile::TempDir,
+    /// The Cargo workspace inside the repository.
+    workspace_rel: PathBuf,
+    /// The manifests directory inside the repository.
+    manifests_rel: PathBuf,
+    manifests: manifests::Manifests,
+}
+
+impl Checkout {
+    /// Exports the plan's `okd.git-ref` and reads its manifests; when the committed
+    /// BuildConfigs clone another ref, exports and reads that one instead: what the cluster
+    /// builds is what the YAML says.
+    fn new(plan: &Plan, sink: &dyn Sink) -> Result<Checkout> {
+        let planned = plan.okd().git.git_ref.clone();
+        let checkout = Checkout::at(plan, planned.as_deref(), sink)?;
+        let committed_ref = checkout.git_ref()?;
+        if committed_ref.is_some() && committed_ref != planned {
+            sink.event(Event::warning(format!(
+                "the committed BuildConfigs clone `{}`, not `okd.git-ref` ({}): rehearsing `{}`",
+                committed_ref.as_deref().unwrap_or_default(),
+                planned
+                    .as_deref()
+                    .map_or("unset".into(), |r| format!("`{r}`")),
+                committed_ref.as_deref().unwrap_or_default(),
+            )));
+            return Checkout::at(plan, committed_ref.as_deref(), sink);
+        }
+        Ok(checkout)
+    }
+
+    fn at(plan: &Plan, git_ref: Option<&str>, sink: &dyn Sink) -> Result<Checkout> {
+        let layout = plan.layout();
+        let committed = git::resolve(&layout.workspace_root, git_ref, sink)?;
+        let workspace = std::fs::canonicalize(&layout.workspace_root)
+            .with_context(|| format!("failed to find `{}`", layout.workspace_root.display()))?;
+        let workspace_rel = workspace
+            .strip_prefix(&committed.root)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let tree = tempfile::Builder::new()
+            .prefix("xtask-s2i-rehearse-")
+            .tempdir()
+            .context("failed to create a temporary directory for the committed tree")?;
+        git::export(&committed, tree.path())?;
+        let manifests_rel = workspace_rel.join(&layout.manifests_in_workspace);
+        let manifests = manifests::read(tree.path(), &manifests_rel)?;
+        git::check_uris(&committed, &manifests, sink)?;
+        Ok(Checkout {
+            committed,
+            tree,
+            workspace_rel,
+            manifests_rel,
+            manifests,
+        })
+    }
+
+    /// The one `git.ref` the committed BuildConfigs clone.
+    fn git_ref(&self) -> Result<Option<String>> {
+        let mut found: Option<(&str, String)> = None;
+        for bc in &self.manifests.build_configs {
+            let Some(r) = bc.spec.source.git.as_ref().and_then(|g| g.git_ref.clone()) else {
+                continue;
+            };
+            match &found {
+                Some((other, theirs)) if *theirs != r => {
+                    return Err(Error::new(format!(
+                        "the BuildConfigs `{other}` and `{}` (`{}`) clone different refs                          (`{theirs}` and `{r}`): a push would build them from different commits",
+                        bc.name,
+                        bc.file.display()
+                    ))
+                    .note("regenerate the manifests with `cargo xtask image --no-build`")
+                    .into());
+                }
+                Some(_) => {}
+                None => found = Some((&bc.name, r)),
+            }
+        }
+        Ok(found.map(|(_, r)| r))
+    }
+}
+
+/// Prints the builds the cluster would start, in order.
+fn report_sequence(sequence: &sequence::Sequence, checkout: &Checkout, sink: &dyn Sink) {
+    sink.event(Event::status(
+        "Sequenced",
+        format!(
+            "the builds the cluster starts from `{}` at {}:\n{}",
+            checkout.manifests_rel.display(),
+            checkout.committed.short(),
+            sequence.to_string().trim_end()
+        ),
+    ));
+}
+
+/// Runs the first apply's builds with Docker, in the sequence's order, then the workloads.
+fn rehearse_builds(
     plan: &Plan,
+    checkout: &Checkout,
+    sequence: &sequence::Sequence,
     builder_base: Option<&str>,
     no_cache: bool,
     sink: &dyn Sink,
 ) -> Result<()> {
     let started = Instant::now();
-    let layout = plan.layout();
-    let settings = plan.settings();
-    let committed = git::resolve(
-        &layout.workspace_root,
-        plan.okd().git.git_ref.as_deref(),
-        sink,
-    )?;
-    let workspace = std::fs::canonicalize(&layout.workspace_root)
-        .with_context(|| format!("failed to find `{}`", layout.workspace_root.display()))?;
-    let workspace_rel = workspace
-        .strip_prefix(&committed.root)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let tree = tempfile::Builder::new()
-        .prefix("xtask-s2i-rehearse-")
-        .tempdir()
-        .context("failed to create a temporary directory for the committed tree")?;
-    git::export(&committed, tree.path())?;
-    let manifests_rel = workspace_rel.join(&layout.manifests_in_workspace);
-    let manifests = manifests::read(tree.path(), &manifests_rel)?;
-    let steps = chain::order(&manifests)?;
+    let committed = &checkout.committed;
+    let steps = chain::steps(&checkout.manifests, &sequence.build_order())?;
     if steps.is_empty() {
         anyhow::bail!(
             "`{}` of commit {} has no BuildConfig to rehearse",
-            manifests_rel.display(),
+            checkout.manifests_rel.display(),
             committed.short()
         );
     }
-
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,20 +205,21 @@ fn rehearse_one(
                 d = Client::connect(sink) => d?,
                 signal = signals.recv() => return Err(anyhow::Error::new(signal)),
             };
+            let settings = plan.settings();
             let r = Rehearsal {
                 docker: &docker,
                 sink,
                 scope,
-                tree: tree.path(),
-                committed: &committed,
-                manifests: &manifests,
+                tree: checkout.tree.path(),
+                committed,
+                manifests: &checkout.manifests,
                 package: plan.package(),
                 features: &settings.features,
                 no_default_features: settings.no_default_features,
-                cache: layout.rehearse_dir(),
+                cache: plan.layout().rehearse_dir(),
                 stand_in: builder_base,
                 no_cache,
-                workspace_rel: &workspace_rel,
+                workspace_rel: &checkout.workspace_rel,
                 tags: Mutex::new(Vec::new()),
             };
             let result = tokio::select! {

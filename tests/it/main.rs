@@ -15,5 +15,6 @@ mod podman;
 mod policy;
 mod rehearse;
 mod render;
+mod sequence;
 mod source;
 mod support;
