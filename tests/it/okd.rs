@@ -62,6 +62,7 @@ fn set_s2i(manifest: &Path, s2i: &str) {
 /// values that YAML 1.1 would misread unless quoted.
 const EVERY_KEY: &str = r#"[package.metadata.s2i]
 builder-base = "quay.io/acme/rust@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+builder-packages = ["libssl-dev"]
 builder-image = "quay.io/acme/hello-builder"
 app-image = "quay.io/acme/hello-app"
 runtime-image = "quay.io/acme/hello"
