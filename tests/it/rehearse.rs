@@ -259,13 +259,11 @@ fn a_reference_nothing_builds_fails_before_any_build() {
     git(&repo, &["commit", "-q", "-am", "a wrong from"]);
     let err = format!("{:#}", rehearse(&ex, &Buffer::new()).unwrap_err());
     assert!(
-        err.contains(&format!("the committed BuildConfig `{PACKAGE}-app`")),
+        err.contains(&format!("the BuildConfig `{PACKAGE}-app`")),
         "{err}"
     );
     assert!(
-        err.contains(
-            "ImageStreamTag `nothing-builds-this:latest`, which no committed BuildConfig builds"
-        ),
+        err.contains("reads `nothing-builds-this:latest`, which no build or import ever fills"),
         "{err}"
     );
 }

@@ -113,3 +113,25 @@ fn a_pullable_workload_image_before_the_first_build_is_refused() {
     assert!(err.contains("`image: hello-world:latest`"), "{err}");
     assert!(err.contains("image: \" \""), "{err}");
 }
+
+/// The sequence the README shows is the one the example prints (less what each build resolves).
+#[test]
+fn the_readme_shows_the_examples_sequence() {
+    let readme = std::fs::read_to_string(support::repo_root().join("README.md")).unwrap();
+    let start = readme
+        .find("```text\nfirst apply")
+        .expect("the README shows the example's build sequence");
+    let block = &readme[start + "```text\n".len()..];
+    let block = &block[..block.find("```").unwrap()];
+    let printed = sequence_of(&support::example_dir().join("deploy/okd"))
+        .unwrap()
+        .to_string();
+    let printed: Vec<&str> = printed.lines().collect();
+    for line in block.lines() {
+        assert!(
+            printed.contains(&line),
+            "the README's line {line:?} is not in the printed sequence:\n{}",
+            printed.join("\n")
+        );
+    }
+}
