@@ -55,8 +55,8 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
 fn streams(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
     let cluster = ctx.cluster;
     let stream = |r: &ImageRef, component: &str, local: bool, tags: Vec<TagReference>| Object {
-        api_version: "image.openshift.io/v1",
-        kind: "ImageStream",
+        api_version: "image.openshift.io/v1".into(),
+        kind: "ImageStream".into(),
         metadata: ctx.meta(r.stream(), component),
         spec: ImageStreamSpec {
             lookup_policy: LookupPolicy { local },
@@ -69,14 +69,17 @@ fn streams(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
         false,
         vec![TagReference {
             name: cluster.base_stream.tag.clone(),
-            from: ObjectReference {
-                kind: "DockerImage",
+            from: Some(ObjectReference {
+                kind: "DockerImage".into(),
                 name: cluster.base.clone(),
-            },
+                namespace: None,
+            }),
             import_policy: TagImportPolicy { scheduled: true },
             // Builds pull the imported image through the internal registry: one pull from
             // the upstream registry per import, not one per build.
-            reference_policy: TagReferencePolicy { type_: "Local" },
+            reference_policy: TagReferencePolicy {
+                type_: "Local".into(),
+            },
         }],
     ))?];
     for stage in Stage::ALL {
@@ -105,16 +108,16 @@ fn build_config(
 ) -> Object<BuildConfigSpec> {
     let builds = &ctx.okd.builds;
     Object {
-        api_version: "build.openshift.io/v1",
-        kind: "BuildConfig",
+        api_version: "build.openshift.io/v1".into(),
+        kind: "BuildConfig".into(),
         metadata: ctx.meta(ctx.image(stage).stream(), stage.name()),
         spec: BuildConfigSpec {
-            run_policy: "Serial",
+            run_policy: "Serial".into(),
             triggers,
             source,
             strategy,
             output: BuildOutput {
-                to: ctx.tag(stage),
+                to: Some(ctx.tag(stage)),
                 image_labels,
             },
             resources: ResourceRequirements {
@@ -131,7 +134,7 @@ fn build_config(
 /// The repository at `context_dir`, with the source secret when configured.
 fn git_build_source(ctx: &Ctx<'_>, git: &GitBuildSource, context_dir: String) -> BuildSource {
     BuildSource {
-        type_: "Git",
+        type_: "Git".into(),
         git: Some(git.clone()),
         context_dir: (context_dir != ".").then_some(context_dir),
         dockerfile: None,
@@ -166,12 +169,13 @@ fn builder_build(
         triggers,
         git_build_source(ctx, git, context_dir),
         BuildStrategy {
-            type_: "Docker",
+            type_: "Docker".into(),
             docker_strategy: Some(DockerBuildStrategy {
                 // The base stream's tag follows the upstream tag, not `okd.tag`.
                 from: Some(ObjectReference::image_stream_tag(
                     ctx.cluster.base_stream.stream_tag(),
                 )),
+                ..DockerBuildStrategy::default()
             }),
             source_strategy: None,
         },
@@ -198,13 +202,15 @@ fn app_build(
         .iter()
         .map(|(name, value)| EnvVar {
             name: name.clone(),
-            value: value.clone(),
+            value: Some(value.clone()),
+            value_from: None,
         })
         .collect();
     if source.workspace_dir != "." {
         env.push(EnvVar {
             name: WORKSPACE_DIR_ENV.into(),
-            value: source.workspace_dir.clone(),
+            value: Some(source.workspace_dir.clone()),
+            value_from: None,
         });
     }
     build_config(
@@ -213,11 +219,11 @@ fn app_build(
         triggers,
         git_build_source(ctx, git, source.context_dir.clone()),
         BuildStrategy {
-            type_: "Source",
+            type_: "Source".into(),
             docker_strategy: None,
             source_strategy: Some(SourceBuildStrategy {
                 from: ctx.tag(Stage::Builder),
-                incremental: true,
+                incremental: Some(true),
                 env,
             }),
         },
@@ -235,7 +241,7 @@ fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
         // must be named.
         vec![BuildTrigger::image_change(Some(ctx.tag(Stage::App)))],
         BuildSource {
-            type_: "Dockerfile",
+            type_: "Dockerfile".into(),
             git: None,
             context_dir: None,
             dockerfile: Some(without_labels(plan.runtime_dockerfile())),
@@ -249,8 +255,8 @@ fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
             source_secret: None,
         },
         BuildStrategy {
-            type_: "Docker",
-            docker_strategy: Some(DockerBuildStrategy { from: None }),
+            type_: "Docker".into(),
+            docker_strategy: Some(DockerBuildStrategy::default()),
             source_strategy: None,
         },
         image_labels(ctx),
@@ -284,22 +290,22 @@ fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
             let base = BuildTrigger::new("");
             match kind {
                 WebhookKind::Generic => BuildTrigger {
-                    type_: "Generic",
+                    type_: "Generic".into(),
                     generic: hook,
                     ..base
                 },
                 WebhookKind::GitHub => BuildTrigger {
-                    type_: "GitHub",
+                    type_: "GitHub".into(),
                     github: hook,
                     ..base
                 },
                 WebhookKind::GitLab => BuildTrigger {
-                    type_: "GitLab",
+                    type_: "GitLab".into(),
                     gitlab: hook,
                     ..base
                 },
                 WebhookKind::Bitbucket => BuildTrigger {
-                    type_: "Bitbucket",
+                    type_: "Bitbucket".into(),
                     bitbucket: hook,
                     ..base
                 },

@@ -60,20 +60,20 @@ pub fn file_sets(plans: &[Plan]) -> Result<Vec<FileSet>> {
 
 /// A generated object: its kind, its name and its YAML.
 struct Manifest {
-    kind: &'static str,
+    kind: String,
     name: String,
     yaml: String,
 }
 
 impl Manifest {
     fn new<S: serde::Serialize>(object: &Object<S>) -> Result<Manifest> {
-        Manifest::of(object.kind, &object.metadata.name, object)
+        Manifest::of(&object.kind, &object.metadata.name, object)
     }
 
     /// An object that does not have the `spec` shape of [`Object`].
-    fn of<T: serde::Serialize>(kind: &'static str, name: &str, object: &T) -> Result<Manifest> {
+    fn of<T: serde::Serialize>(kind: &str, name: &str, object: &T) -> Result<Manifest> {
         Ok(Manifest {
-            kind,
+            kind: kind.to_string(),
             name: name.to_string(),
             yaml: yaml::to_string(object)?,
         })
@@ -131,14 +131,14 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
     let mut set = FileSet::new(dir);
     let mut resources = Vec::new();
     // (kind, name) → package, to refuse two packages writing the same object.
-    let mut owners: BTreeMap<(&'static str, String), &str> = BTreeMap::new();
+    let mut owners: BTreeMap<(String, String), &str> = BTreeMap::new();
     for plan in plans {
         let builder_dir = plan.layout().committed_builder_dir(shared);
         let ctx = Ctx::new(plan);
         let mut objects = builds::objects(&ctx, &builder_dir)?;
         objects.extend(workload::objects(&ctx)?);
         for manifest in objects {
-            let key = (manifest.kind, manifest.name.clone());
+            let key = (manifest.kind.clone(), manifest.name.clone());
             if let Some(other) = owners.insert(key, plan.package()) {
                 return Err(Error::new(format!(
                     "packages `{other}` and `{}` both generate the {} `{}` in `{}`",
@@ -166,8 +166,8 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
         }
     }
     let kustomization = Kustomization {
-        api_version: "kustomize.config.k8s.io/v1beta1",
-        kind: "Kustomization",
+        api_version: "kustomize.config.k8s.io/v1beta1".into(),
+        kind: "Kustomization".into(),
         namespace: namespace(dir, plans)?,
         resources,
     };

@@ -63,6 +63,27 @@ fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
     Ok(meta)
 }
 
+/// The readiness or liveness probe of the service's port: an HTTP GET of `okd.health-path`, else
+/// a TCP connect.
+fn probe(ctx: &Ctx<'_>, period_seconds: u32) -> Probe {
+    let health_path = ctx.okd.workload.health_path.clone();
+    let port = || PortRef::Name(PORT_NAME.into());
+    Probe {
+        tcp_socket: match health_path {
+            Some(_) => None,
+            None => Some(TcpSocketAction { port: port() }),
+        },
+        http_get: health_path.map(|path| HttpGetAction {
+            path: Some(path),
+            port: port(),
+        }),
+        initial_delay_seconds: None,
+        period_seconds: Some(period_seconds),
+        timeout_seconds: Some(1),
+        failure_threshold: Some(3),
+    }
+}
+
 /// The runtime container, as `restricted-v2` admits it.
 fn container(ctx: &Ctx<'_>) -> Container {
     let workload = &ctx.okd.workload;
@@ -71,21 +92,7 @@ fn container(ctx: &Ctx<'_>) -> Container {
         .container()
         .port
         .filter(|_| workload.kind == Workload::Deployment);
-    let probe = |period_seconds| {
-        port.map(|_| Probe {
-            http_get: workload.health_path.clone().map(|path| HttpGetAction {
-                path,
-                port: PORT_NAME,
-            }),
-            tcp_socket: match workload.health_path {
-                Some(_) => None,
-                None => Some(TcpSocketAction { port: PORT_NAME }),
-            },
-            period_seconds,
-            timeout_seconds: 1,
-            failure_threshold: 3,
-        })
-    };
+    let probe = |period_seconds| port.map(|_| probe(ctx, period_seconds));
     Container {
         name: ctx.app_name.to_string(),
         // A single space, as `oc new-app` writes it: nothing a node could pull (Kubernetes'
@@ -97,7 +104,9 @@ fn container(ctx: &Ctx<'_>) -> Container {
         // written before the first build, through the node's search registries (for
         // `hello-world:latest`, Docker Hub's own image).
         image: UNSET_IMAGE.into(),
-        image_pull_policy: "IfNotPresent",
+        command: vec![],
+        args: vec![],
+        image_pull_policy: "IfNotPresent".into(),
         env: ctx
             .plan
             .container()
@@ -105,14 +114,15 @@ fn container(ctx: &Ctx<'_>) -> Container {
             .iter()
             .map(|(name, value)| EnvVar {
                 name: name.clone(),
-                value: value.clone(),
+                value: Some(value.clone()),
+                value_from: None,
             })
             .collect(),
         ports: port
             .map(|p| ContainerPort {
-                name: PORT_NAME,
+                name: PORT_NAME.into(),
                 container_port: p,
-                protocol: "TCP",
+                protocol: "TCP".into(),
             })
             .into_iter()
             .collect(),
@@ -125,9 +135,11 @@ fn container(ctx: &Ctx<'_>) -> Container {
         security_context: SecurityContext {
             run_as_non_root: true,
             allow_privilege_escalation: false,
-            capabilities: Capabilities { drop: vec!["ALL"] },
+            capabilities: Capabilities {
+                drop: vec!["ALL".into()],
+            },
             seccomp_profile: SeccompProfile {
-                type_: "RuntimeDefault",
+                type_: "RuntimeDefault".into(),
             },
             read_only_root_filesystem: true,
         },
@@ -143,8 +155,8 @@ fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
     let mut pod_labels = ctx.meta(ctx.app_name, "runtime").labels;
     pod_labels.extend(selector.clone());
     Manifest::new(&Object {
-        api_version: "apps/v1",
-        kind: "Deployment",
+        api_version: "apps/v1".into(),
+        kind: "Deployment".into(),
         metadata: triggered_meta(ctx, "spec.template.spec")?,
         spec: DeploymentSpec {
             replicas: ctx.okd.workload.replicas,
@@ -164,13 +176,13 @@ fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
 
 fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
     Manifest::new(&Object {
-        api_version: "batch/v1",
-        kind: "CronJob",
+        api_version: "batch/v1".into(),
+        kind: "CronJob".into(),
         metadata: triggered_meta(ctx, "spec.jobTemplate.spec.template.spec")?,
         spec: CronJobSpec {
             schedule: ctx.okd.workload.schedule.clone().unwrap_or_default(),
             // A run that outlasts its interval is not doubled.
-            concurrency_policy: "Forbid",
+            concurrency_policy: "Forbid".into(),
             successful_jobs_history_limit: 3,
             failed_jobs_history_limit: 3,
             job_template: JobTemplateSpec {
@@ -181,7 +193,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
                             labels: ctx.meta(ctx.app_name, "runtime").labels,
                         },
                         spec: PodSpec {
-                            restart_policy: Some("Never"),
+                            restart_policy: Some("Never".into()),
                             containers: vec![container(ctx)],
                         },
                     },
@@ -193,16 +205,16 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
 
 fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
     let service = Manifest::new(&Object {
-        api_version: "v1",
-        kind: "Service",
+        api_version: "v1".into(),
+        kind: "Service".into(),
         metadata: ctx.meta(ctx.app_name, "runtime"),
         spec: ServiceSpec {
             selector: selector(ctx),
             ports: vec![ServicePort {
-                name: PORT_NAME,
-                protocol: "TCP",
+                name: PORT_NAME.into(),
+                protocol: "TCP".into(),
                 port,
-                target_port: PORT_NAME,
+                target_port: PORT_NAME.into(),
             }],
         },
     })?;
@@ -213,21 +225,21 @@ fn service_and_route(ctx: &Ctx<'_>, port: u16) -> Result<Vec<Manifest>> {
         Tls::None => None,
     };
     let route = Manifest::new(&Object {
-        api_version: "route.openshift.io/v1",
-        kind: "Route",
+        api_version: "route.openshift.io/v1".into(),
+        kind: "Route".into(),
         metadata: ctx.meta(ctx.app_name, "runtime"),
         spec: RouteSpec {
             to: RouteTargetReference {
-                kind: "Service",
+                kind: "Service".into(),
                 name: ctx.app_name.to_string(),
                 weight: 100,
             },
             port: RoutePort {
-                target_port: PORT_NAME,
+                target_port: PORT_NAME.into(),
             },
             tls: termination.map(|termination| TlsConfig {
-                termination,
-                insecure_edge_termination_policy: "Redirect",
+                termination: termination.into(),
+                insecure_edge_termination_policy: "Redirect".into(),
             }),
         },
     })?;
@@ -243,18 +255,18 @@ fn webhook_role_binding(ctx: &Ctx<'_>) -> Result<Manifest> {
         "RoleBinding",
         &name,
         &RoleBinding {
-            api_version: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
+            api_version: "rbac.authorization.k8s.io/v1".into(),
+            kind: "RoleBinding".into(),
             metadata: ctx.meta(&name, "webhooks"),
             role_ref: RoleRef {
-                api_group: rbac,
-                kind: "ClusterRole",
-                name: "system:webhook",
+                api_group: rbac.into(),
+                kind: "ClusterRole".into(),
+                name: "system:webhook".into(),
             },
             subjects: vec![Subject {
-                api_group: rbac,
-                kind: "Group",
-                name: "system:unauthenticated",
+                api_group: rbac.into(),
+                kind: "Group".into(),
+                name: "system:unauthenticated".into(),
             }],
         },
     )

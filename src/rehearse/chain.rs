@@ -84,7 +84,11 @@ fn kind_of(bc: &Named<BuildConfigSpec>) -> Result<Kind> {
             "the BuildConfig `{}` (`{}`) has a `{}` strategy, which the rehearsal cannot run",
             bc.name,
             bc.file.display(),
-            bc.spec.strategy.kind.as_deref().unwrap_or("missing")
+            if bc.spec.strategy.type_.is_empty() {
+                "missing"
+            } else {
+                &bc.spec.strategy.type_
+            }
         ))
         .note("it rehearses `Docker` and `Source` strategies")
         .into()),

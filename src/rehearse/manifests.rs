@@ -1,10 +1,7 @@
-//! The committed manifests, read from the YAML files (not from the Plan), with serde types of
-//! this module's own for exactly what the rehearsal reads: BuildConfigs (strategy, source,
-//! `contextDir`, `from`, `env`, `images[].paths`, the inline `dockerfile`, `output.to`),
-//! ImageStream tags, and the containers of Deployments and CronJobs (image, env, ports, command,
-//! readiness probe). Everything else in the objects is ignored, so a field the generator adds
-//! later does not break the rehearsal; a field it reads that is malformed fails it, naming the
-//! file.
+//! The committed manifests, read from the YAML files (not from the Plan) into the generator's own
+//! object model ([`crate::okd::model`]): BuildConfigs, ImageStreams, and the pod templates and
+//! trigger annotations of Deployments and CronJobs. A field the model does not know is ignored;
+//! a field it reads that is malformed fails the rehearsal, naming the file.
 
 use std::path::{Path, PathBuf};
 
@@ -12,251 +9,12 @@ use crate::Error;
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 
-/// `kind`/`name` of a referenced image: `ImageStreamTag` `stream:tag` or `DockerImage` `ref`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct ObjectRef {
-    pub kind: String,
-    pub name: String,
-    #[serde(default)]
-    pub namespace: Option<String>,
-}
+use crate::okd::model::ImageTrigger;
 
-impl ObjectRef {
-    pub fn describe(&self) -> String {
-        format!("{} `{}`", self.kind, self.name)
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct EnvVar {
-    pub name: String,
-    #[serde(default)]
-    pub value: Option<String>,
-    #[serde(default, rename = "valueFrom")]
-    pub value_from: Option<serde_norway::Value>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct BuildConfigSpec {
-    #[serde(default)]
-    pub triggers: Vec<BuildTrigger>,
-    #[serde(default)]
-    pub source: BuildSource,
-    pub strategy: Strategy,
-    #[serde(default)]
-    pub output: BuildOutput,
-}
-
-/// One trigger: its `type` and, for an ImageChange trigger, what it watches.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct BuildTrigger {
-    #[serde(default, rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub image_change: Option<ImageChangeTrigger>,
-}
-
-impl BuildTrigger {
-    /// A webhook the forge calls on a push: GitHub, GitLab, Bitbucket or Generic.
-    pub fn is_webhook(&self) -> bool {
-        matches!(
-            self.kind.as_str(),
-            "GitHub" | "GitLab" | "Bitbucket" | "Generic"
-        )
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct ImageChangeTrigger {
-    #[serde(default)]
-    pub from: Option<ObjectRef>,
-    #[serde(default)]
-    pub paused: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct GitSource {
-    #[serde(default)]
-    pub uri: String,
-    #[serde(default, rename = "ref")]
-    pub git_ref: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct LocalRef {
-    pub name: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct BuildSource {
-    #[serde(default)]
-    pub git: Option<GitSource>,
-    #[serde(default)]
-    pub source_secret: Option<LocalRef>,
-    #[serde(default)]
-    pub context_dir: Option<String>,
-    #[serde(default)]
-    pub dockerfile: Option<String>,
-    #[serde(default)]
-    pub images: Vec<ImageSource>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImageSource {
-    pub from: ObjectRef,
-    #[serde(default)]
-    pub paths: Vec<ImagePath>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ImagePath {
-    pub source_path: String,
-    pub destination_dir: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct Strategy {
-    #[serde(default, rename = "type")]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub docker_strategy: Option<DockerStrategy>,
-    #[serde(default)]
-    pub source_strategy: Option<SourceStrategy>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct DockerStrategy {
-    #[serde(default)]
-    pub from: Option<ObjectRef>,
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    #[serde(default)]
-    pub dockerfile_path: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SourceStrategy {
-    pub from: ObjectRef,
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    #[serde(default)]
-    pub incremental: Option<bool>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct BuildOutput {
-    #[serde(default)]
-    pub to: Option<ObjectRef>,
-    #[serde(default)]
-    pub image_labels: Vec<ImageLabel>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ImageLabel {
-    pub name: String,
-    #[serde(default)]
-    pub value: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct ImageStreamSpec {
-    #[serde(default)]
-    pub tags: Vec<TagReference>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TagReference {
-    pub name: String,
-    #[serde(default)]
-    pub from: Option<ObjectRef>,
-    #[serde(default)]
-    pub import_policy: ImportPolicy,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct ImportPolicy {
-    #[serde(default)]
-    pub scheduled: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct Container {
-    pub name: String,
-    #[serde(default)]
-    pub image: Option<String>,
-    #[serde(default)]
-    pub command: Vec<String>,
-    #[serde(default)]
-    pub args: Vec<String>,
-    #[serde(default)]
-    pub env: Vec<EnvVar>,
-    #[serde(default)]
-    pub ports: Vec<ContainerPort>,
-    #[serde(default)]
-    pub readiness_probe: Option<Probe>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContainerPort {
-    pub container_port: u16,
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
-/// A port given by number or by the name of a container port.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-#[serde(untagged)]
-pub enum PortRef {
-    Number(u16),
-    Name(String),
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct Probe {
-    #[serde(default)]
-    pub http_get: Option<HttpGet>,
-    #[serde(default)]
-    pub tcp_socket: Option<TcpSocket>,
-    #[serde(default)]
-    pub initial_delay_seconds: Option<u32>,
-    #[serde(default)]
-    pub period_seconds: Option<u32>,
-    #[serde(default)]
-    pub failure_threshold: Option<u32>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct HttpGet {
-    #[serde(default)]
-    pub path: Option<String>,
-    pub port: PortRef,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct TcpSocket {
-    pub port: PortRef,
-}
-
-/// The pod template of a Deployment (`spec.template.spec`) or a CronJob
-/// (`spec.jobTemplate.spec.template.spec`).
-#[derive(Debug, Clone, Deserialize, Default)]
-pub struct PodSpec {
-    #[serde(default)]
-    pub containers: Vec<Container>,
-}
+pub use crate::okd::model::{
+    BuildConfigSpec, Container, EnvVar, ImageLabel, ImageSourcePath as ImagePath, ImageStreamSpec,
+    ObjectReference as ObjectRef, PodSpec, PortRef, Probe, TagReference,
+};
 
 /// A workload that runs images: a Deployment or a CronJob.
 #[derive(Debug, Clone)]
@@ -308,13 +66,6 @@ struct Metadata {
 struct Kustomization {
     #[serde(default)]
     resources: Vec<String>,
-}
-
-#[derive(Deserialize)]
-struct Trigger {
-    from: ObjectRef,
-    #[serde(rename = "fieldPath", default)]
-    field_path: String,
 }
 
 /// Reads the manifests directory `dir` (relative to `tree`): the files its `kustomization.yaml`
@@ -394,7 +145,7 @@ fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
                 let pod: PodSpec = serde_norway::from_value(pod.clone())
                     .with_context(|| malformed(kind, &name))?;
                 let triggers = match o.metadata.annotations.get("image.openshift.io/triggers") {
-                    Some(json) => serde_json::from_str::<Vec<Trigger>>(json)
+                    Some(json) => serde_json::from_str::<Vec<ImageTrigger>>(json)
                         .with_context(|| {
                             format!(
                                 "{}: its `image.openshift.io/triggers` annotation",

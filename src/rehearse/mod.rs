@@ -72,6 +72,7 @@ pub fn rehearse(
 
 /// The build sequence of the manifests directory `dir` as it is on disk (no git, no container
 /// engine): what `--rehearse --no-build` checks of the committed tree.
+#[cfg(feature = "internal")]
 pub fn sequence_of(dir: &Path) -> Result<sequence::Sequence> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     let name = dir.file_name().map(PathBuf::from).unwrap_or_default();
@@ -141,7 +142,7 @@ impl Checkout {
     fn git_ref(&self) -> Result<Option<String>> {
         let mut found: Option<(&str, String)> = None;
         for bc in &self.manifests.build_configs {
-            let Some(r) = bc.spec.source.git.as_ref().and_then(|g| g.git_ref.clone()) else {
+            let Some(r) = bc.spec.source.git.as_ref().and_then(|g| g.ref_.clone()) else {
                 continue;
             };
             match &found {

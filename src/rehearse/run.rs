@@ -243,7 +243,12 @@ fn step_for<'s, 'm>(w: &Workload, c: &Container, steps: &'s [Step<'m>]) -> Optio
         .filter(|(_, name)| name.is_empty() || *name == c.name)
         .find_map(|(istag, _)| steps.iter().find(|s| s.output == qualified(istag)));
     by_trigger.or_else(|| {
-        let image = qualified(c.image.as_deref()?.rsplit('/').next()?);
+        let image = qualified(
+            Some(c.image.as_str())
+                .filter(|i| !i.trim().is_empty())?
+                .rsplit('/')
+                .next()?,
+        );
         steps.iter().find(|s| s.output == image)
     })
 }
@@ -262,7 +267,7 @@ fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
         PortRef::Name(name) => c
             .ports
             .iter()
-            .find(|p| p.name.as_deref() == Some(name))
+            .find(|p| p.name == *name)
             .map(|p| p.container_port)
             .ok_or_else(|| {
                 anyhow!(
@@ -362,9 +367,10 @@ mod tests {
     #[test]
     fn probe_ports_by_number_or_name() {
         let c = Container {
-            ports: vec![super::super::manifests::ContainerPort {
+            ports: vec![crate::okd::model::ContainerPort {
+                name: "http".into(),
                 container_port: 8080,
-                name: Some("http".into()),
+                protocol: "TCP".into(),
             }],
             ..Default::default()
         };

@@ -139,7 +139,7 @@ pub fn simulate(m: &Manifests) -> Result<Sequence> {
     for i in 0..m.build_configs.len() {
         let bc = &m.build_configs[i];
         if let Some(t) = bc.spec.triggers.iter().find(|t| t.is_webhook()) {
-            let cause = format!("{} webhook, push to `{branch}`", t.kind);
+            let cause = format!("{} webhook, push to `{branch}`", t.type_);
             ns.instantiate(i, cause)?;
         }
     }
@@ -162,13 +162,13 @@ pub fn simulate(m: &Manifests) -> Result<Sequence> {
 fn branch(m: &Manifests) -> String {
     m.build_configs
         .iter()
-        .filter_map(|bc| bc.spec.source.git.as_ref()?.git_ref.clone())
+        .filter_map(|bc| bc.spec.source.git.as_ref()?.ref_.clone())
         .next()
         .unwrap_or_else(|| "main".into())
 }
 
 fn has_trigger(bc: &Named<BuildConfigSpec>, kind: &str) -> bool {
-    bc.spec.triggers.iter().any(|t| t.kind == kind)
+    bc.spec.triggers.iter().any(|t| t.type_ == kind)
 }
 
 /// `stream` -> `stream:latest`, as OpenShift reads an ImageStreamTag without a tag.
@@ -403,7 +403,7 @@ fn source_of(bc: &Named<BuildConfigSpec>) -> Vec<String> {
         out.push(format!(
             "git `{}` at `{}`, contextDir `{}`, {secret}",
             git.uri,
-            git.git_ref.as_deref().unwrap_or("the default branch"),
+            git.ref_.as_deref().unwrap_or("the default branch"),
             source.context_dir.as_deref().unwrap_or(".")
         ));
     }
@@ -537,7 +537,7 @@ fn check_every_build_config_starts(m: &Manifests, s: &Sequence) -> Result<()> {
     else {
         return Ok(());
     };
-    let triggers: Vec<&str> = bc.spec.triggers.iter().map(|t| t.kind.as_str()).collect();
+    let triggers: Vec<&str> = bc.spec.triggers.iter().map(|t| t.type_.as_str()).collect();
     Err(Error::new(format!(
         "the BuildConfig `{}` (`{}`) is started by no trigger, neither on the first apply nor \
          on a push (its triggers: {})",
@@ -562,7 +562,7 @@ fn check_workload_images(m: &Manifests) -> Result<()> {
     let built: Vec<String> = m.build_configs.iter().filter_map(output_of).collect();
     for w in &m.workloads {
         for c in &w.pod.containers {
-            let image = c.image.as_deref().unwrap_or("");
+            let image = c.image.as_str();
             let triggered = w.triggers.iter().any(|(_, name)| *name == c.name);
             let names_built = !image.trim().is_empty()
                 && built.iter().any(|t| {
