@@ -195,17 +195,7 @@ fn app_build(
 ) -> Object<BuildConfigSpec> {
     // No webhook: a push rebuilds the builder, whose new image starts this build.
     let triggers = vec![BuildTrigger::image_change(None)];
-    let mut env: Vec<EnvVar> = ctx
-        .plan
-        .container()
-        .env
-        .iter()
-        .map(|(name, value)| EnvVar {
-            name: name.clone(),
-            value: Some(value.clone()),
-            value_from: None,
-        })
-        .collect();
+    let mut env = ctx.container_env();
     if source.workspace_dir != "." {
         env.push(EnvVar {
             name: WORKSPACE_DIR_ENV.into(),

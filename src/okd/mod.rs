@@ -120,6 +120,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The container's `env` (config `env`), as the app build and the workload both set it.
+    fn container_env(&self) -> Vec<EnvVar> {
+        let env = &self.plan.container().env;
+        env.iter()
+            .map(|(name, value)| EnvVar {
+                name: name.clone(),
+                value: Some(value.clone()),
+                value_from: None,
+            })
+            .collect()
+    }
+
     /// The ImageStreamTag of `stage` at the stable tag.
     fn tag(&self, stage: Stage) -> ObjectReference {
         ObjectReference::image_stream_tag(self.plan.stream_tag(stage))

@@ -107,17 +107,7 @@ fn container(ctx: &Ctx<'_>) -> Container {
         command: vec![],
         args: vec![],
         image_pull_policy: "IfNotPresent".into(),
-        env: ctx
-            .plan
-            .container()
-            .env
-            .iter()
-            .map(|(name, value)| EnvVar {
-                name: name.clone(),
-                value: Some(value.clone()),
-                value_from: None,
-            })
-            .collect(),
+        env: ctx.container_env(),
         ports: port
             .map(|p| ContainerPort {
                 name: PORT_NAME.into(),

@@ -106,16 +106,10 @@ pub fn read(tree: &Path, dir: &Path) -> Result<Manifests> {
     Ok(manifests)
 }
 
-#[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
+/// Reads every object of interest in `file` (relative to `tree`) into `m`.
 fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
     let text = std::fs::read_to_string(tree.join(file))
         .with_context(|| format!("failed to read the committed manifest `{}`", file.display()))?;
-    let malformed = |kind: &str, name: &str| {
-        format!(
-            "the committed {kind} `{name}` in `{}` is malformed",
-            file.display()
-        )
-    };
     for doc in serde_norway::Deserializer::from_str(&text) {
         let value = serde_norway::Value::deserialize(doc)
             .with_context(|| format!("failed to parse `{}`", file.display()))?;
@@ -124,52 +118,69 @@ fn read_file(tree: &Path, file: &Path, m: &mut Manifests) -> Result<()> {
         }
         let o: Object = serde_norway::from_value(value)
             .with_context(|| format!("failed to read `{}`", file.display()))?;
-        let (kind, name) = (o.kind.as_str(), o.metadata.name.clone());
-        match kind {
-            "BuildConfig" => m.build_configs.push(Named {
-                spec: serde_norway::from_value(o.spec).with_context(|| malformed(kind, &name))?,
-                name,
-                file: file.to_path_buf(),
-            }),
-            "ImageStream" => m.image_streams.push(Named {
-                spec: serde_norway::from_value(o.spec).with_context(|| malformed(kind, &name))?,
-                name,
-                file: file.to_path_buf(),
-            }),
-            "Deployment" | "CronJob" => {
-                let pod = if kind == "Deployment" {
-                    &o.spec["template"]["spec"]
-                } else {
-                    &o.spec["jobTemplate"]["spec"]["template"]["spec"]
-                };
-                let pod: PodSpec = serde_norway::from_value(pod.clone())
-                    .with_context(|| malformed(kind, &name))?;
-                let triggers = match o.metadata.annotations.get("image.openshift.io/triggers") {
-                    Some(json) => serde_json::from_str::<Vec<ImageTrigger>>(json)
-                        .with_context(|| {
-                            format!(
-                                "{}: its `image.openshift.io/triggers` annotation",
-                                malformed(kind, &name)
-                            )
-                        })?
-                        .into_iter()
-                        .filter(|t| t.from.kind == "ImageStreamTag")
-                        .map(|t| (t.from.name, container_of(&t.field_path)))
-                        .collect(),
-                    None => Vec::new(),
-                };
-                m.workloads.push(Workload {
-                    kind: kind.to_string(),
-                    name,
-                    file: file.to_path_buf(),
-                    triggers,
-                    pod,
-                });
-            }
-            _ => {}
-        }
+        read_object(file, o, m)?;
     }
     Ok(())
+}
+
+/// The error context of an object whose fields do not fit the model.
+fn malformed(file: &Path, kind: &str, name: &str) -> String {
+    format!(
+        "the committed {kind} `{name}` in `{}` is malformed",
+        file.display()
+    )
+}
+
+fn read_object(file: &Path, o: Object, m: &mut Manifests) -> Result<()> {
+    let (kind, name) = (o.kind.as_str(), o.metadata.name.clone());
+    match kind {
+        "BuildConfig" => m.build_configs.push(Named {
+            spec: serde_norway::from_value(o.spec).with_context(|| malformed(file, kind, &name))?,
+            name,
+            file: file.to_path_buf(),
+        }),
+        "ImageStream" => m.image_streams.push(Named {
+            spec: serde_norway::from_value(o.spec).with_context(|| malformed(file, kind, &name))?,
+            name,
+            file: file.to_path_buf(),
+        }),
+        "Deployment" | "CronJob" => m.workloads.push(workload(file, &o)?),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A Deployment's or CronJob's pod template and its image triggers.
+fn workload(file: &Path, o: &Object) -> Result<Workload> {
+    let (kind, name) = (o.kind.as_str(), o.metadata.name.as_str());
+    let pod = if kind == "Deployment" {
+        &o.spec["template"]["spec"]
+    } else {
+        &o.spec["jobTemplate"]["spec"]["template"]["spec"]
+    };
+    let pod: PodSpec =
+        serde_norway::from_value(pod.clone()).with_context(|| malformed(file, kind, name))?;
+    let triggers = match o.metadata.annotations.get("image.openshift.io/triggers") {
+        Some(json) => serde_json::from_str::<Vec<ImageTrigger>>(json)
+            .with_context(|| {
+                format!(
+                    "{}: its `image.openshift.io/triggers` annotation",
+                    malformed(file, kind, name)
+                )
+            })?
+            .into_iter()
+            .filter(|t| t.from.kind == "ImageStreamTag")
+            .map(|t| (t.from.name, container_of(&t.field_path)))
+            .collect(),
+        None => Vec::new(),
+    };
+    Ok(Workload {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        file: file.to_path_buf(),
+        triggers,
+        pod,
+    })
 }
 
 /// `spec.template.spec.containers[?(@.name=="web")].image` -> `web`.
