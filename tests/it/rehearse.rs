@@ -348,3 +348,34 @@ fn the_remote_branch_is_what_the_cluster_clones() {
         "{lines:#?}"
     );
 }
+
+#[test]
+fn rehearse_no_build_prints_the_sequence_without_an_engine() {
+    let (_tmp, ex) = repository();
+    let sink = Buffer::new();
+    let args = ImageArgs {
+        manifest_path: Some(ex.join("Cargo.toml")),
+        rehearse: true,
+        no_build: true,
+        ..Default::default()
+    };
+    args.execute(&sink).unwrap();
+    let lines = statuses(&sink);
+    let sequence = lines
+        .iter()
+        .find(|l| l.starts_with("Sequenced "))
+        .unwrap_or_else(|| panic!("no sequence: {lines:#?}"));
+    assert!(
+        sequence.contains(&format!(
+            "build `{PACKAGE}-builder-1` (ImageChange on `{PACKAGE}-builder-base:1-slim`)"
+        )),
+        "{sequence}"
+    );
+    assert!(
+        sequence.contains(&format!(
+            "build `{PACKAGE}-app-2` (ImageChange on `{PACKAGE}-builder:latest`)"
+        )),
+        "{sequence}"
+    );
+    assert!(!has(&lines, "Building"), "{lines:#?}");
+}
