@@ -1209,6 +1209,19 @@ fn a_missing_git_uri_is_an_error_that_names_both_keys() {
     }
     let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
     assert_eq!(before, after, "a failed run changed the manifests");
+    // `--check` too (a local build only warns: see the Docker tests).
+    let err = ImageArgs {
+        check: true,
+        manifest_path: Some(manifest.clone()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("package `hello-world` has no git repository"),
+        "{err:#}"
+    );
     let rendered = manifest.parent().unwrap().join("target/s2i");
     assert!(
         !rendered.exists(),
