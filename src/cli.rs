@@ -144,14 +144,8 @@ impl ImageArgs {
             });
         }
 
-        let manifest_plans = Plan::sharing_manifests(
-            &metadata,
-            &self.packages,
-            &plans,
-            self.builder_base.as_deref(),
-        )?;
         // Generate every manifest before writing anything, so an error leaves no file behind.
-        let sets = crate::okd::file_sets(&manifest_plans)?;
+        let sets = self.manifest_sets(&metadata, &plans, sink)?;
 
         // The local build context lives under target/; it is not committed and never checked.
         if !self.check {
@@ -169,6 +163,53 @@ impl ImageArgs {
             });
         }
         self.build(plans, &metadata, sink)
+    }
+
+    /// The manifest sets of the selected packages' directories. A local build does not need
+    /// them: there, a directory with a package that has no git repository for the BuildConfigs
+    /// is skipped with a warning naming the keys to set; `--no-build` and `--check`, whose
+    /// product the manifests are, fail instead.
+    fn manifest_sets(
+        &self,
+        metadata: &Metadata,
+        plans: &[Plan],
+        sink: &dyn Sink,
+    ) -> Result<Vec<FileSet>> {
+        let mut manifest_plans = Plan::sharing_manifests(
+            metadata,
+            &self.packages,
+            plans,
+            self.builder_base.as_deref(),
+        )?;
+        if !(self.no_build || self.check) {
+            let skipped: Vec<PathBuf> = manifest_plans
+                .iter()
+                .filter(|p| p.okd().git.uri.is_none())
+                .map(|p| {
+                    sink.event(Event::warning(no_repository(p)));
+                    p.layout().manifests_dir.clone()
+                })
+                .collect();
+            manifest_plans.retain(|p| !skipped.contains(&p.layout().manifests_dir));
+        }
+        let sets = crate::okd::file_sets(&manifest_plans)?;
+        if !self.check {
+            for plan in &manifest_plans {
+                let git = &plan.okd().git;
+                if let (true, None, Some(uri)) = (git.uri_from_origin, &git.source_secret, &git.uri)
+                {
+                    sink.event(Event::status(
+                        "Using",
+                        format!(
+                            "the git `origin` remote `{uri}` as `okd.git-uri` of `{}` (a \
+                             private repository also needs `okd.source-secret`)",
+                            plan.package()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(sets)
     }
 
     /// Runs the local chain of every plan, then reports the summary.
@@ -194,6 +235,19 @@ impl ImageArgs {
         });
         Ok(summary)
     }
+}
+
+/// The warning of a local build that skips the manifests of `plan`'s directory for want of a
+/// git repository.
+fn no_repository(plan: &Plan) -> String {
+    format!(
+        "package `{}` has no git repository for the OKD BuildConfigs to clone, so the manifests \
+         in `{}` are not written (the images are built): set `okd.git-uri` in \
+         `[package.metadata.s2i]` or `package.repository` in `{}`, or add a git `origin` remote",
+        plan.package(),
+        plan.layout().manifests_dir.display(),
+        plan.layout().package_manifest.display()
+    )
 }
 
 /// `--eject`: the default templates into the workspace's `.s2i/templates/`, never overwriting.

@@ -208,7 +208,7 @@ struct Cold {
 }
 
 /// How many tests use the cold build; the last one removes it.
-const COLD_USERS: usize = 8;
+const COLD_USERS: usize = 9;
 static COLD_DONE: Mutex<usize> = Mutex::new(0);
 
 fn cold() -> &'static Cold {
@@ -649,6 +649,63 @@ fn an_uncommitted_edit_rebuilds_app_and_runtime_incrementally() {
         "the build was not incremental: {logs:#?}"
     );
     assert!(warnings(&sink.events()).is_empty(), "{:#?}", sink.events());
+}
+
+/// Only the manifests need a git repository: a project without `okd.git-uri`,
+/// `package.repository` or an `origin` remote gets its images, and a warning naming the keys
+/// instead of its manifests.
+#[test]
+fn without_a_repository_the_images_are_built_and_the_manifests_skipped() {
+    if !support::docker_available(
+        "without_a_repository_the_images_are_built_and_the_manifests_skipped",
+    ) {
+        return;
+    }
+    let _lock = lock();
+    let _user = ColdUser;
+    let cold = cold();
+    let p = Project::new("it-norepo");
+    p.seed_from(&cold.project);
+    support::edit(
+        &p.file("Cargo.toml"),
+        "repository = \"https://github.com/xtask-s2i/xtask-s2i\"\n",
+        "",
+    );
+    let manifests = || files_under(&p.file("deploy/okd"));
+    let before = manifests();
+
+    let sink = Buffer::new();
+    p.build_ok(&sink);
+    assert_eq!(
+        run(&p.runtime(), &["--name", "repo-less"]),
+        "Hello repo-less!"
+    );
+    let warnings = warnings(&sink.events());
+    assert!(
+        warnings.iter().any(|w| w.contains("has no git repository")
+            && w.contains("`okd.git-uri`")
+            && w.contains("`package.repository`")),
+        "{warnings:#?}"
+    );
+    assert_eq!(before, manifests(), "the manifests were written");
+}
+
+/// Every file under `dir` with its bytes, by path.
+fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                out.insert(path.clone(), std::fs::read(&path).unwrap());
+            }
+        }
+    }
+    assert!(!out.is_empty(), "no file under `{}`", dir.display());
+    out
 }
 
 #[test]

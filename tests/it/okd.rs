@@ -1209,11 +1209,71 @@ fn a_missing_git_uri_is_an_error_that_names_both_keys() {
     }
     let after = std::fs::read_to_string(okd.join("buildconfig-hello-world-app.yaml")).unwrap();
     assert_eq!(before, after, "a failed run changed the manifests");
+    // `--check` too (a local build only warns: see the Docker tests).
+    let err = ImageArgs {
+        check: true,
+        manifest_path: Some(manifest.clone()),
+        ..Default::default()
+    }
+    .execute(&Buffer::new())
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("package `hello-world` has no git repository"),
+        "{err:#}"
+    );
     let rendered = manifest.parent().unwrap().join("target/s2i");
     assert!(
         !rendered.exists(),
         "a failed run rendered into `{}`",
         rendered.display()
+    );
+}
+
+/// Without `okd.git-uri` and `package.repository`, the checkout's `origin` remote is the
+/// BuildConfigs' `uri`, an SSH remote in its https form, and the run says so.
+#[test]
+fn only_an_origin_remote_becomes_the_buildconfigs_uri() {
+    let (tmp, manifest, okd) = example_copy();
+    support::edit(
+        &manifest,
+        "repository = \"https://github.com/xtask-s2i/xtask-s2i\"\n",
+        "",
+    );
+    for args in [
+        &["init", "-q"][..],
+        &["remote", "add", "origin", "git@github.com:acme/hello.git"],
+    ] {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+    let sink = Buffer::new();
+    ImageArgs {
+        no_build: true,
+        manifest_path: Some(manifest.clone()),
+        ..Default::default()
+    }
+    .execute(&sink)
+    .unwrap_or_else(|e| panic!("{e:#}"));
+    for stage in ["builder", "app"] {
+        let path = okd.join(format!("buildconfig-hello-world-{stage}.yaml"));
+        let bc: Value = serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            bc["spec"]["source"]["git"]["uri"],
+            "https://github.com/acme/hello.git",
+            "{}",
+            path.display()
+        );
+    }
+    let said = format!("{:?}", sink.events());
+    assert!(
+        said.contains("the git `origin` remote `https://github.com/acme/hello.git`")
+            && said.contains("`okd.source-secret`"),
+        "{said}"
     );
 }
 

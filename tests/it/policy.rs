@@ -260,6 +260,18 @@ fn the_readme_shows_the_main_job_and_the_test_command_that_ci_runs() {
         }
     }
 
+    // The first commands of all: the demo, then the tests; CI runs the demo as its set-up.
+    let first = fenced_blocks(&text)
+        .into_iter()
+        .map(|(_, body)| body)
+        .find(|body| body.iter().any(|l| l.contains("cargo ")))
+        .unwrap_or_default();
+    assert_eq!(
+        first,
+        ["cargo xtask demo", "cargo test --workspace"],
+        "the README's first commands are not the demo and the tests"
+    );
+
     let tests = commands_after(&text, "Run the tests");
     assert!(
         tests.iter().any(|c| c.starts_with("cargo test")),
@@ -273,10 +285,10 @@ fn the_readme_shows_the_main_job_and_the_test_command_that_ci_runs() {
         .map(str::trim)
         .filter(|l| !l.starts_with('#'))
         .collect();
-    for command in &tests {
+    for command in tests.iter().chain([&first[0]]) {
         assert!(
             ci_commands.contains(&command.as_str()),
-            "`.ci/run` does not run the README's test command `{command}`"
+            "`.ci/run` does not run the README's command `{command}`"
         );
     }
 }

@@ -2,6 +2,8 @@
 //! repository-only tasks. `main` only dispatches; each task is a module with `run`.
 
 mod bench;
+mod debootstrap;
+mod demo;
 mod rust_base;
 
 use xtask_s2i::anyhow::Result;
@@ -16,6 +18,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The main job on the example from a fresh machine: the local Rust base image when no
+    /// other is given (made when missing), then the example's chain, then how to run it
+    Demo(demo::Demo),
     /// Build images and write manifests (the library's command)
     Image(xtask_s2i::ImageArgs),
     /// Measure `image` against a plain multi-stage `docker build`; writes `target/bench/report.json`
@@ -27,6 +32,7 @@ enum Command {
 fn main() -> Result<()> {
     let sh = xshell::Shell::new()?;
     let result = match Cli::parse().command {
+        Command::Demo(cmd) => cmd.run(&sh),
         Command::Image(args) => args.run(),
         Command::RustBase(cmd) => cmd.run(&sh),
         Command::Bench(cmd) => cmd.run(&sh),

@@ -2,6 +2,9 @@
 //! the workspace's directory in it, the source secret, and the webhooks (`okd.git-uri`,
 //! `okd.git-ref`, `okd.context-dir`, `okd.source-secret`, `okd.webhooks`,
 //! `okd.unauthenticated-webhooks`).
+//!
+//! `okd.git-uri` defaults to `package.repository`, else to the checkout's `origin` remote in a
+//! form the cluster clones without credentials in the manifests ([`https_form`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -65,9 +68,13 @@ layer! {
 /// Where the cluster gets the source and who may start a build, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GitSource {
-    /// `okd.git-uri`, else `package.repository`; `None` when neither is set (the manifests
-    /// then fail with an error naming both keys).
+    /// `okd.git-uri`, else `package.repository`, else the https form of the git `origin`
+    /// remote; `None` when there is none of them (the manifests then fail with an error naming
+    /// both keys, or are skipped by a local build).
     pub uri: Option<String>,
+    /// Whether `uri` is the `origin` remote's (neither key is set): a private repository then
+    /// also needs `okd.source-secret`, which the command says.
+    pub uri_from_origin: bool,
     pub git_ref: Option<String>,
     /// The directory of the workspace inside the git repository (`.` when at its root).
     pub context_dir: String,
@@ -115,8 +122,10 @@ impl GitLayer {
             webhooks,
             unauthenticated_webhooks,
         } = self;
+        let uri_from_origin = git_uri.is_none() && repository.is_none();
         let (uri, git_ref, context_dir) =
             v.git(git_uri, git_ref, context_dir, repository, metadata)?;
+        let uri_from_origin = uri_from_origin && uri.is_some();
         let webhooks = v.webhooks(webhooks.unwrap_or_default(), runtime_image)?;
         let unauthenticated_webhooks = v.credentials(
             source_secret.as_deref(),
@@ -125,6 +134,7 @@ impl GitLayer {
         )?;
         Ok(GitSource {
             uri,
+            uri_from_origin,
             git_ref,
             context_dir,
             source_secret,
@@ -137,8 +147,9 @@ impl GitLayer {
 type Git = (Option<String>, Option<String>, String);
 
 impl Validator<'_> {
-    /// `okd.git-uri` (else `package.repository`), `okd.git-ref` and `okd.context-dir` (else the
-    /// workspace's place in its git repository): what the cluster builds.
+    /// `okd.git-uri` (else `package.repository`, else the `origin` remote), `okd.git-ref` and
+    /// `okd.context-dir` (else the workspace's place in its git repository): what the cluster
+    /// builds.
     fn git(
         &self,
         uri: Option<String>,
@@ -154,7 +165,10 @@ impl Validator<'_> {
                 })?;
                 Some(u)
             }
-            None => self.repository(repository)?,
+            None => match self.repository(repository)? {
+                Some(r) => Some(r),
+                None => origin_remote(metadata.workspace_root.as_std_path()),
+            },
         };
         if let Some(r) = &git_ref {
             self.check(&["okd", "git-ref"], names::git_ref(r), || {
@@ -294,4 +308,115 @@ fn default_context_dir(workspace_root: &Path) -> String {
         }
     }
     ".".into()
+}
+
+/// The `origin` remote of the git checkout holding `dir`, in its [`https_form`]; `None` without
+/// `git`, a checkout or an `origin`, or when the cluster could not clone it (a local path).
+fn origin_remote(dir: &Path) -> Option<String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["remote", "get-url", "origin"])
+        // The checkout of `dir`, not one a calling git hook points at.
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    https_form(String::from_utf8(out.stdout).ok()?.trim())
+}
+
+/// A git remote as a BuildConfig's `git.uri` that needs no credentials in the manifests: an SSH
+/// remote (`git@github.com:o/r.git`, `ssh://git@host:22/o/r`) becomes `https://<host>/<path>`
+/// (the SSH port dropped), an http(s) URL loses its credentials (`https://user:token@host/…`),
+/// and `git://` stays. `None` for what the cluster cannot clone (a local path, `file://`). A
+/// private repository then needs `okd.source-secret`.
+pub(crate) fn https_form(remote: &str) -> Option<String> {
+    let (scheme, rest): (&str, String) = match remote.split_once("://") {
+        Some((scheme, rest)) => (scheme, rest.to_string()),
+        None => scp_like(remote)?,
+    };
+    let (authority, path) = rest.split_once('/')?;
+    // Credentials and the user name come before the last `@`.
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let path = path.trim_start_matches('/');
+    let uri = match scheme {
+        "https" | "http" | "git" => format!("{scheme}://{host_port}/{path}"),
+        "ssh" | "git+ssh" | "ssh+git" => {
+            let host = match host_port.rsplit_once(':') {
+                Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+                _ => host_port,
+            };
+            format!("https://{host}/{path}")
+        }
+        _ => return None,
+    };
+    let empty = host_port.is_empty() || path.is_empty();
+    (!empty && names::git_uri(&uri).is_ok()).then_some(uri)
+}
+
+/// `[user@]host:path`, git's scp-like SSH syntax, as (`ssh`, `[user@]host/path`); `None` for a
+/// local path (no colon before the first slash, or a one-letter host such as a Windows drive).
+fn scp_like(remote: &str) -> Option<(&'static str, String)> {
+    let (authority, path) = remote.split_once(':')?;
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if authority.contains('/') || host.len() < 2 {
+        return None;
+    }
+    Some(("ssh", format!("{authority}/{path}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::https_form;
+
+    #[test]
+    fn remotes_in_the_form_the_cluster_clones() {
+        for (remote, uri) in [
+            (
+                "git@github.com:acme/hello.git",
+                Some("https://github.com/acme/hello.git"),
+            ),
+            (
+                "ssh://git@gitlab.example.com/acme/hello",
+                Some("https://gitlab.example.com/acme/hello"),
+            ),
+            (
+                "ssh://git@git.example.com:2222/acme/hello.git",
+                Some("https://git.example.com/acme/hello.git"),
+            ),
+            (
+                "git+ssh://git@host.example/o/r",
+                Some("https://host.example/o/r"),
+            ),
+            (
+                "https://alice:s3cret@github.com/acme/hello.git",
+                Some("https://github.com/acme/hello.git"),
+            ),
+            (
+                "https://token@github.com/acme/hello",
+                Some("https://github.com/acme/hello"),
+            ),
+            (
+                "http://git.internal:8080/acme/hello.git",
+                Some("http://git.internal:8080/acme/hello.git"),
+            ),
+            (
+                "git://github.com/acme/hello.git",
+                Some("git://github.com/acme/hello.git"),
+            ),
+            ("/srv/git/hello.git", None),
+            ("../hello", None),
+            ("file:///srv/git/hello.git", None),
+            ("C:/src/hello", None),
+            ("https://github.com", None),
+            ("", None),
+        ] {
+            assert_eq!(https_form(remote).as_deref(), uri, "{remote}");
+        }
+    }
 }
