@@ -2,14 +2,18 @@
 //! manifests as they are parsed from the YAML — not from the Plan, so a defect in a committed
 //! manifest fails the rehearsal as it would fail the cluster.
 //!
-//! The committed tree is `okd.git-ref` as the cluster clones it ([`git`]), exported with `git
-//! archive`; its manifests directory is read ([`manifests`]) and the BuildConfigs are run in the
-//! order their ImageStreamTag references give ([`chain`]): a Docker strategy is a `docker build`
-//! of its `contextDir` or inline Dockerfile, with `images[].paths` copied in and the last `FROM`
-//! replaced by the strategy's `from` ([`docker`], [`paths`]); a Source strategy is the S2I step
-//! with the builder image, `assemble` running under an arbitrary UID of group 0 ([`s2i`]). The
-//! workload that runs the last image is then started as the cluster's `restricted-v2` pods run
-//! and, for a service, probed ([`run`]).
+//! The committed tree is the ref the committed BuildConfigs clone (`okd.git-ref` until they are
+//! read) as the cluster clones it ([`git`]), exported with `git archive`; its manifests directory
+//! is read into the generator's object model ([`manifests`]). The triggers then decide what
+//! builds, and in which order: [`sequence`] applies the objects to a model of the namespace and
+//! pushes once, printing every build the cluster would start and refusing a sequence the cluster
+//! would reject or repeat; with `--no-build` that is all. Otherwise the first apply's builds run
+//! in that order ([`chain`]): a Docker strategy is a `docker build` of its `contextDir` or inline
+//! Dockerfile, with `images[].paths` copied in and the last `FROM` replaced by the strategy's
+//! `from` ([`docker`], [`paths`]); a Source strategy is the S2I step with the builder image,
+//! `assemble` running under an arbitrary UID of group 0 ([`s2i`]; stricter than the cluster's
+//! build pods, which run it as the builder's `USER`). The workload that runs the last image is
+//! then started as the cluster's `restricted-v2` pods run and, for a service, probed ([`run`]).
 //!
 //! Rehearsal images are tagged `<stream>:rehearse`, never the local chain's tags, and are removed
 //! when the rehearsal ends; so is every container it creates. The Plan supplies only where things
