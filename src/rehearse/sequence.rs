@@ -127,6 +127,7 @@ fn write_steps(f: &mut fmt::Formatter<'_>, steps: &[Step]) -> fmt::Result {
 pub fn simulate(m: &Manifests) -> Result<Sequence> {
     check_workload_images(m)?;
     let mut ns = Namespace::new(m);
+    ns.other_namespaces();
     for i in 0..m.build_configs.len() {
         if has_trigger(&m.build_configs[i], "ConfigChange") {
             ns.instantiate(i, "ConfigChange, at creation".into())?;
@@ -177,6 +178,15 @@ pub fn qualified(name: &str) -> String {
         name.to_string()
     } else {
         format!("{name}:latest")
+    }
+}
+
+/// The tag a reference names in the namespace's model: `stream:tag`, or `namespace/stream:tag`
+/// for a tag of another namespace (such as `openshift/`), which the model takes as existing.
+fn key(r: &ObjectRef) -> String {
+    match &r.namespace {
+        Some(ns) if !ns.is_empty() => format!("{ns}/{}", qualified(&r.name)),
+        _ => qualified(&r.name),
     }
 }
 
@@ -260,6 +270,25 @@ impl<'m> Namespace<'m> {
         s.spec.tags.iter().find(|t| t.name == tag)
     }
 
+    /// The tags of other namespaces the BuildConfigs read or watch: there before the apply.
+    fn other_namespaces(&mut self) {
+        for bc in &self.m.build_configs {
+            let watched = bc
+                .spec
+                .triggers
+                .iter()
+                .filter_map(|t| watched(bc, t.image_change.as_ref()?.from.as_ref()));
+            for r in inputs(bc).into_iter().chain(watched) {
+                if r.kind == "ImageStreamTag" && key(r).contains('/') {
+                    let image = "an image already in another namespace".to_string();
+                    if self.tags.insert(key(r), image).is_none() {
+                        self.moved.push_back(key(r));
+                    }
+                }
+            }
+        }
+    }
+
     /// Every `from: DockerImage` tag imports its image.
     fn import_tags(&mut self) {
         for stream in &self.m.image_streams {
@@ -293,10 +322,10 @@ impl<'m> Namespace<'m> {
                 resolves.push(format!("{} `{}`", r.kind, r.name));
                 continue;
             }
-            let Some(image) = self.image(&r.name) else {
+            let Some(image) = self.image(&key(r)) else {
                 return Err(rejected(bc, &cause, r));
             };
-            resolves.push(format!("`{}` = {image}", qualified(&r.name)));
+            resolves.push(format!("`{}` = {image}", key(r)));
         }
         resolves.extend(source_of(bc));
         let version = self.versions.entry(i).or_default();
@@ -328,7 +357,7 @@ impl<'m> Namespace<'m> {
         let bc = &self.m.build_configs[i];
         for (j, t) in bc.spec.triggers.iter().enumerate() {
             let Some(ic) = &t.image_change else { continue };
-            if let Some(image) = watched(bc, ic.from.as_ref()).and_then(|w| self.image(&w.name)) {
+            if let Some(image) = watched(bc, ic.from.as_ref()).and_then(|w| self.image(&key(w))) {
                 self.last_triggered.insert((i, j), image);
             }
         }
@@ -378,8 +407,8 @@ impl<'m> Namespace<'m> {
         bc.spec.triggers.iter().enumerate().find_map(|(j, t)| {
             let ic = t.image_change.as_ref().filter(|ic| !ic.paused)?;
             let w = watched(bc, ic.from.as_ref())?;
-            let current = self.image(&w.name)?;
-            (qualified(&w.name) == tag && self.last_triggered.get(&(i, j)) != Some(&current))
+            let current = self.image(&key(w))?;
+            (key(w) == tag && self.last_triggered.get(&(i, j)) != Some(&current))
                 .then(|| format!("ImageChange on `{tag}`"))
         })
     }
@@ -421,7 +450,7 @@ fn rejected(bc: &Named<BuildConfigSpec>, cause: &str, r: &ObjectRef) -> anyhow::
          burned",
         bc.name,
         bc.file.display(),
-        qualified(&r.name)
+        key(r)
     ))
     .note(
         "start it with an ImageChange trigger on that input instead (it fires once the tag \
@@ -483,13 +512,13 @@ fn check_inputs_filled(m: &Manifests, ns: &Namespace<'_>) -> Result<()> {
             .into_iter()
             .filter(|r| r.kind == "ImageStreamTag")
         {
-            if ns.image(&r.name).is_none() {
+            if ns.image(&key(r)).is_none() {
                 return Err(Error::new(format!(
                     "the BuildConfig `{}` (`{}`) reads `{}`, which no build or import ever \
                      fills: it would wait forever in the cluster",
                     bc.name,
                     bc.file.display(),
-                    qualified(&r.name)
+                    key(r)
                 ))
                 .note(filled_note(ns))
                 .into());

@@ -135,3 +135,20 @@ fn the_readme_shows_the_examples_sequence() {
         );
     }
 }
+
+/// A builder image of another namespace (`openshift/`) is there before the apply: its
+/// ImageChange trigger starts the build at once.
+#[test]
+fn an_image_of_another_namespace_exists_from_the_start() {
+    let (_tmp, dir) = copy();
+    support::edit(
+        &dir.join("buildconfig-hello-world-builder.yaml"),
+        "        kind: ImageStreamTag\n        name: hello-world-builder-base:1-slim",
+        "        kind: ImageStreamTag\n        namespace: openshift\n        name: rust:1-slim",
+    );
+    let printed = sequence_of(&dir).unwrap().to_string();
+    assert!(
+        printed.contains("build `hello-world-builder-1` (ImageChange on `openshift/rust:1-slim`)"),
+        "{printed}"
+    );
+}
