@@ -426,3 +426,28 @@ fn a_workspace_with_a_renamed_bin_a_custom_profile_a_git_dependency_and_a_patch(
     check_runtime(&chain, "wsctl", &[], "wsctl git 7 patched");
     report(&chain, "wsctl", cold);
 }
+
+#[test]
+fn a_build_script_that_runs_protoc_builds_with_the_protobuf_compiler_in_builder_packages() {
+    if !support::docker_available(
+        "a_build_script_that_runs_protoc_builds_with_the_protobuf_compiler_in_builder_packages",
+    ) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::protoc(tmp.path());
+    let chain = Chain::new("adopt-protoc");
+    chain.build(&root);
+    // The builder image has the compiler, installed by the base's own package manager.
+    let protoc = docker(&[
+        "run",
+        "--rm",
+        "--entrypoint",
+        "protoc",
+        &chain.image(0),
+        "--version",
+    ]);
+    assert!(protoc.starts_with("libprotoc "), "{protoc}");
+    check_runtime(&chain, "adopt-protoc", &[], "descriptors=true hello=true");
+}

@@ -9,6 +9,8 @@
 //! - [`workspace`]: a multi-crate workspace whose binary is named differently from its package, a
 //!   `src/bin/` layout with `default-run`, a custom profile (`inherits = "release"`),
 //!   workspace-inherited package fields, a git dependency and `[patch.crates-io]` with a path.
+//! - [`protoc`]: a service whose build script runs the protobuf compiler `protoc`, which only the
+//!   builder's `builder-packages` bring.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -277,6 +279,65 @@ impl Buffer {
         self.0 = n.to_string();
         &self.0
     }
+}
+"#,
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The package whose build script compiles `proto/greeting.proto` into a descriptor set with
+/// `protoc` (as prost-build and tonic-build do), which the binary embeds and reports on. Its
+/// `[package.metadata.s2i]` lists `protobuf-compiler` in `builder-packages`. Returns its root.
+pub fn protoc(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-protoc");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-protoc"
+version = "0.1.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/protoc"
+build = "build.rs"
+
+[package.metadata.s2i]
+builder-packages = ["protobuf-compiler"]
+"#,
+    );
+    write(
+        &root,
+        "proto/greeting.proto",
+        "syntax = \"proto3\";\npackage greeting;\nmessage Hello { string name = 1; }\n",
+    );
+    write(
+        &root,
+        "build.rs",
+        r#"use std::process::Command;
+
+fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("greeting.pb");
+    let status = Command::new("protoc")
+        .args(["--proto_path=proto", "--descriptor_set_out"])
+        .arg(&out)
+        .arg("proto/greeting.proto")
+        .status()
+        .expect("failed to run `protoc`: install the protobuf compiler");
+    assert!(status.success(), "protoc failed");
+    println!("cargo:rerun-if-changed=proto/greeting.proto");
+}
+"#,
+    );
+    write(
+        &root,
+        "src/main.rs",
+        r#"const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/greeting.pb"));
+
+fn main() {
+    let has = |s: &[u8]| DESCRIPTORS.windows(s.len()).any(|w| w == s);
+    println!("descriptors={} hello={}", DESCRIPTORS.len() > 0, has(b"Hello"));
 }
 "#,
     );
