@@ -4,7 +4,7 @@
 //! snapshots; and `--check` exercised through the real command on copies of the example, plus
 //! once on the example itself so committed manifests cannot drift.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -78,6 +78,8 @@ user = { builder = 1001, runtime = 1000 }
 env = { RUST_LOG = "info", FLAG = "no", MODE = "on", PERM = "0755", VERSION = "1.0", TILDE = "~", NOTHING = "null", TRUTH = "true" }
 labels = { "com.example.team" = "platform", "com.example.enabled" = "yes" }
 port = 8443
+runtime-files = "minimal"
+tzdata = true
 
 [package.metadata.s2i.okd]
 namespace = "demo"
@@ -88,6 +90,7 @@ manifests-dir = "k8s/okd"
 webhooks = { generic = "hello-generic", github = "hello-github", gitlab = "hello-gitlab", bitbucket = "hello-bitbucket" }
 replicas = 3
 tls = "reencrypt"
+serves-tls = true
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi", ephemeral-storage = "10Gi" } }
 build-timeout = 1800
 tag = "stable"
@@ -671,18 +674,33 @@ fn assert_runtime_build(objects: &BTreeMap<String, Value>, runtime: &Value) -> (
     let app_tag = image["from"]["name"].as_str().unwrap();
     assert_eq!(watched(runtime), [app_tag]);
     let source_path = image["paths"][0]["sourcePath"].as_str().unwrap();
-    assert_eq!(image["paths"][0]["destinationDir"], ".");
     let dockerfile = runtime["spec"]["source"]["dockerfile"].as_str().unwrap();
     assert!(dockerfile.contains("\nFROM scratch\n"), "{dockerfile}");
-    let copied = dockerfile
+    // What the Dockerfile copies is exactly what the image source provides (the binary and the
+    // runtime files' directory), each into the context's top.
+    let copied: BTreeSet<&str> = dockerfile
         .lines()
-        .find_map(|l| l.strip_prefix("COPY "))
-        .and_then(|l| l.split_whitespace().next())
-        .unwrap();
+        .filter_map(|l| l.strip_prefix("COPY "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(|s| s.trim_end_matches('/'))
+        .collect();
+    let provided: BTreeSet<&str> = image["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            assert_eq!(p["destinationDir"], ".");
+            p["sourcePath"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
     assert_eq!(
-        Some(copied),
-        source_path.rsplit('/').next(),
-        "the Dockerfile copies `{copied}`, the image source provides `{source_path}`"
+        copied, provided,
+        "the Dockerfile copies {copied:?}, the image source provides {provided:?}"
     );
     (app_tag.to_string(), source_path.to_string())
 }

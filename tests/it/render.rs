@@ -165,6 +165,8 @@ user = { builder = 1234, runtime = 5678 }
 env = { RUST_LOG = "debug", APP_MODE = "production" }
 labels = { "com.example.team" = "web", "org.opencontainers.image.vendor" = "Acme" }
 port = 8443
+runtime-files = "minimal"
+tzdata = true
 
 [package.metadata.s2i.okd]
 namespace = "acme"
@@ -175,6 +177,7 @@ manifests-dir = "deploy/cluster"
 webhooks = { github = "every-key-gh", generic = "every-key-generic" }
 replicas = 3
 tls = "reencrypt"
+serves-tls = true
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi" } }
 build-timeout = 7200
 tag = "current"
@@ -427,7 +430,7 @@ fn docker_reads_hostile_values_back_exactly() {
     let summary = ws.run().unwrap();
     let plan = &summary.plans()[0];
     let ctx = ws.root().join("runtime-context");
-    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::create_dir_all(ctx.join("runtime/tmp")).unwrap();
     std::fs::write(ctx.join("Dockerfile"), plan.runtime_dockerfile()).unwrap();
     std::fs::write(ctx.join(plan.bin()), "not really a binary\n").unwrap();
     let tag = format!("xtask-s2i-it-escaping:{}", std::process::id());

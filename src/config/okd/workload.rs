@@ -1,6 +1,6 @@
 //! What runs the runtime image in the cluster: the workload kind and its schedule, replicas,
 //! probes, resources and the Route's TLS (`okd.workload`, `okd.schedule`, `okd.replicas`,
-//! `okd.health-path`, `okd.resources`, `okd.tls`).
+//! `okd.health-path`, `okd.resources`, `okd.tls`, `okd.serves-tls`).
 
 use serde::Deserialize;
 
@@ -80,6 +80,12 @@ layer! {
             example: r#"tls = "passthrough""#,
             inherit: replace,
         }
+        serves_tls: bool {
+            key: "serves-tls",
+            ty: "boolean",
+            example: "serves-tls = true",
+            inherit: replace,
+        }
     }
 }
 
@@ -96,6 +102,8 @@ pub struct WorkloadSettings {
     pub resources: Resources,
     /// TLS termination of the Route.
     pub tls: Tls,
+    /// Whether the program serves TLS itself on its port (then the probes use HTTPS).
+    pub serves_tls: bool,
 }
 
 impl WorkloadLayer {
@@ -113,7 +121,10 @@ impl WorkloadLayer {
             health_path,
             resources,
             tls,
+            serves_tls,
         } = self;
+        let serves_tls = serves_tls.unwrap_or(false);
+        let tls = v.tls(tls, serves_tls)?;
         let (kind, schedule) = v.workload(workload, schedule, health_path.as_deref(), port)?;
         Ok(WorkloadSettings {
             kind,
@@ -123,12 +134,35 @@ impl WorkloadLayer {
             resources: resources
                 .unwrap_or_default()
                 .resolve(v, "resources", DEFAULT_RESOURCES)?,
-            tls: tls.unwrap_or_default(),
+            tls,
+            serves_tls,
         })
     }
 }
 
 impl Validator<'_> {
+    /// `okd.tls` and `okd.serves-tls` together: the router passes TLS through or re-encrypts
+    /// only to a program that serves TLS (else every request answers 503), and terminates it
+    /// (`edge`) only in front of one that serves plain HTTP. With `serves-tls` the default is
+    /// `passthrough`.
+    fn tls(&self, tls: Option<Tls>, serves_tls: bool) -> Result<Tls, Error> {
+        match (tls, serves_tls) {
+            (None, false) => Ok(Tls::Edge),
+            (None, true) => Ok(Tls::Passthrough),
+            (Some(t @ (Tls::Passthrough | Tls::Reencrypt)), false) => Err(self.err(
+                &["okd", "tls"],
+                format!("`tls = \"{}\"` sends TLS to the program, but nothing says it serves TLS: the router answers 503 in front of a plain-HTTP program", if t == Tls::Passthrough { "passthrough" } else { "reencrypt" }),
+                Some("use `tls = \"edge\"` (the default: the router terminates TLS) for a plain-HTTP program, or set `serves-tls = true` when it serves TLS itself on `port`".into()),
+            )),
+            (Some(t @ (Tls::Edge | Tls::None)), true) => Err(self.err(
+                &["okd", "tls"],
+                format!("`serves-tls = true`, but `tls = \"{}\"` sends plain HTTP to the program", if t == Tls::Edge { "edge" } else { "none" }),
+                Some("use `tls = \"passthrough\"` (the default with `serves-tls`) or `\"reencrypt\"`".into()),
+            )),
+            (Some(t), _) => Ok(t),
+        }
+    }
+
     /// `okd.workload`, `okd.schedule` and `okd.health-path` together: the workload and its
     /// schedule.
     fn workload(
