@@ -401,6 +401,28 @@ impl Plan {
         }
     }
 
+    /// A `docker run` of the runtime image as a pod runs it: read-only root, a tmpfs at `/tmp`,
+    /// the port published and the configured `args`.
+    pub fn run_hint(&self) -> String {
+        let mut hint = String::from("docker run --rm --read-only --tmpfs /tmp --cap-drop ALL");
+        if let Some(p) = self.container.port {
+            hint.push_str(&format!(" -p {p}:{p}"));
+        }
+        hint.push(' ');
+        hint.push_str(&self.runtime.reference());
+        for a in &self.container.args {
+            hint.push(' ');
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c));
+            match plain {
+                true => hint.push_str(a),
+                false => hint.push_str(&format!("'{}'", a.replace('\'', r"'\''"))),
+            }
+        }
+        hint
+    }
+
     /// The package name: the value of [`TOOL_LABEL`] on everything this plan creates.
     pub fn package(&self) -> &str {
         &self.package.name

@@ -1,6 +1,6 @@
 //! What the images run with: the numeric users of the builder and runtime images, the
-//! environment, the labels, the port and the files the runtime image carries besides the binary
-//! (`user`, `env`, `labels`, `port`, `runtime-files`, `tzdata`).
+//! environment, the labels, the port, the program's arguments and the files the runtime image
+//! carries besides the binary (`user`, `env`, `labels`, `port`, `args`, `runtime-files`, `tzdata`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -64,6 +64,12 @@ layer! {
             example: "port = 8080",
             inherit: replace,
         }
+        args: Vec<String> {
+            key: "args",
+            ty: "array of strings",
+            example: r#"args = ["--config", "/etc/app/app.toml"]"#,
+            inherit: replace,
+        }
         runtime_files: RuntimeFiles {
             key: "runtime-files",
             ty: "string",
@@ -92,6 +98,9 @@ pub struct Container {
     pub labels: BTreeMap<String, String>,
     /// The port the program listens on: a Service and a Route in the cluster.
     pub port: Option<u16>,
+    /// The program's arguments where it runs: the workload's `args`, the rehearsal's run and the
+    /// local run hint (the image's `ENTRYPOINT` is the binary).
+    pub args: Vec<String>,
     /// What the runtime image carries besides the binary.
     pub runtime_files: RuntimeFiles,
     /// Whether the runtime image carries the builder's time zone database
@@ -107,9 +116,16 @@ impl ContainerLayer {
             env,
             labels,
             port,
+            args,
             runtime_files,
             tzdata,
         } = self;
+        let args = args.unwrap_or_default();
+        for (i, a) in args.iter().enumerate() {
+            v.check(&["args", &i.to_string()], names::one_line_text(a), || {
+                "write each argument on one line".into()
+            })?;
+        }
         let (builder_user, runtime_user) = v.users(user.unwrap_or_default())?;
         let runtime_files = runtime_files.unwrap_or_default();
         let tzdata = tzdata.unwrap_or(false);
@@ -126,6 +142,7 @@ impl ContainerLayer {
             env: v.env(env.unwrap_or_default())?,
             labels: v.labels(labels.unwrap_or_default())?,
             port: v.port(port)?,
+            args,
             runtime_files,
             tzdata,
         })

@@ -85,6 +85,8 @@ fn container(ctx: &Ctx<'_>) -> Container {
         // `hello-world:latest`, Docker Hub's own image).
         image: UNSET_IMAGE.into(),
         image_pull_policy: "IfNotPresent",
+        args: ctx.plan.container().args.clone(),
+        env_from: env_from(ctx),
         env: ctx
             .plan
             .container()
@@ -123,6 +125,27 @@ fn container(ctx: &Ctx<'_>) -> Container {
             mount_path: "/tmp",
         }],
     }
+}
+
+/// `okd.env-from`: the named Secrets and ConfigMaps, in order.
+fn env_from(ctx: &Ctx<'_>) -> Vec<EnvFromSource> {
+    use crate::config::okd::workload::EnvFrom;
+    let reference = |name: &String| Some(LocalObjectReference { name: name.clone() });
+    ctx.okd
+        .workload
+        .env_from
+        .iter()
+        .map(|e| match e {
+            EnvFrom::Secret(name) => EnvFromSource {
+                secret_ref: reference(name),
+                config_map_ref: None,
+            },
+            EnvFrom::ConfigMap(name) => EnvFromSource {
+                secret_ref: None,
+                config_map_ref: reference(name),
+            },
+        })
+        .collect()
 }
 
 /// A readiness or liveness probe on the container's port: HTTP GET of `okd.health-path`, else a

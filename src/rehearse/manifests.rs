@@ -153,6 +153,9 @@ pub struct Container {
     pub readiness_probe: Option<Probe>,
     #[serde(default)]
     pub volume_mounts: Vec<VolumeMount>,
+    /// `envFrom`: Secrets and ConfigMaps, which the rehearsal cannot supply.
+    #[serde(default)]
+    pub env_from: Vec<serde_norway::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -69,6 +69,18 @@ impl Rehearsal<'_, '_, '_> {
                 (v, None) => env.push(format!("{}={}", e.name, v.as_deref().unwrap_or(""))),
             }
         }
+        for e in &c.env_from {
+            let name = |kind: &str| e.get(kind)?.get("name")?.as_str().map(str::to_string);
+            let what = match (name("secretRef"), name("configMapRef")) {
+                (Some(s), _) => format!("the Secret `{s}`"),
+                (None, Some(m)) => format!("the ConfigMap `{m}`"),
+                _ => "an `envFrom` source".to_string(),
+            };
+            self.sink.event(Event::warning(format!(
+                "the container `{}` takes its environment from {what} (`envFrom`), which the rehearsal cannot supply locally: those variables are unset",
+                c.name
+            )));
+        }
         let container = self
             .docker
             .create_container(ContainerSpec {

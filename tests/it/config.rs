@@ -379,6 +379,20 @@ fn what_the_cluster_refuses() -> Vec<Case> {
         .at("tls")
         .says(&["sends plain HTTP", "passthrough"]),
         case(
+            "env-from with both kinds",
+            "[package.metadata.s2i.okd]\nenv-from = [{ secret = \"db\", config-map = \"app\" }]",
+            "package.metadata.s2i.okd.env-from.0",
+        )
+        .at("env-from")
+        .says(&["names one Secret or one ConfigMap"]),
+        case(
+            "env-from with a bad name",
+            "[package.metadata.s2i.okd]\nenv-from = [{ config-map = \"App_Config\" }]",
+            "package.metadata.s2i.okd.env-from.0.config-map",
+        )
+        .at("env-from")
+        .says(&["App_Config"]),
+        case(
             "memory request above the default limit",
             "port = 8080\n\n[package.metadata.s2i.okd]\nresources = { requests = { memory = \"1Gi\" } }",
             "package.metadata.s2i.okd.resources.requests.memory",
@@ -1191,6 +1205,7 @@ env = { RUST_LOG = "info", TZ = "UTC" }
 labels = { "com.example.team" = "platform" }
 port = 8080
 runtime-files = "none"
+args = ["serve"]
 tzdata = false
 
 [workspace.metadata.s2i.okd]
@@ -1202,6 +1217,7 @@ webhooks = ["generic"]
 replicas = 2
 tls = "reencrypt"
 serves-tls = true
+env-from = [{ secret = "shop-db" }]
 build-resources = { limits = { memory = "2Gi" } }
 build-timeout = 900
 tag = "prod"

@@ -79,6 +79,7 @@ env = { RUST_LOG = "info", FLAG = "no", MODE = "on", PERM = "0755", VERSION = "1
 labels = { "com.example.team" = "platform", "com.example.enabled" = "yes" }
 port = 8443
 runtime-files = "minimal"
+args = ["--config", "/etc/app/app.toml", "it's here"]
 tzdata = true
 
 [package.metadata.s2i.okd]
@@ -91,6 +92,7 @@ webhooks = { generic = "hello-generic", github = "hello-github", gitlab = "hello
 replicas = 3
 tls = "reencrypt"
 serves-tls = true
+env-from = [{ secret = "every-key-db" }, { config-map = "every-key-config" }]
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi", ephemeral-storage = "10Gi" } }
 build-timeout = 1800
 tag = "stable"

@@ -166,6 +166,7 @@ env = { RUST_LOG = "debug", APP_MODE = "production" }
 labels = { "com.example.team" = "web", "org.opencontainers.image.vendor" = "Acme" }
 port = 8443
 runtime-files = "minimal"
+args = ["--config", "/etc/app/app.toml", "it's here"]
 tzdata = true
 
 [package.metadata.s2i.okd]
@@ -178,6 +179,7 @@ webhooks = { github = "every-key-gh", generic = "every-key-generic" }
 replicas = 3
 tls = "reencrypt"
 serves-tls = true
+env-from = [{ secret = "every-key-db" }, { config-map = "every-key-config" }]
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi" } }
 build-timeout = 7200
 tag = "current"
