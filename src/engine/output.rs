@@ -13,6 +13,9 @@ pub struct Output {
     pub stage: String,
     partial: Vec<u8>,
     tail: VecDeque<String>,
+    /// Lines anywhere in the output that [`super::sys_crates`] explains (a failed build script,
+    /// a missing tool or library), however long the output after them.
+    notable: Vec<String>,
 }
 
 impl Output {
@@ -21,6 +24,7 @@ impl Output {
             stage: stage.to_string(),
             partial: Vec::new(),
             tail: VecDeque::new(),
+            notable: Vec::new(),
         }
     }
 
@@ -55,7 +59,15 @@ impl Output {
         self.push(&bytes, sink)
     }
 
+    /// The lines [`super::sys_crates`] may explain, in order.
+    pub fn notable(&self) -> &[String] {
+        &self.notable
+    }
+
     pub(super) fn remember(&mut self, line: String) {
+        if super::sys_crates::is_notable(&line) && self.notable.len() < 64 {
+            self.notable.push(line.clone());
+        }
         if self.tail.len() == TAIL_LINES {
             self.tail.pop_front();
         }
