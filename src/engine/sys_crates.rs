@@ -185,14 +185,14 @@ mod tests {
         assert!(lines.iter().all(|l| is_notable(l)));
         let found = notes(&lines);
         assert!(
-            notes
+            found
                 .iter()
                 .any(|n| n.contains("`foo-sys`") && n.contains("bundled")),
-            "{notes:?}"
+            "{found:?}"
         );
         assert!(
-            notes.iter().any(|n| n.contains("protobuf-compiler")),
-            "{notes:?}"
+            found.iter().any(|n| n.contains("protobuf-compiler")),
+            "{found:?}"
         );
         assert!(notes(&["error: could not compile `app`".to_string()]).is_empty());
     }
