@@ -259,6 +259,51 @@ mod tests {
     use super::*;
 
     #[test]
+    fn concat_moves_a_directory_and_gives_it_to_root() {
+        // What the archive endpoint returns for `/opt/app-root/runtime`: the directory's name
+        // first, owned by the builder's user.
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, kind, mode) in [
+            ("runtime/", tar::EntryType::Directory, 0o755),
+            ("runtime/tmp/", tar::EntryType::Directory, 0o1777),
+            ("runtime/etc/passwd", tar::EntryType::Regular, 0o644),
+        ] {
+            let mut h = header(kind, mode, if kind.is_file() { 4 } else { 0 });
+            h.set_uid(1001);
+            let data: &[u8] = if kind.is_file() { b"root" } else { b"" };
+            b.append_data(&mut h, path, data).unwrap();
+        }
+        let mut h = header(tar::EntryType::Symlink, 0o777, 0);
+        b.append_link(&mut h, "runtime/etc/localtime", "/usr/share/zoneinfo/UTC")
+            .unwrap();
+        let image = b.into_inner().unwrap();
+        let binary = context_tar([("app", b"elf".as_slice(), 0o755)]).unwrap();
+        let both = concat(&[(&image, "runtime/", ""), (&binary, "", "")]).unwrap();
+        let entries: Vec<(String, u32, u64)> = tar::Archive::new(both.as_slice())
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.mode().unwrap(),
+                    h.uid().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("tmp/".to_string(), 0o1777, 0),
+                ("etc/passwd".to_string(), 0o644, 0),
+                ("etc/localtime".to_string(), 0o777, 0),
+                ("app".to_string(), 0o755, 0),
+            ]
+        );
+    }
+
+    #[test]
     fn contexts_are_deterministic_and_keep_modes() {
         let a = context_tar([
             ("s2i/bin/run", b"#!/bin/sh\n".as_slice(), 0o755),

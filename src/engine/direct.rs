@@ -692,6 +692,16 @@ CMD ["/usr/libexec/s2i/usage"]
                 r#"ENTRYPOINT ["/app"]"#
             ]
         );
+        assert_eq!(r.files_dir, None);
+        // The runtime files' directory, copied to `/` before the binary.
+        let r = runtime(
+            "FROM scratch\nCOPY runtime/ /\nENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\nUSER 1\nCOPY app /app\n",
+            "app",
+        )
+        .unwrap();
+        assert_eq!(r.files_dir.as_deref(), Some("runtime"));
+        assert_eq!(r.dest, "app");
+        assert!(runtime("FROM scratch\nCOPY app /app\nCOPY runtime/ /\n", "app").is_err());
         assert_eq!(
             runtime("FROM scratch\nCOPY ./app /usr/bin/\n", "app")
                 .unwrap()
