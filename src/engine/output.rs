@@ -16,6 +16,8 @@ pub struct Output {
     /// Lines anywhere in the output that [`super::sys_crates`] explains (a failed build script,
     /// a missing tool or library), however long the output after them.
     notable: Vec<String>,
+    /// The `---> warning: …` lines of the default scripts, to report as warnings.
+    warnings: Vec<String>,
 }
 
 impl Output {
@@ -25,6 +27,7 @@ impl Output {
             partial: Vec::new(),
             tail: VecDeque::new(),
             notable: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -64,7 +67,15 @@ impl Output {
         &self.notable
     }
 
+    /// The `---> warning: …` lines of the default scripts, without the prefix.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     pub(super) fn remember(&mut self, line: String) {
+        if let Some(w) = line.strip_prefix("---> warning: ") {
+            self.warnings.push(w.to_string());
+        }
         if super::sys_crates::is_notable(&line) && self.notable.len() < 64 {
             self.notable.push(line.clone());
         }

@@ -218,6 +218,9 @@ impl Chain<'_, '_, '_> {
                 .note("`cargo xtask image -v` shows the whole output")
                 .into());
         }
+        for w in output.warnings() {
+            self.sink.event(Event::warning(format!("assemble: {w}")));
+        }
         Ok(container)
     }
 
