@@ -11,6 +11,10 @@
 //!   workspace-inherited package fields, a git dependency and `[patch.crates-io]` with a path.
 //! - [`protoc`]: a service whose build script runs the protobuf compiler `protoc`, which only the
 //!   builder's `builder-packages` bring.
+//! - [`tls_client`]: an HTTPS client on `openssl` (so `openssl-sys`, linked statically with the
+//!   builder's `libssl-dev`) that trusts the platform's store, writes a temporary file, and
+//!   reports what the server answered: one fixture for the builder packages, static linking, the
+//!   runtime image's CA bundle and `/tmp`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -338,6 +342,70 @@ fn main() {
 fn main() {
     let has = |s: &[u8]| DESCRIPTORS.windows(s.len()).any(|w| w == s);
     println!("descriptors={} hello={}", DESCRIPTORS.len() > 0, has(b"Hello"));
+}
+"#,
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The HTTPS client (see the module's list). `client HOST:PORT NAME` connects, checks the
+/// server's certificate against the trust store (`SSL_CERT_FILE`, which the runtime image sets),
+/// and prints the status line; `client` alone prints where its temporary file went. Returns its
+/// root.
+pub fn tls_client(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-tls");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-tls"
+version = "0.1.0"
+edition = "2024"
+rust-version = "1.85"
+repository = "https://example.invalid/adopt/tls"
+
+[dependencies]
+openssl = "0.10"
+
+[package.metadata.s2i]
+builder-packages = ["libssl-dev", "pkg-config"]
+"#,
+    );
+    write(
+        &root,
+        "src/main.rs",
+        r#"use std::io::{Read, Write};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tmp = std::env::temp_dir().join("adopt-tls.txt");
+    if let Err(e) = std::fs::write(&tmp, b"scratch") {
+        println!("tmp error: {e}");
+        std::process::exit(3);
+    }
+    let [addr, name] = args.as_slice() else {
+        println!("tmp ok {}", tmp.display());
+        return;
+    };
+    let connector = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls())
+        .unwrap()
+        .build();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    match connector.connect(name, tcp) {
+        Ok(mut tls) => {
+            write!(tls, "GET / HTTP/1.0\r\nHost: {name}\r\n\r\n").unwrap();
+            let mut answer = String::new();
+            let _ = tls.read_to_string(&mut answer);
+            println!("{}", answer.lines().next().unwrap_or("no answer"));
+        }
+        Err(e) => {
+            println!("refused: {e}");
+            std::process::exit(2);
+        }
+    }
 }
 "#,
     );
