@@ -1704,3 +1704,36 @@ fn assert_holds_the_workspace(source: &Path, manifest: &Path) {
         }
     }
 }
+
+#[test]
+fn runtime_files_none_copies_the_binary_alone_and_serves_tls_probes_use_https() {
+    let (_tmp, manifest, _) = example_copy();
+    support::edit(
+        &manifest,
+        "port = 8080\n",
+        "port = 8443\nruntime-files = \"none\"\nargs = [\"--root\", \"/srv\"]\n",
+    );
+    support::edit(
+        &manifest,
+        "git-ref = \"main\"\n",
+        "git-ref = \"main\"\nserves-tls = true\nenv-from = [{ secret = \"hello-db\" }]\n",
+    );
+    let set = one_set(&manifest);
+    let objects = by_kind_name(&set);
+    let runtime = &objects["BuildConfig/hello-world"]["spec"]["source"];
+    assert_eq!(runtime["images"][0]["paths"].as_array().unwrap().len(), 1);
+    assert!(!runtime["dockerfile"].as_str().unwrap().contains("runtime/"));
+    let pod = &objects["Deployment/hello-world"]["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["readinessProbe"]["httpGet"]["scheme"], "HTTPS");
+    assert_eq!(container["args"], serde_json::json!(["--root", "/srv"]));
+    assert_eq!(container["envFrom"][0]["secretRef"]["name"], "hello-db");
+    // `/tmp` is an emptyDir whatever the image carries: the root file system is read-only.
+    assert_eq!(container["volumeMounts"][0]["mountPath"], "/tmp");
+    assert_eq!(pod["volumes"][0]["emptyDir"]["sizeLimit"], "256Mi");
+    assert_eq!(
+        objects["Route/hello-world"]["spec"]["tls"]["termination"],
+        "passthrough"
+    );
+    assert_chain(&set);
+}
