@@ -936,7 +936,10 @@ fn direct_assembly_gives_the_images_docker_build_gives() {
         std::fs::read_to_string(support::repo_root().join("templates/builder.Dockerfile")).unwrap();
     std::fs::write(
         &template,
-        default.replace("RUN chmod", "RUN echo broken setup >&2; exit 3; chmod"),
+        default.replace(
+            "}}chmod 0755",
+            "}}echo broken setup >&2; exit 3; chmod 0755",
+        ),
     )
     .unwrap();
     let sink = Buffer::new();
@@ -976,7 +979,12 @@ fn assert_docker_build_gives_the_same_images(p: &Project, cold: &Project) {
         anatomy(&cold.runtime(), None),
         "the runtime image"
     );
-    assert_eq!(anatomy(&p.runtime(), None).1, "hello-world Regular 755 0:0");
+    // The binary and the runtime files (`etc/` is left out: `docker export` adds files there).
+    assert_eq!(
+        anatomy(&p.runtime(), None).1,
+        "hello-world Regular 755 0:0
+tmp/ Directory 1777 0:0"
+    );
     assert_eq!(run(&p.runtime(), &["--name", "World"]), "Hello World!");
     assert_eq!(
         docker(&[
