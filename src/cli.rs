@@ -221,6 +221,10 @@ impl ImageArgs {
             let source = crate::source::Closure::scan(plan, metadata)?;
             let stages = crate::engine::build(plan, &source, &opts, sink)?;
             summary.stages.extend(stages);
+            sink.event(Event::status(
+                "Run",
+                format!("it with `{}`", plan.run_hint()),
+            ));
         }
         sink.event(Event::Summary {
             stages: summary.stages.clone(),

@@ -25,6 +25,7 @@ mod output;
 mod push;
 mod s2i;
 mod stages;
+mod sys_crates;
 
 use std::time::Instant;
 

@@ -282,6 +282,38 @@ pub struct PodSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<&'static str>,
     pub containers: Vec<Container>,
+    pub volumes: Vec<Volume>,
+}
+
+/// A Secret or ConfigMap whose keys become environment variables.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvFromSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<LocalObjectReference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map_ref: Option<LocalObjectReference>,
+}
+
+/// A pod volume: only `emptyDir` here.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: &'static str,
+    pub empty_dir: EmptyDirVolumeSource,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmptyDirVolumeSource {
+    pub size_limit: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: &'static str,
+    pub mount_path: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -291,7 +323,11 @@ pub struct Container {
     pub image: String,
     pub image_pull_policy: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSource>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     pub resources: ResourceRequirements,
@@ -300,6 +336,7 @@ pub struct Container {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
     pub security_context: SecurityContext,
+    pub volume_mounts: Vec<VolumeMount>,
 }
 
 /// A readiness or liveness probe: an HTTP GET or a TCP connect on the named port.
@@ -319,6 +356,9 @@ pub struct Probe {
 pub struct HttpGetAction {
     pub path: String,
     pub port: &'static str,
+    /// `HTTPS` when the program serves TLS (the kubelet does not verify its certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

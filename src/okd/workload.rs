@@ -6,7 +6,8 @@
 //! The pod template is written for the `restricted-v2` SCC as it is: no `runAsUser`,
 //! `runAsGroup` or `fsGroup` (OpenShift assigns them from the namespace's range, and a static
 //! binary on `scratch` runs under any UID), a container that drops every capability, cannot
-//! escalate, uses the runtime's default seccomp profile and a read-only root file system.
+//! escalate, uses the runtime's default seccomp profile and a read-only root file system, with an
+//! `emptyDir` at `/tmp` (size-limited) since nothing else is writable.
 //! Each workload carries the `image.openshift.io/triggers` annotation, so a new runtime image
 //! rolls it out.
 
@@ -71,21 +72,7 @@ fn container(ctx: &Ctx<'_>) -> Container {
         .container()
         .port
         .filter(|_| workload.kind == Workload::Deployment);
-    let probe = |period_seconds| {
-        port.map(|_| Probe {
-            http_get: workload.health_path.clone().map(|path| HttpGetAction {
-                path,
-                port: PORT_NAME,
-            }),
-            tcp_socket: match workload.health_path {
-                Some(_) => None,
-                None => Some(TcpSocketAction { port: PORT_NAME }),
-            },
-            period_seconds,
-            timeout_seconds: 1,
-            failure_threshold: 3,
-        })
-    };
+    let probe = |period_seconds| port.map(|_| probe(ctx, period_seconds));
     Container {
         name: ctx.app_name.to_string(),
         // A single space, as `oc new-app` writes it: nothing a node could pull (Kubernetes'
@@ -98,6 +85,8 @@ fn container(ctx: &Ctx<'_>) -> Container {
         // `hello-world:latest`, Docker Hub's own image).
         image: UNSET_IMAGE.into(),
         image_pull_policy: "IfNotPresent",
+        args: ctx.plan.container().args.clone(),
+        env_from: env_from(ctx),
         env: ctx
             .plan
             .container()
@@ -131,7 +120,67 @@ fn container(ctx: &Ctx<'_>) -> Container {
             },
             read_only_root_filesystem: true,
         },
+        volume_mounts: vec![VolumeMount {
+            name: TMP_VOLUME,
+            mount_path: "/tmp",
+        }],
     }
+}
+
+/// `okd.env-from`: the named Secrets and ConfigMaps, in order.
+fn env_from(ctx: &Ctx<'_>) -> Vec<EnvFromSource> {
+    use crate::config::okd::workload::EnvFrom;
+    let reference = |name: &String| Some(LocalObjectReference { name: name.clone() });
+    ctx.okd
+        .workload
+        .env_from
+        .iter()
+        .map(|e| match e {
+            EnvFrom::Secret(name) => EnvFromSource {
+                secret_ref: reference(name),
+                config_map_ref: None,
+            },
+            EnvFrom::ConfigMap(name) => EnvFromSource {
+                secret_ref: None,
+                config_map_ref: reference(name),
+            },
+        })
+        .collect()
+}
+
+/// A readiness or liveness probe on the container's port: HTTP GET of `okd.health-path`, else a
+/// TCP connect.
+fn probe(ctx: &Ctx<'_>, period_seconds: u32) -> Probe {
+    let workload = &ctx.okd.workload;
+    Probe {
+        http_get: workload.health_path.clone().map(|path| HttpGetAction {
+            path,
+            port: PORT_NAME,
+            scheme: workload.serves_tls.then_some("HTTPS"),
+        }),
+        tcp_socket: match workload.health_path {
+            Some(_) => None,
+            None => Some(TcpSocketAction { port: PORT_NAME }),
+        },
+        period_seconds,
+        timeout_seconds: 1,
+        failure_threshold: 3,
+    }
+}
+
+/// The name of the `/tmp` volume.
+const TMP_VOLUME: &str = "tmp";
+/// The size limit of the `/tmp` volume: the kubelet evicts a pod that writes more.
+pub(crate) const TMP_SIZE_LIMIT: &str = "256Mi";
+
+/// The pod's volumes: a writable `/tmp`, since the root file system is read-only.
+fn volumes() -> Vec<Volume> {
+    vec![Volume {
+        name: TMP_VOLUME,
+        empty_dir: EmptyDirVolumeSource {
+            size_limit: TMP_SIZE_LIMIT,
+        },
+    }]
 }
 
 fn selector(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
@@ -156,6 +205,7 @@ fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
                 spec: PodSpec {
                     restart_policy: None,
                     containers: vec![container(ctx)],
+                    volumes: volumes(),
                 },
             },
         },
@@ -183,6 +233,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
                         spec: PodSpec {
                             restart_policy: Some("Never"),
                             containers: vec![container(ctx)],
+                            volumes: volumes(),
                         },
                     },
                 },

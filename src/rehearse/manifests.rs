@@ -151,6 +151,27 @@ pub struct Container {
     pub ports: Vec<ContainerPort>,
     #[serde(default)]
     pub readiness_probe: Option<Probe>,
+    #[serde(default)]
+    pub volume_mounts: Vec<VolumeMount>,
+    /// `envFrom`: Secrets and ConfigMaps, which the rehearsal cannot supply.
+    #[serde(default)]
+    pub env_from: Vec<serde_norway::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
+}
+
+/// A pod volume; only `emptyDir` has a local equivalent (a tmpfs).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(default)]
+    pub empty_dir: Option<serde_norway::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,6 +210,9 @@ pub struct HttpGet {
     #[serde(default)]
     pub path: Option<String>,
     pub port: PortRef,
+    /// `HTTP` (the default) or `HTTPS`.
+    #[serde(default)]
+    pub scheme: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +226,8 @@ pub struct TcpSocket {
 pub struct PodSpec {
     #[serde(default)]
     pub containers: Vec<Container>,
+    #[serde(default)]
+    pub volumes: Vec<Volume>,
 }
 
 /// A workload that runs images: a Deployment or a CronJob.

@@ -209,10 +209,17 @@ impl Chain<'_, '_, '_> {
                 contract.script("assemble", overrides),
                 plan.package(),
             );
-            return Err(Error::new(with_tail(message, &output.tail()))
+            let mut error = Error::new(with_tail(message, &output.tail()));
+            for note in super::super::sys_crates::notes(output.notable()) {
+                error = error.note(note);
+            }
+            return Err(error
                 .note(format!("no tag moved: `{reference}` is unchanged"))
                 .note("`cargo xtask image -v` shows the whole output")
                 .into());
+        }
+        for w in output.warnings() {
+            self.sink.event(Event::warning(format!("assemble: {w}")));
         }
         Ok(container)
     }
