@@ -321,6 +321,22 @@ pub fn env_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A system package name as apt, dnf and apk spell it: a letter or digit, then letters, digits
+/// and `+ . _ - :` (an architecture suffix such as `:amd64`); no options, no spaces, no versions.
+pub fn system_package(s: &str) -> Result<(), String> {
+    let ok = s.len() <= 128
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '_' | '-' | ':'));
+    if !ok {
+        return Err(format!(
+            "`{}` is not a package name (letters, digits, `+`, `.`, `_`, `-` and `:`, starting with a letter or digit; no options or versions)",
+            printable(s)
+        ));
+    }
+    Ok(())
+}
+
 /// A label key: an optional DNS prefix and `/`, then letters, digits, `.`, `_`, `-`.
 pub fn label_key(s: &str) -> Result<(), String> {
     let ok = !s.is_empty()

@@ -135,6 +135,7 @@ pub struct Plan {
     /// The image the local builder is `FROM`: `builder-base`, or the `--builder-base` /
     /// `XTASK_S2I_BUILDER_BASE` override.
     base: String,
+    builder_packages: Vec<String>,
     builder: ImageRef,
     app: ImageRef,
     runtime: ImageRef,
@@ -171,6 +172,8 @@ struct Context<'a> {
     source_dir: &'a str,
     artifacts_dir: &'a str,
     builder_base: &'a str,
+    /// `builder-packages`: installed in the builder with the base's package manager.
+    builder_packages: &'a [String],
     builder_user: u32,
     runtime_user: u32,
     builder_image: String,
@@ -260,6 +263,7 @@ impl Plan {
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
             package,
             base: local_base,
+            builder_packages: images.builder_packages,
             builder,
             app,
             runtime,
@@ -342,6 +346,7 @@ impl Plan {
             source_dir: SOURCE_DIR,
             artifacts_dir: ARTIFACTS_DIR,
             builder_base: &self.base,
+            builder_packages: &self.builder_packages,
             builder_user: container.builder_user,
             runtime_user: container.runtime_user,
             builder_image: self.builder.reference(),

@@ -18,13 +18,36 @@ LABEL io.openshift.s2i.scripts-url={{ scripts_url | dq }} \
 ENV APP_ROOT={{ app_root | dq }} \
     HOME={{ app_root | dq }} \
     CARGO_HOME={{ cargo_home | dq }} \
-    CARGO_TARGET_DIR={{ target_dir | dq }}
+    CARGO_TARGET_DIR={{ target_dir | dq }} \
+    OPENSSL_STATIC=1 \
+    PKG_CONFIG_ALL_STATIC=1
 
 # Root for the setup only, whatever user the base image ends with; the image runs as USER below.
 USER 0
 COPY s2i/bin/ {{ scripts_dir }}/
 WORKDIR {{ app_root }}
-RUN chmod 0755 {{ scripts_dir }}/* \
+{% if builder_packages %}
+# `builder-packages`, installed with the package manager the base has (found by `command -v`, not
+# guessed from the base's name); the static libraries of `-dev`/`-devel` packages are what
+# `OPENSSL_STATIC` and `PKG_CONFIG_ALL_STATIC` above make `-sys` crates link. One `RUN` with the
+# setup below, so the image is one layer over the base.
+RUN set -eu; set -- {% for p in builder_packages %}{{ p | sh }}{{ " " if not loop.last }}{% endfor %}; \
+    if command -v apt-get >/dev/null 2>&1; then \
+        apt-get update -qq \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+        && rm -rf /var/lib/apt/lists/*; \
+    elif command -v dnf >/dev/null 2>&1; then \
+        dnf install -y --setopt=install_weak_deps=False "$@" && dnf clean all; \
+    elif command -v microdnf >/dev/null 2>&1; then \
+        microdnf install -y "$@" && microdnf clean all; \
+    elif command -v apk >/dev/null 2>&1; then \
+        apk add --no-cache "$@"; \
+    else \
+        echo "error: builder-packages: the base image has none of apt-get, dnf, microdnf or apk; install the packages in a base image of your own" >&2; \
+        exit 1; \
+    fi \
+{% endif %}
+{{ " && " if builder_packages else "RUN " }}chmod 0755 {{ scripts_dir }}/* \
  && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} \
  && chown -R {{ builder_user }}:0 {{ app_root }} \
  && chmod -R g=u {{ app_root }}

@@ -1,6 +1,7 @@
-//! The images of the chain: the base the builder starts from, the three image names, their
-//! local tag and how the base is obtained (`builder-base`, `builder-image`, `app-image`,
-//! `runtime-image`, `tag`, `pull-policy`); and the `--builder-base` override, checked on its own.
+//! The images of the chain: the base the builder starts from and the system packages added to it,
+//! the three image names, their local tag and how the base is obtained (`builder-base`,
+//! `builder-packages`, `builder-image`, `app-image`, `runtime-image`, `tag`, `pull-policy`); and
+//! the `--builder-base` override, checked on its own.
 
 use std::fmt;
 
@@ -49,6 +50,12 @@ layer! {
             example: r#"builder-base = "docker.io/library/rust:1-slim""#,
             inherit: replace,
         }
+        builder_packages: Vec<String> {
+            key: "builder-packages",
+            ty: "array of strings",
+            example: r#"builder-packages = ["libssl-dev", "protobuf-compiler"]"#,
+            inherit: replace,
+        }
         // Image names are per package: a workspace default would give every package the same
         // image.
         builder_image: String {
@@ -89,6 +96,9 @@ layer! {
 pub struct Images {
     /// The configured `builder-base` (a `--builder-base` override is the Plan's business).
     pub builder_base: String,
+    /// System packages the builder installs on top of the base, with the base's own package
+    /// manager (apt-get, dnf, microdnf or apk, whichever the base has).
+    pub builder_packages: Vec<String>,
     /// The repository of the builder image (`<package>-builder` by default).
     pub builder_image: String,
     /// The repository of the app image (`<package>-app` by default).
@@ -105,6 +115,7 @@ impl ImagesLayer {
     pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Images, Error> {
         let ImagesLayer {
             builder_base,
+            builder_packages,
             builder_image,
             app_image,
             runtime_image,
@@ -112,11 +123,13 @@ impl ImagesLayer {
             pull_policy,
         } = self;
         let builder_base = v.builder_base(builder_base)?;
+        let builder_packages = v.builder_packages(builder_packages.unwrap_or_default())?;
         let name = package.name.as_str();
         let (builder_image, app_image, runtime_image) =
             v.images(name, builder_image, app_image, runtime_image)?;
         Ok(Images {
             builder_base,
+            builder_packages,
             builder_image,
             app_image,
             runtime_image,
@@ -154,6 +167,25 @@ impl Validator<'_> {
             )
         })?;
         Ok(base)
+    }
+
+    /// `builder-packages`: package names as apt, dnf and apk spell them (no options, no
+    /// duplicates).
+    fn builder_packages(&self, packages: Vec<String>) -> Result<Vec<String>, Error> {
+        for (i, p) in packages.iter().enumerate() {
+            let idx = i.to_string();
+            self.check(&["builder-packages", &idx], names::system_package(p), || {
+                r#"list the package names of the base's package manager, e.g. `builder-packages = ["libssl-dev", "protobuf-compiler"]` on a Debian base"#.into()
+            })?;
+            if packages[..i].contains(p) {
+                return Err(self.err(
+                    &["builder-packages", &idx],
+                    format!("`{p}` is listed twice"),
+                    Some("list each package once".into()),
+                ));
+            }
+        }
+        Ok(packages)
     }
 
     /// `builder-image`, `app-image` and `runtime-image`: repositories whose last components name

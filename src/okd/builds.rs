@@ -4,8 +4,28 @@
 //! Dockerfile plus the binary copied out of the app image).
 //!
 //! Every build carries `resources` and a `completionDeadlineSeconds`; the Git-sourced ones carry
-//! the webhooks and `sourceSecret` when configured; every trigger has its `type`, and an
-//! ImageChange trigger names its `from` wherever the watched image is not the strategy's own.
+//! `sourceSecret` when configured; every trigger has its `type`, and an ImageChange trigger names
+//! its `from` wherever the watched image is not the strategy's own.
+//!
+//! The triggers make one build sequence per event, as the controllers fire them:
+//! - No ConfigChange trigger anywhere. The buildconfig controller fires it once, when the
+//!   BuildConfig is created (openshift-controller-manager,
+//!   pkg/build/controller/buildconfig/buildconfig_controller.go, `handleBuildConfig`:
+//!   `LastVersion > 0` returns early), whether or not its input tag exists yet; the build
+//!   generator (openshift-apiserver, pkg/build/apiserver/buildgenerator, `Instantiate`) then
+//!   resolves an empty image and validation rejects the build, burning its number. Even the
+//!   builder's input, the imported base tag, may still be importing when `oc apply` creates the
+//!   BuildConfig.
+//! - An ImageChange trigger on every BuildConfig: the image trigger controller
+//!   (openshift-controller-manager, pkg/image/trigger/buildconfigs/buildconfigs.go,
+//!   `buildConfigReactor.ImageChanged`) starts a build when the watched tag exists and differs
+//!   from `lastTriggeredImageID`, which is empty at creation: so each BuildConfig builds once on
+//!   the first apply, as soon as its input exists, and again whenever its input moves.
+//! - Webhooks on the builder BuildConfig only: a webhook matches the branch of the git source,
+//!   not paths (openshift-apiserver, pkg/build/apiserver/webhook/webhook.go, `GitRefMatches`),
+//!   so a webhook on the app BuildConfig too would build the app once by webhook and once by the
+//!   new builder image. A push builds the builder, whose new image builds the app, whose new
+//!   image builds the runtime, whose new image rolls the workload.
 
 use anyhow::Result;
 
@@ -60,7 +80,8 @@ fn streams(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
         }],
     ))?];
     for stage in Stage::ALL {
-        // Only the runtime stream resolves a bare name (the workload's `image`).
+        // Only the runtime stream resolves its bare name, for pods a user writes by hand; the
+        // generated workload takes its image from the trigger annotation instead.
         let local = stage == Stage::Runtime;
         out.push(Manifest::new(&stream(
             ctx.image(stage),
@@ -131,11 +152,8 @@ fn builder_build(
     builder_dir: &str,
 ) -> Object<BuildConfigSpec> {
     let layout = ctx.plan.layout();
-    let mut triggers = vec![
-        BuildTrigger::config_change(),
-        // No `from`: the strategy's own `from`, the base tag.
-        BuildTrigger::image_change(None),
-    ];
+    // No `from`: the strategy's own `from`, the base tag; fires once the import has landed.
+    let mut triggers = vec![BuildTrigger::image_change(None)];
     triggers.extend(webhooks(ctx));
     let context_dir = repo_path(&[
         &layout.workspace_in_repo,
@@ -171,11 +189,8 @@ fn app_build(
     git: &GitBuildSource,
     source: &ClusterSource,
 ) -> Object<BuildConfigSpec> {
-    let mut triggers = vec![
-        BuildTrigger::config_change(),
-        BuildTrigger::image_change(None),
-    ];
-    triggers.extend(webhooks(ctx));
+    // No webhook: a push rebuilds the builder, whose new image starts this build.
+    let triggers = vec![BuildTrigger::image_change(None)];
     let mut env: Vec<EnvVar> = ctx
         .plan
         .container()
@@ -216,12 +231,9 @@ fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
     build_config(
         ctx,
         Stage::Runtime,
-        vec![
-            BuildTrigger::config_change(),
-            // The strategy has no `from` (it would replace `FROM scratch`), so the watched
-            // image must be named.
-            BuildTrigger::image_change(Some(ctx.tag(Stage::App))),
-        ],
+        // The strategy has no `from` (it would replace `FROM scratch`), so the watched image
+        // must be named.
+        vec![BuildTrigger::image_change(Some(ctx.tag(Stage::App)))],
         BuildSource {
             type_: "Dockerfile",
             git: None,
@@ -257,7 +269,7 @@ fn image_labels(ctx: &Ctx<'_>) -> Vec<ImageLabel> {
         .collect()
 }
 
-/// The webhook triggers of the Git-sourced BuildConfigs (the builder's and the app's).
+/// The webhook triggers of the chain's first BuildConfig, the builder's.
 fn webhooks(ctx: &Ctx<'_>) -> Vec<BuildTrigger> {
     ctx.okd
         .git

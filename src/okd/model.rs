@@ -141,10 +141,6 @@ impl BuildTrigger {
         }
     }
 
-    pub fn config_change() -> BuildTrigger {
-        BuildTrigger::new("ConfigChange")
-    }
-
     /// An ImageChange trigger; `from: None` watches the strategy's own `from` image.
     pub fn image_change(from: Option<ObjectReference>) -> BuildTrigger {
         BuildTrigger {

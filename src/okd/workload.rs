@@ -19,6 +19,9 @@ use crate::config::{Tls, Workload};
 use crate::okd::model::*;
 use crate::plan::Stage;
 
+/// The container image before the trigger annotation sets it: what `oc new-app` writes.
+pub(crate) const UNSET_IMAGE: &str = " ";
+
 /// The name of the container port, used by the probes, the Service and the Route.
 const PORT_NAME: &str = "http";
 
@@ -85,9 +88,15 @@ fn container(ctx: &Ctx<'_>) -> Container {
     };
     Container {
         name: ctx.app_name.to_string(),
-        // Resolved through the runtime stream's local lookup policy, and replaced by the
-        // trigger with the digest of each new image.
-        image: ctx.plan.stream_tag(Stage::Runtime),
+        // A single space, as `oc new-app` writes it: nothing a node could pull (Kubernetes'
+        // validation lets it through on purpose: pkg/apis/core/validation, the comment on
+        // `image = " "` citing openshift/origin#14659). The image trigger controller
+        // (openshift-controller-manager, pkg/image/trigger/annotations/annotations.go,
+        // `annotationReactor.ImageChanged`) fills it from the annotation once the runtime tag
+        // exists, and again with each new image. A pullable name here would be pulled as
+        // written before the first build, through the node's search registries (for
+        // `hello-world:latest`, Docker Hub's own image).
+        image: UNSET_IMAGE.into(),
         image_pull_policy: "IfNotPresent",
         env: ctx
             .plan

@@ -229,6 +229,7 @@ fn bad_configurations() -> Vec<Case> {
         bad_keys(),
         bad_types(),
         bad_images_and_tags(),
+        bad_builder_packages(),
         bad_users_and_ports(),
         bad_binaries(),
         bad_environment_and_labels(),
@@ -348,6 +349,26 @@ fn bad_types() -> Vec<Case> {
 }
 
 /// Image names and tags.
+/// `builder-packages`: names only, each once.
+fn bad_builder_packages() -> Vec<Case> {
+    vec![
+        case(
+            "builder package with an option",
+            r#"builder-packages = ["libssl-dev", "-y; rm -rf /"]"#,
+            "package.metadata.s2i.builder-packages.1",
+        )
+        .at("builder-packages")
+        .says(&["is not a package name", "libssl-dev"]),
+        case(
+            "builder package listed twice",
+            r#"builder-packages = ["cmake", "cmake"]"#,
+            "package.metadata.s2i.builder-packages.1",
+        )
+        .at("builder-packages")
+        .says(&["`cmake` is listed twice"]),
+    ]
+}
+
 fn bad_images_and_tags() -> Vec<Case> {
     vec![
         case(
@@ -1111,6 +1132,7 @@ resolver = "2"
 
 [workspace.metadata.s2i]
 builder-base = "localhost/xtask-s2i/rust:trixie"
+builder-packages = ["protobuf-compiler"]
 tag = "edge"
 pull-policy = "never"
 features = ["fast"]
@@ -1200,6 +1222,7 @@ fn workspace_defaults_merge_key_by_key_and_the_package_wins() {
 fn check_api(api: &xtask_s2i::Config) {
     // Inherited scalars.
     assert_eq!(api.images.builder_base, "localhost/xtask-s2i/rust:trixie");
+    assert_eq!(api.images.builder_packages, ["protobuf-compiler"]);
     assert_eq!(api.images.tag, "edge");
     assert_eq!(api.images.pull_policy, xtask_s2i::config::PullPolicy::Never);
     assert_eq!(api.build.features, ["fast"]);

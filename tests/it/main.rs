@@ -1,7 +1,8 @@
-//! The integration tests: one binary, a module per area. Tests that need Docker, Podman or the
-//! OpenShift schemas skip with a printed reason unless `XTASK_S2I_REQUIRE_DOCKER=1` /
-//! `XTASK_S2I_REQUIRE_PODMAN=1` / `XTASK_S2I_REQUIRE_SCHEMAS=1` (CI sets them), in which case they
-//! fail loudly. `XTASK_S2I_TEST_ENGINE=podman` runs the Docker tests against Podman.
+//! The integration tests: one binary, a module per area. Tests that need Docker or Podman skip
+//! with a printed reason unless `XTASK_S2I_REQUIRE_DOCKER=1` / `XTASK_S2I_REQUIRE_PODMAN=1` (CI
+//! sets them), in which case they fail loudly; the OpenShift schemas are in the repository
+//! (`tests/data/schemas`), so the schema checks always run. `XTASK_S2I_TEST_ENGINE=podman` runs
+//! the Docker tests against Podman.
 
 mod adopt;
 mod config;

@@ -1,5 +1,5 @@
 //! Repository policy, checked as ordinary tests: every Rust file opens with a `//!` paragraph,
-//! the code is formatted, errors keep their notes as data, the public API is the one README lists,
+//! nothing reads outside the repository, the code is formatted, errors keep their notes as data, the public API is the one README lists,
 //! and the README documents every configuration key, shows the two commands (the main job on the
 //! example, the tests), and is what CI runs.
 //!
@@ -85,6 +85,49 @@ fn no_error_text_glues_a_note() {
         offenders.is_empty(),
         "these files glue `\\nnote:` into an error's text instead of `Error::note`: {offenders:?}"
     );
+}
+
+/// The repository is all the tests need: no source or test file reads the folder beside the
+/// repository that this project's own machines have (the OpenShift schemas live in
+/// `tests/data/schemas`), so a lone clone runs every check.
+#[test]
+fn nothing_reads_outside_the_repository() {
+    // Spelled in two parts so that this file does not match itself.
+    let outside = format!("../{}", "shared");
+    let mut files = Vec::new();
+    for dir in ["src", "tests", "xtask/src"] {
+        all_files(&repo_root().join(dir), &mut files);
+    }
+    assert!(files.len() > 10, "found only {files:?}");
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap();
+            bytes
+                .windows(outside.len())
+                .any(|w| w == outside.as_bytes())
+        })
+        .map(|p| p.strip_prefix(repo_root()).unwrap().display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these files name `{outside}`, outside the repository (put what they need under \
+         `tests/data`): {offenders:?}"
+    );
+}
+
+/// Every file under `dir`, recursively.
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("failed to read `{}`: {e}", dir.display()));
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else {
+            out.push(path);
+        }
+    }
 }
 
 /// `cargo fmt --all -- --check` for the workspace and the example (which is a workspace of its

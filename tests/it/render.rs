@@ -149,6 +149,7 @@ inherits = "release"
 
 [package.metadata.s2i]
 builder-base = "registry.example.com:5000/base/rust:1.85-slim"
+builder-packages = ["libssl-dev", "protobuf-compiler"]
 builder-image = "quay.io/acme/every-key-builder"
 app-image = "quay.io/acme/every-key-app"
 runtime-image = "quay.io/acme/every-key"

@@ -1,5 +1,5 @@
-//! Shared test helpers: the example's location, copies of it to mutate, the gates for tests
-//! that need Docker or the OpenShift schemas, and the engine the engine tests run against.
+//! Shared test helpers: the example's location, copies of it to mutate, the gate for tests that
+//! need Docker, the OpenShift schemas, and the engine the engine tests run against.
 //!
 //! `XTASK_S2I_TEST_ENGINE=podman` runs them against Podman: `DOCKER_HOST` must then point at a
 //! Podman API socket (the library and the `docker` CLI of the tests both follow it), and
@@ -53,21 +53,12 @@ pub fn docker_available(test: &str) -> bool {
     ok
 }
 
-/// The folder of OpenShift 4.19 JSON schemas beside the repository, or `None` (with a printed
-/// reason) when it is missing; panics then if `XTASK_S2I_REQUIRE_SCHEMAS=1`.
-pub fn schemas_dir(test: &str) -> Option<PathBuf> {
-    let dir = repo_root().join("../shared/schemas/openshift-v4.19");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("XTASK_S2I_REQUIRE_SCHEMAS").as_deref() == Ok("1") {
-        panic!(
-            "{test}: `{}` is missing and XTASK_S2I_REQUIRE_SCHEMAS=1",
-            dir.display()
-        );
-    }
-    eprintln!("skipping {test}: `{}` is missing", dir.display());
-    None
+/// The OpenShift 4.19 JSON schemas the manifest tests validate against, kept in the repository
+/// (`tests/data/schemas`, whose README gives their source and license).
+pub fn schemas_dir() -> PathBuf {
+    let dir = repo_root().join("tests/data/schemas/openshift-v4.19");
+    assert!(dir.is_dir(), "`{}` is missing", dir.display());
+    dir
 }
 
 /// Copies the example (without `target/`) into `dest/examples/hello-world`, laid out as in this
