@@ -663,3 +663,51 @@ fn a_package_hidden_by_ignore_rules_is_an_error() {
     );
     assert!(msg.contains(".s2iignore"), "{msg}");
 }
+
+/// An `.s2i/bin`, `.s2i/environment` or `.s2iignore` where s2i will not read it (the workspace,
+/// when the source root is the repository's) is a warning that says where to move it.
+#[test]
+fn a_misplaced_s2i_directory_or_ignore_file_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    write(&root.join(".s2i/environment"), "A=1\n");
+    write(&root.join(".s2i/bin/assemble"), "#!/bin/sh\n");
+    write(&root.join(".s2iignore"), "/deploy\n");
+    // Template overrides are the tool's own, read at the workspace: no warning.
+    write(&root.join(".s2i/templates/README"), "\n");
+    let sink = Buffer::new();
+    xtask_s2i::ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        no_build: true,
+        ..Default::default()
+    }
+    .execute(&sink)
+    .unwrap();
+    let warnings: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Warning { message } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 3, "{warnings:#?}");
+    let top = tmp.path().canonicalize().unwrap();
+    let ws = top.join("examples/hello-world");
+    for name in [".s2i/bin", ".s2i/environment", ".s2iignore"] {
+        let w = warnings
+            .iter()
+            .find(|w| w.starts_with(&format!("`{}` is not read", ws.join(name).display())))
+            .unwrap_or_else(|| panic!("no warning for `{name}`: {warnings:#?}"));
+        assert!(
+            w.contains(&format!("move it to `{}`", top.join(name).display())),
+            "{w}"
+        );
+    }
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("with `examples/hello-world/` before each pattern")),
+        "{warnings:#?}"
+    );
+}
