@@ -100,7 +100,7 @@ pub fn edit_manifest(path: &Path, f: impl FnOnce(&mut DocumentMut) -> Result<()>
 }
 
 /// Sets the `path` of every path dependency of `doc` to `f(path)`, in every dependency table
-/// (every kind, and per `[target.*]`) as the source closure walks them.
+/// (every kind, and per `[target.*]`) as cargo reads them.
 pub fn for_each_path_dep(
     doc: &mut DocumentMut,
     mut f: impl FnMut(&str) -> Result<String>,

@@ -205,7 +205,7 @@ impl BuildSpec<'_> {
     }
 }
 
-/// Vendored crates for one pruned lock: the directory and the `[source]` tables to add to the
+/// Vendored crates for one lock: the directory and the `[source]` tables to add to the
 /// tar's cargo config (empty when nothing needs vendoring).
 pub struct Vendored {
     pub dir: PathBuf,
