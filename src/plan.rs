@@ -555,6 +555,19 @@ impl Plan {
         self.cluster_source.as_ref().map_err(Error::clone)
     }
 
+    /// The app build's environment, as the app BuildConfig's `sourceStrategy.env` holds it: the
+    /// configured `env` and, when the workspace is below the source root,
+    /// [`WORKSPACE_DIR_ENV`] with its place there. It wins over the source's `.s2i/environment`.
+    pub fn build_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.container.env.clone();
+        if let Ok(source) = &self.cluster_source
+            && source.workspace_dir != "."
+        {
+            env.insert(WORKSPACE_DIR_ENV.into(), source.workspace_dir.clone());
+        }
+        env
+    }
+
     /// The template overrides that were used.
     #[cfg(feature = "internal")]
     #[doc(hidden)]

@@ -6,7 +6,7 @@
 //! - **app** (S2I, in [`app`]): a container from the builder image as its assemble user gets one
 //!   tar holding `src/` (and the previous app image's `save-artifacts` output as `artifacts/`) in
 //!   the builder's `io.openshift.s2i.destination`, runs `assemble`, and is committed with `CMD`
-//!   the `run` script; digest over the builder image's ID, the source closure's digest and the
+//!   the `run` script; digest over the builder image's ID, the source's digest and the
 //!   build settings.
 //! - **runtime**: the binary read out of the app image through a never-started container, checked
 //!   to be static, imported as a one-layer image with the runtime Dockerfile's metadata (or built

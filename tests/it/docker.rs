@@ -88,7 +88,8 @@ struct Project {
 }
 
 impl Project {
-    /// A copy, committed to a fresh git repository so that later edits are uncommitted ones.
+    /// A copy (the example at `examples/hello-world` of a copy of this repository), committed to
+    /// a fresh git repository so that later edits are uncommitted ones.
     fn new(tag: &str) -> Project {
         let tmp = tempfile::tempdir().unwrap();
         let root = support::copy_example(tmp.path());
@@ -111,9 +112,10 @@ impl Project {
                 "example",
             ],
         ] {
+            // At the copy's repository root, as in this repository: the source root.
             let ok = Command::new("git")
                 .args(args)
-                .current_dir(&root)
+                .current_dir(tmp.path())
                 .status()
                 .unwrap();
             assert!(ok.success(), "git {args:?}");
@@ -725,6 +727,58 @@ fn files_under(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     }
     assert!(!out.is_empty(), "no file under `{}`", dir.display());
     out
+}
+
+/// s2i reads `.s2i/bin` and `.s2i/environment` at the root of the source the cluster builds
+/// (the app BuildConfig's `contextDir`: the repository's root for the example), and so does the
+/// local chain: a wrapper `assemble` there runs, with `.s2i/environment`, and the BuildConfig's
+/// env (`RUST_LOG` from `[package.metadata.s2i] env`) wins over the file.
+#[test]
+fn s2i_bin_and_environment_at_the_cluster_source_root_run_locally() {
+    if !support::docker_available("s2i_bin_and_environment_at_the_cluster_source_root_run_locally")
+    {
+        return;
+    }
+    let _lock = lock();
+    let _user = ColdUser;
+    let cold = cold();
+    let p = Project::new("it-s2i-bin");
+    p.seed_from(&cold.project);
+    let top = p.root.join("../..");
+    let assemble = top.join(".s2i/bin/assemble");
+    std::fs::create_dir_all(assemble.parent().unwrap()).unwrap();
+    std::fs::write(
+        &assemble,
+        "#!/bin/sh\nset -e\necho \"---> wrapper: MARK=$MARK RUST_LOG=$RUST_LOG\"\n\
+         echo \"$MARK\" > \"$HOME/s2i-marker\"\nexec /usr/libexec/s2i/assemble\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &assemble,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::fs::write(
+        top.join(".s2i/environment"),
+        "# the source's\nMARK=from-the-source-root\nRUST_LOG=debug\n",
+    )
+    .unwrap();
+
+    let sink = Buffer::new();
+    assert_eq!(p.build_ok(&sink), [true, false, false]);
+    let logs = logs(&sink.events());
+    for want in [
+        "using `.s2i/bin/assemble` of the source",
+        "using `.s2i/environment` of the source (2 variables)",
+        "---> wrapper: MARK=from-the-source-root RUST_LOG=info",
+    ] {
+        assert!(logs.iter().any(|l| l.contains(want)), "`{want}`: {logs:#?}");
+    }
+    assert_eq!(
+        run(&p.app(), &["cat", "/opt/app-root/s2i-marker"]),
+        "from-the-source-root"
+    );
+    assert!(warnings(&sink.events()).is_empty(), "{:#?}", sink.events());
 }
 
 #[test]
