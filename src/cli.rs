@@ -130,6 +130,7 @@ impl ImageArgs {
         }
 
         let plans = Plan::for_workspace(&metadata, &self.packages, self.builder_base.as_deref())?;
+        warn_misplaced(&plans, sink);
         if self.rehearse {
             crate::rehearse::rehearse(
                 &plans,
@@ -228,6 +229,10 @@ impl ImageArgs {
             let source = crate::source::Closure::scan(plan, metadata)?;
             let stages = crate::engine::build(plan, &source, &opts, sink)?;
             summary.stages.extend(stages);
+            sink.event(Event::status(
+                "Run",
+                format!("it with `{}`", plan.run_hint()),
+            ));
         }
         sink.event(Event::Summary {
             stages: summary.stages.clone(),
@@ -248,6 +253,21 @@ fn no_repository(plan: &Plan) -> String {
         plan.layout().manifests_dir.display(),
         plan.layout().package_manifest.display()
     )
+}
+
+/// An `.s2i/bin`, `.s2i/environment` or `.s2iignore` that s2i would not read (not at the
+/// source root): a warning each, once per workspace.
+fn warn_misplaced(plans: &[Plan], sink: &dyn Sink) {
+    let mut seen = std::collections::BTreeSet::new();
+    for plan in plans {
+        if let Ok(source) = plan.cluster_source() {
+            for warning in source.misplaced(plan.layout()) {
+                if seen.insert(warning.clone()) {
+                    sink.event(Event::warning(warning));
+                }
+            }
+        }
+    }
 }
 
 /// `--eject`: the default templates into the workspace's `.s2i/templates/`, never overwriting.

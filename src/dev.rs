@@ -100,19 +100,74 @@ pub fn edit_manifest(path: &Path, f: impl FnOnce(&mut DocumentMut) -> Result<()>
 }
 
 /// Sets the `path` of every path dependency of `doc` to `f(path)`, in every dependency table
-/// (every kind, and per `[target.*]`) as the source closure walks them.
+/// (every kind, and per `[target.*]`) as cargo reads them.
 pub fn for_each_path_dep(
     doc: &mut DocumentMut,
     mut f: impl FnMut(&str) -> Result<String>,
 ) -> Result<()> {
-    crate::source::manifest::for_each_dep(doc, &mut |_, spec: &mut dyn TableLike| {
+    for_each_dep(doc, &mut |spec: &mut dyn TableLike| {
         let Some(path) = spec.get("path").and_then(|p| p.as_str()) else {
             return Ok(());
         };
         let new = f(path)?;
-        crate::source::manifest::set_path(spec, &new);
+        set_path(spec, &new);
         Ok(())
     })
+}
+
+/// The dependency tables of a manifest (and of each `[target.'cfg'.*]`).
+const DEP_KINDS: [&str; 5] = [
+    "dependencies",
+    "dev-dependencies",
+    "dev_dependencies",
+    "build-dependencies",
+    "build_dependencies",
+];
+
+/// Calls `f(spec)` for every dependency given as a table, in every dependency table of the
+/// manifest (`[dependencies]`, `[dev-dependencies]`, `[build-dependencies]`, and per target).
+fn for_each_dep(
+    doc: &mut DocumentMut,
+    f: &mut dyn FnMut(&mut dyn TableLike) -> Result<()>,
+) -> Result<()> {
+    fn in_table(
+        table: &mut dyn TableLike,
+        f: &mut dyn FnMut(&mut dyn TableLike) -> Result<()>,
+    ) -> Result<()> {
+        for kind in DEP_KINDS {
+            if let Some(deps) = table.get_mut(kind).and_then(|d| d.as_table_like_mut()) {
+                for (_, spec) in deps.iter_mut() {
+                    if let Some(spec) = spec.as_table_like_mut() {
+                        f(spec)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    in_table(doc.as_table_mut(), f)?;
+    if let Some(targets) = doc.get_mut("target").and_then(|t| t.as_table_like_mut()) {
+        for (_, target) in targets.iter_mut() {
+            if let Some(target) = target.as_table_like_mut() {
+                in_table(target, f)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets a `path` value, keeping its decoration.
+fn set_path(spec: &mut dyn TableLike, path: &str) {
+    match spec.get_mut("path").and_then(|p| p.as_value_mut()) {
+        Some(v) => {
+            let decor = v.decor().clone();
+            *v = toml_edit::Value::from(path);
+            *v.decor_mut() = decor;
+        }
+        None => {
+            spec.insert("path", toml_edit::value(path));
+        }
+    }
 }
 
 #[cfg(test)]

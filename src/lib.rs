@@ -98,7 +98,7 @@ pub use anyhow;
 pub use clap;
 #[cfg(feature = "cli")]
 pub use cli::{ImageArgs, MessageFormat, Summary};
-pub use config::{Build, Config, Container, Images, PackageInfo, PullPolicy};
+pub use config::{Build, Config, Container, Images, PackageInfo, PullPolicy, RuntimeFiles};
 pub use error::{Error, Location};
 #[cfg(feature = "cli")]
 pub use sink::{Event, Sink, StageReport};

@@ -416,6 +416,33 @@ pub fn git_ref(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The value of a quantity that [`quantity`] accepts, for comparing two of them (`1Gi` →
+/// 1073741824, `500m` → 0.5).
+pub fn quantity_value(s: &str) -> Option<f64> {
+    let num_end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, suffix) = s.split_at(num_end);
+    let factor = match suffix {
+        "" => 1.0,
+        "m" => 1e-3,
+        "k" => 1e3,
+        "M" => 1e6,
+        "G" => 1e9,
+        "T" => 1e12,
+        "P" => 1e15,
+        "E" => 1e18,
+        "Ki" => 1024.0,
+        "Mi" => 1024f64.powi(2),
+        "Gi" => 1024f64.powi(3),
+        "Ti" => 1024f64.powi(4),
+        "Pi" => 1024f64.powi(5),
+        "Ei" => 1024f64.powi(6),
+        _ => return None,
+    };
+    num.parse::<f64>().ok().map(|n| n * factor)
+}
+
 /// A Kubernetes resource quantity such as `500m`, `2`, `1Gi`, `1.5G`.
 pub fn quantity(s: &str) -> Result<(), String> {
     let num_end = s

@@ -32,6 +32,14 @@ pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
 /// The S2I application root inside the builder and app images.
 pub const APP_ROOT: &str = "/opt/app-root";
+/// Where `assemble` prepares the files the runtime image carries besides the binary (a small
+/// root file system: `etc/`, `tmp/`), which the runtime Dockerfile copies to `/` and the
+/// runtime BuildConfig copies out of the app image.
+pub const RUNTIME_DIR: &str = "/opt/app-root/runtime";
+/// The runtime build context's directory of those files.
+pub const RUNTIME_CONTEXT_DIR: &str = "runtime";
+/// Where the runtime image's CA bundle is (and `SSL_CERT_FILE` points).
+pub const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// Where the S2I scripts live in the builder image.
 pub const SCRIPTS_DIR: &str = "/usr/libexec/s2i";
 /// The builder image's `io.openshift.s2i.destination`: where S2I extracts the one tar holding
@@ -174,6 +182,12 @@ struct Context<'a> {
     builder_base: &'a str,
     /// `builder-packages`: installed in the builder with the base's package manager.
     builder_packages: &'a [String],
+    /// [`RUNTIME_DIR`] unless `runtime-files = "none"`: where `assemble` prepares the runtime
+    /// image's files.
+    runtime_dir: Option<&'a str>,
+    runtime_context_dir: &'a str,
+    ca_bundle: &'a str,
+    tzdata: bool,
     builder_user: u32,
     runtime_user: u32,
     builder_image: String,
@@ -347,6 +361,10 @@ impl Plan {
             artifacts_dir: ARTIFACTS_DIR,
             builder_base: &self.base,
             builder_packages: &self.builder_packages,
+            runtime_dir: self.runtime_dir(),
+            runtime_context_dir: RUNTIME_CONTEXT_DIR,
+            ca_bundle: CA_BUNDLE,
+            tzdata: container.tzdata,
             builder_user: container.builder_user,
             runtime_user: container.runtime_user,
             builder_image: self.builder.reference(),
@@ -383,6 +401,28 @@ impl Plan {
         }
     }
 
+    /// A `docker run` of the runtime image as a pod runs it: read-only root, a tmpfs at `/tmp`,
+    /// the port published and the configured `args`.
+    pub fn run_hint(&self) -> String {
+        let mut hint = String::from("docker run --rm --read-only --tmpfs /tmp --cap-drop ALL");
+        if let Some(p) = self.container.port {
+            hint.push_str(&format!(" -p {p}:{p}"));
+        }
+        hint.push(' ');
+        hint.push_str(&self.runtime.reference());
+        for a in &self.container.args {
+            hint.push(' ');
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+".contains(c));
+            match plain {
+                true => hint.push_str(a),
+                false => hint.push_str(&format!("'{}'", a.replace('\'', r"'\''"))),
+            }
+        }
+        hint
+    }
+
     /// The package name: the value of [`TOOL_LABEL`] on everything this plan creates.
     pub fn package(&self) -> &str {
         &self.package.name
@@ -411,6 +451,12 @@ impl Plan {
     /// The binary's name.
     pub fn bin(&self) -> &str {
         &self.build.bin
+    }
+
+    /// Where `assemble` prepares the runtime image's files in the app image ([`RUNTIME_DIR`]),
+    /// or `None` with `runtime-files = "none"`.
+    pub fn runtime_dir(&self) -> Option<&'static str> {
+        (self.container.runtime_files != crate::config::RuntimeFiles::None).then_some(RUNTIME_DIR)
     }
 
     /// Absolute path of the binary inside the app image (the runtime BuildConfig copies from it).
@@ -507,6 +553,19 @@ impl Plan {
     /// found, is the manifests' to report.
     pub fn cluster_source(&self) -> Result<&ClusterSource, Error> {
         self.cluster_source.as_ref().map_err(Error::clone)
+    }
+
+    /// The app build's environment, as the app BuildConfig's `sourceStrategy.env` holds it: the
+    /// configured `env` and, when the workspace is below the source root,
+    /// [`WORKSPACE_DIR_ENV`] with its place there. It wins over the source's `.s2i/environment`.
+    pub fn build_env(&self) -> BTreeMap<String, String> {
+        let mut env = self.container.env.clone();
+        if let Ok(source) = &self.cluster_source
+            && source.workspace_dir != "."
+        {
+            env.insert(WORKSPACE_DIR_ENV.into(), source.workspace_dir.clone());
+        }
+        env
     }
 
     /// The template overrides that were used.

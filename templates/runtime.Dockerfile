@@ -12,6 +12,12 @@ ENV {% for key, value in env | dictsort %}{{ " \\\n    " if not loop.first }}{{ 
 {% if port %}
 EXPOSE {{ port }}
 {% endif %}
+{% if runtime_dir %}
+# The files `assemble` prepared in {{ runtime_dir }} from the builder: the CA bundle, /etc/passwd
+# and /etc/group naming the runtime user, an empty /tmp{{ " and the time zone database" if tzdata }}.
+COPY {{ runtime_context_dir }}/ /
+ENV SSL_CERT_FILE={{ ca_bundle }}
+{% endif %}
 USER {{ runtime_user }}
 # The binary comes last, so a rebuild after a source change reuses every step above from cache.
 COPY {{ bin }} /{{ bin }}

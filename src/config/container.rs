@@ -1,5 +1,6 @@
 //! What the images run with: the numeric users of the builder and runtime images, the
-//! environment, the labels and the port (`user`, `env`, `labels`, `port`).
+//! environment, the labels, the port, the program's arguments and the files the runtime image
+//! carries besides the binary (`user`, `env`, `labels`, `port`, `args`, `runtime-files`, `tzdata`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +22,19 @@ pub const DEFAULT_RUNTIME_USER: u32 = 65532;
 
 /// The keys of the `user` table.
 const USER_KEYS: &[&str] = &["builder", "runtime"];
+
+/// What the runtime image carries besides the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeFiles {
+    /// The CA bundle at `/etc/ssl/certs/ca-certificates.crt`, `/etc/passwd` and `/etc/group`
+    /// naming the runtime user, and an empty `/tmp` (mode 1777), taken from the builder
+    /// (`minimal`, the default).
+    #[default]
+    Minimal,
+    /// The binary alone (`none`).
+    None,
+}
 
 layer! {
     /// The container keys of `[package.metadata.s2i]` as written.
@@ -50,6 +64,24 @@ layer! {
             example: "port = 8080",
             inherit: replace,
         }
+        args: Vec<String> {
+            key: "args",
+            ty: "array of strings",
+            example: r#"args = ["--config", "/etc/app/app.toml"]"#,
+            inherit: replace,
+        }
+        runtime_files: RuntimeFiles {
+            key: "runtime-files",
+            ty: "string",
+            example: r#"runtime-files = "none""#,
+            inherit: replace,
+        }
+        tzdata: bool {
+            key: "tzdata",
+            ty: "boolean",
+            example: "tzdata = true",
+            inherit: replace,
+        }
     }
 }
 
@@ -66,6 +98,14 @@ pub struct Container {
     pub labels: BTreeMap<String, String>,
     /// The port the program listens on: a Service and a Route in the cluster.
     pub port: Option<u16>,
+    /// The program's arguments where it runs: the workload's `args`, the rehearsal's run and the
+    /// local run hint (the image's `ENTRYPOINT` is the binary).
+    pub args: Vec<String>,
+    /// What the runtime image carries besides the binary.
+    pub runtime_files: RuntimeFiles,
+    /// Whether the runtime image carries the builder's time zone database
+    /// (`/usr/share/zoneinfo`).
+    pub tzdata: bool,
 }
 
 impl ContainerLayer {
@@ -76,14 +116,35 @@ impl ContainerLayer {
             env,
             labels,
             port,
+            args,
+            runtime_files,
+            tzdata,
         } = self;
+        let args = args.unwrap_or_default();
+        for (i, a) in args.iter().enumerate() {
+            v.check(&["args", &i.to_string()], names::one_line_text(a), || {
+                "write each argument on one line".into()
+            })?;
+        }
         let (builder_user, runtime_user) = v.users(user.unwrap_or_default())?;
+        let runtime_files = runtime_files.unwrap_or_default();
+        let tzdata = tzdata.unwrap_or(false);
+        if tzdata && runtime_files == RuntimeFiles::None {
+            return Err(v.err(
+                &["tzdata"],
+                "`tzdata = true` puts files in the runtime image, but `runtime-files = \"none\"` keeps it to the binary",
+                Some(r#"remove `runtime-files = "none"` (the default is `"minimal"`) or `tzdata`"#.into()),
+            ));
+        }
         Ok(Container {
             builder_user,
             runtime_user,
             env: v.env(env.unwrap_or_default())?,
             labels: v.labels(labels.unwrap_or_default())?,
             port: v.port(port)?,
+            args,
+            runtime_files,
+            tzdata,
         })
     }
 }
@@ -217,6 +278,14 @@ impl Validator<'_> {
     fn port(&self, raw: Option<i64>) -> Result<Option<u16>, Error> {
         let Some(p) = raw else { return Ok(None) };
         match u16::try_from(p) {
+            // CRI-O keeps `net.ipv4.ip_unprivileged_port_start=1024` and `restricted-v2` drops
+            // NET_BIND_SERVICE, so the bind fails in the cluster (Docker sets it to 0, which
+            // hides this locally).
+            Ok(p) if p > 0 && p < 1024 => Err(self.err(
+                &["port"],
+                format!("{p} is a privileged port, which the program cannot bind in OKD: CRI-O keeps `net.ipv4.ip_unprivileged_port_start=1024` and `restricted-v2` drops every capability (a local Docker run hides this)"),
+                Some("listen on 8080 (or another port from 1024 up), e.g. `port = 8080`; the Service and the Route still answer clients on 80 and 443".into()),
+            )),
             Ok(p) if p > 0 => Ok(Some(p)),
             _ => Err(self.err(
                 &["port"],

@@ -38,7 +38,7 @@ use cargo_metadata::{Metadata, MetadataCommand, Package};
 use serde_json::Value;
 
 pub use build::Build;
-pub use container::Container;
+pub use container::{Container, RuntimeFiles};
 #[cfg(feature = "internal")]
 pub use images::DEFAULT_BUILDER_BASE;
 pub use images::{BUILDER_BASE_ENV, Images, PullPolicy, builder_base_override};

@@ -143,6 +143,51 @@ impl Write for ChannelWriter {
     }
 }
 
+/// One tar of the entries of several: from each `(tar, from, to)`, the entries whose path starts
+/// with `from` (the entry `from` itself left out), moved under `to`, owned by root with mtime 0
+/// as in a build context whoever owned them in the image; links keep their targets, hard links
+/// are moved alike.
+pub fn concat(parts: &[(&[u8], &str, &str)]) -> Result<Vec<u8>> {
+    let mut out = tar::Builder::new(Vec::new());
+    for (bytes, from, to) in parts {
+        let mut archive = tar::Archive::new(*bytes);
+        for entry in archive.entries().context("failed to read a tar")? {
+            let mut entry = entry.context("failed to read a tar")?;
+            let path = entry.path().context("a tar entry has no path")?;
+            let path = path.to_string_lossy().into_owned();
+            let Some(rest) = path
+                .strip_prefix(from)
+                .filter(|r| !r.is_empty() && *r != "/")
+            else {
+                continue;
+            };
+            let mut header = entry.header().clone();
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_mtime(0);
+            let moved = format!("{to}{rest}");
+            let kind = header.entry_type();
+            if kind == tar::EntryType::Link {
+                let target = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
+                let target = target.unwrap_or_default();
+                let target = format!("{to}{}", target.strip_prefix(from).unwrap_or(&target));
+                out.append_link(&mut header, &moved, &target)?;
+            } else if kind == tar::EntryType::Symlink {
+                let target = entry
+                    .link_name()?
+                    .map(|l| l.into_owned())
+                    .unwrap_or_default();
+                out.append_link(&mut header, &moved, target)?;
+            } else {
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data)?;
+                out.append_data(&mut header, &moved, data.as_slice())?;
+            }
+        }
+    }
+    out.into_inner().context("failed to finish a tar")
+}
+
 /// The contents of the single regular file in a tar (what the archive endpoint returns for the
 /// path of a file).
 pub fn single_file(tar_bytes: &[u8], what: &str) -> Result<Vec<u8>> {
@@ -212,6 +257,51 @@ pub fn validate(file: &mut std::fs::File) -> Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn concat_moves_a_directory_and_gives_it_to_root() {
+        // What the archive endpoint returns for `/opt/app-root/runtime`: the directory's name
+        // first, owned by the builder's user.
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, kind, mode) in [
+            ("runtime/", tar::EntryType::Directory, 0o755),
+            ("runtime/tmp/", tar::EntryType::Directory, 0o1777),
+            ("runtime/etc/passwd", tar::EntryType::Regular, 0o644),
+        ] {
+            let mut h = header(kind, mode, if kind.is_file() { 4 } else { 0 });
+            h.set_uid(1001);
+            let data: &[u8] = if kind.is_file() { b"root" } else { b"" };
+            b.append_data(&mut h, path, data).unwrap();
+        }
+        let mut h = header(tar::EntryType::Symlink, 0o777, 0);
+        b.append_link(&mut h, "runtime/etc/localtime", "/usr/share/zoneinfo/UTC")
+            .unwrap();
+        let image = b.into_inner().unwrap();
+        let binary = context_tar([("app", b"elf".as_slice(), 0o755)]).unwrap();
+        let both = concat(&[(&image, "runtime/", ""), (&binary, "", "")]).unwrap();
+        let entries: Vec<(String, u32, u64)> = tar::Archive::new(both.as_slice())
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let h = e.header();
+                (
+                    e.path().unwrap().display().to_string(),
+                    h.mode().unwrap(),
+                    h.uid().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                ("tmp/".to_string(), 0o1777, 0),
+                ("etc/passwd".to_string(), 0o644, 0),
+                ("etc/localtime".to_string(), 0o777, 0),
+                ("app".to_string(), 0o755, 0),
+            ]
+        );
+    }
 
     #[test]
     fn contexts_are_deterministic_and_keep_modes() {

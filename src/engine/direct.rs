@@ -73,6 +73,9 @@ pub struct Runtime {
     pub source: String,
     /// Where it goes, relative to `/`.
     pub dest: String,
+    /// The context directory of the runtime files copied to `/` before the binary
+    /// ([`crate::plan::RUNTIME_CONTEXT_DIR`]), when the Dockerfile copies it.
+    pub files_dir: Option<String>,
     /// The metadata instructions, in order, one single-line instruction each: the import's
     /// `changes`.
     pub changes: Vec<String>,
@@ -356,13 +359,22 @@ pub fn runtime(dockerfile: &str, binary: &str) -> Result<Runtime, String> {
     }
     let mut changes = Vec::new();
     let mut copy = None;
+    let mut files_dir = None;
     for i in &all[1..] {
         match i.keyword.as_str() {
             // `WORKDIR` would create a directory, which an import does not.
             "WORKDIR" => return Err("has a `WORKDIR`".into()),
             k if METADATA.contains(&k) => changes.extend(single_line_changes(i)?),
-            "COPY" if copy.is_some() => return Err("has more than one `COPY`".into()),
             "COPY" => match plain_words(i)?.as_slice() {
+                [source, dest]
+                    if files_dir.is_none()
+                        && copy.is_none()
+                        && source.trim_end_matches('/') == crate::plan::RUNTIME_CONTEXT_DIR
+                        && *dest == "/" =>
+                {
+                    files_dir = Some(crate::plan::RUNTIME_CONTEXT_DIR.to_string());
+                }
+                _ if copy.is_some() => return Err("has more than one `COPY` of the binary".into()),
                 [source, dest] if context_path(source)? == binary => {
                     absolute(dest, "COPY destination")?;
                     let dest = match dest.strip_suffix('/') {
@@ -380,6 +392,7 @@ pub fn runtime(dockerfile: &str, binary: &str) -> Result<Runtime, String> {
         Some(dest) if !dest.is_empty() => Ok(Runtime {
             source: binary.to_string(),
             dest,
+            files_dir,
             changes,
         }),
         _ => Err(format!("has no `COPY` of the binary `{binary}`")),
@@ -679,6 +692,16 @@ CMD ["/usr/libexec/s2i/usage"]
                 r#"ENTRYPOINT ["/app"]"#
             ]
         );
+        assert_eq!(r.files_dir, None);
+        // The runtime files' directory, copied to `/` before the binary.
+        let r = runtime(
+            "FROM scratch\nCOPY runtime/ /\nENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\nUSER 1\nCOPY app /app\n",
+            "app",
+        )
+        .unwrap();
+        assert_eq!(r.files_dir.as_deref(), Some("runtime"));
+        assert_eq!(r.dest, "app");
+        assert!(runtime("FROM scratch\nCOPY app /app\nCOPY runtime/ /\n", "app").is_err());
         assert_eq!(
             runtime("FROM scratch\nCOPY ./app /usr/bin/\n", "app")
                 .unwrap()

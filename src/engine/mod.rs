@@ -23,8 +23,9 @@ mod host;
 mod janitor;
 mod output;
 mod push;
-mod s2i;
+pub(crate) mod s2i;
 mod stages;
+mod sys_crates;
 
 use std::time::Instant;
 
@@ -267,7 +268,27 @@ mod tests {
                 ),
                 ("src/main.rs", self.main.as_str()),
             ];
+            // At the workspace's place in the cluster's source, where `assemble` looks for it.
+            let plan = plan("tiny");
+            let dir = &plan.cluster_source().unwrap().workspace_dir;
+            let mut parent = String::new();
+            for part in dir.split('/').chain(["src"]) {
+                parent = if parent.is_empty() {
+                    part.to_string()
+                } else {
+                    format!("{parent}/{part}")
+                };
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+                h.set_mode(0o775);
+                h.set_uid(uid);
+                h.set_gid(gid);
+                h.set_mtime(self.mtime);
+                tar.append_data(&mut h, format!("{parent}/"), std::io::empty())?;
+            }
             for (path, contents) in files {
+                let path = format!("{dir}/{path}");
                 let mut h = tar::Header::new_gnu();
                 h.set_size(contents.len() as u64);
                 h.set_mode(0o644);

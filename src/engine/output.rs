@@ -13,6 +13,11 @@ pub struct Output {
     pub stage: String,
     partial: Vec<u8>,
     tail: VecDeque<String>,
+    /// Lines anywhere in the output that [`super::sys_crates`] explains (a failed build script,
+    /// a missing tool or library), however long the output after them.
+    notable: Vec<String>,
+    /// The `---> warning: …` lines of the default scripts, to report as warnings.
+    warnings: Vec<String>,
 }
 
 impl Output {
@@ -21,6 +26,8 @@ impl Output {
             stage: stage.to_string(),
             partial: Vec::new(),
             tail: VecDeque::new(),
+            notable: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -55,7 +62,23 @@ impl Output {
         self.push(&bytes, sink)
     }
 
+    /// The lines [`super::sys_crates`] may explain, in order.
+    pub fn notable(&self) -> &[String] {
+        &self.notable
+    }
+
+    /// The `---> warning: …` lines of the default scripts, without the prefix.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
     pub(super) fn remember(&mut self, line: String) {
+        if let Some(w) = line.strip_prefix("---> warning: ") {
+            self.warnings.push(w.to_string());
+        }
+        if super::sys_crates::is_notable(&line) && self.notable.len() < 64 {
+            self.notable.push(line.clone());
+        }
         if self.tail.len() == TAIL_LINES {
             self.tail.pop_front();
         }

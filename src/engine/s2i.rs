@@ -210,10 +210,13 @@ impl Overrides {
         Ok(overrides)
     }
 
-    /// `NAME=value` of `.s2i/environment` followed by `configured` (which wins, coming last).
+    /// `NAME=value` of `.s2i/environment` then of `configured` (the BuildConfig's env), which
+    /// wins as in s2i and OpenShift: a name it sets is left out of the file's lines, so no
+    /// engine has to pick between two values.
     pub fn container_env(&self, configured: &BTreeMap<String, String>) -> Vec<String> {
         self.env
             .iter()
+            .filter(|(k, _)| !configured.contains_key(k))
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(configured.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map(|(k, v)| format!("{k}={v}"))

@@ -6,7 +6,7 @@
 //! - **app** (S2I, in [`app`]): a container from the builder image as its assemble user gets one
 //!   tar holding `src/` (and the previous app image's `save-artifacts` output as `artifacts/`) in
 //!   the builder's `io.openshift.s2i.destination`, runs `assemble`, and is committed with `CMD`
-//!   the `run` script; digest over the builder image's ID, the source closure's digest and the
+//!   the `run` script; digest over the builder image's ID, the source's digest and the
 //!   build settings.
 //! - **runtime**: the binary read out of the app image through a never-started container, checked
 //!   to be static, imported as a one-layer image with the runtime Dockerfile's metadata (or built
@@ -27,7 +27,9 @@ use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
 use super::elf::Linkage;
 use super::{Options, SourceTree, archive, direct, elf, push, report};
 use crate::Error;
-use crate::plan::{self, DIGEST_LABEL, DOCKERFILE, Plan, Stage, TOOL_LABEL};
+use crate::plan::{
+    self, DIGEST_LABEL, DOCKERFILE, Plan, RUNTIME_CONTEXT_DIR, RUNTIME_DIR, Stage, TOOL_LABEL,
+};
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
@@ -335,12 +337,12 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             return Ok(Done { report, image });
         }
         self.status("Building", format!("runtime {reference}"));
-        let binary = self.read_binary(app).await?;
+        let (binary, files) = self.read_binary(app).await?;
         static_binary(plan, &binary)?;
         let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
-            Some(recipe) => self.runtime_direct(&recipe, binary, &digest).await?,
-            None => self.runtime_docker_build(binary, &digest).await?,
+            Some(recipe) => self.runtime_direct(&recipe, binary, files, &digest).await?,
+            None => self.runtime_docker_build(binary, files, &digest).await?,
         };
         let image = self.finish(&id, Stage::Runtime).await?;
         let report = self.report(Stage::Runtime, &image, started, false);
@@ -353,11 +355,20 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         &self,
         recipe: &direct::Runtime,
         binary: Vec<u8>,
+        files: Option<Vec<u8>>,
         digest: &str,
     ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
-        let tar = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
+        let binary = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
+        // `COPY runtime/ /`: the directory's entries at the root, owned by root as `COPY` makes
+        // them; then the binary.
+        let tar = match (&recipe.files_dir, files) {
+            (Some(dir), Some(files)) => {
+                archive::concat(&[(&files, &format!("{dir}/"), ""), (&binary, "", "")])?
+            }
+            _ => binary,
+        };
         // What the classic builder gives `FROM scratch`, then the Dockerfile's own.
         let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
         changes.extend(recipe.changes.iter().cloned());
@@ -373,14 +384,25 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     }
 
     /// The runtime with the classic builder, this tool's labels appended to its Dockerfile.
-    async fn runtime_docker_build(&self, binary: Vec<u8>, digest: &str) -> Result<String> {
+    async fn runtime_docker_build(
+        &self,
+        binary: Vec<u8>,
+        files: Option<Vec<u8>>,
+        digest: &str,
+    ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
         let dockerfile = self.labelled(plan.runtime_dockerfile(), digest);
-        let context = archive::context_tar([
+        let mut context = archive::context_tar([
             (DOCKERFILE, dockerfile.as_bytes(), 0o644),
             (plan.bin(), binary.as_slice(), 0o755),
         ])?;
+        if let Some(files) = files {
+            // The runtime files under `runtime/`, as the runtime BuildConfig's `images[].paths`
+            // puts them in the cluster's context.
+            let dir = format!("{RUNTIME_CONTEXT_DIR}/");
+            context = archive::concat(&[(&files, &dir, &dir), (&context, "", "")])?;
+        }
         self.docker
             .build("runtime", context, self.opts.no_cache, self.sink)
             .await
@@ -397,8 +419,34 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             })
     }
 
-    /// The binary, read out of the app image through a created, never-started container.
-    async fn read_binary(&self, app: &ImageInfo) -> Result<Vec<u8>> {
+    /// The tar of the runtime files as the archive endpoint gave it, or the error that says
+    /// what is missing.
+    fn runtime_files(
+        &self,
+        files: Result<Vec<u8>, crate::engine::client::Error>,
+    ) -> Result<Vec<u8>> {
+        let plan = self.plan;
+        match files {
+            Ok(files) => Ok(files),
+            Err(e) if e.is_not_found() => Err(Error::new(format!(
+                "the app image `{}` has no `{RUNTIME_DIR}`",
+                plan.image(Stage::App).reference()
+            ))
+            .note("`assemble` prepares the runtime image's files there (the CA bundle, /etc/passwd, /tmp); a custom `.s2i/bin/assemble` must too, or set `runtime-files = \"none\"`")
+            .into()),
+            Err(e) => Err(e).with_context(|| {
+                format!(
+                    "failed to read `{RUNTIME_DIR}` out of `{}`",
+                    plan.image(Stage::App).reference()
+                )
+            }),
+        }
+    }
+
+    /// The binary and the tar of the runtime files (the directory `runtime/` and its entries,
+    /// unless `runtime-files = "none"`), read out of the app image through a created,
+    /// never-started container.
+    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
         let plan = self.plan;
         let container = self
             .docker
@@ -409,7 +457,12 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             })
             .await?;
         let tar = self.docker.download(&container, plan.bin_path()).await;
+        let files = match plan.runtime_dir() {
+            Some(dir) => Some(self.docker.download(&container, dir).await),
+            None => None,
+        };
         self.docker.remove_container(&container).await?;
+        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let tar = match tar {
             Ok(tar) => tar,
             Err(e) if e.is_not_found() => {
@@ -434,14 +487,15 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 });
             }
         };
-        archive::single_file(
+        let binary = archive::single_file(
             &tar,
             &format!(
                 "`{}` in `{}`",
                 plan.bin_path(),
                 plan.image(Stage::App).reference()
             ),
-        )
+        )?;
+        Ok((binary, files))
     }
 
     fn report(

@@ -237,10 +237,7 @@ fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
             dockerfile: Some(without_labels(plan.runtime_dockerfile())),
             images: vec![ImageSource {
                 from: ctx.tag(Stage::App),
-                paths: vec![ImageSourcePath {
-                    source_path: plan.bin_path().to_string(),
-                    destination_dir: ".".into(),
-                }],
+                paths: runtime_paths(plan),
             }],
             source_secret: None,
         },
@@ -251,6 +248,23 @@ fn runtime_build(ctx: &Ctx<'_>) -> Object<BuildConfigSpec> {
         },
         image_labels(ctx),
     )
+}
+
+/// What the runtime build copies out of the app image into its context: the binary, and the
+/// runtime files' directory (as `runtime/`, which the Dockerfile copies to `/`), the same files
+/// the local runtime stage reads.
+fn runtime_paths(plan: &crate::plan::Plan) -> Vec<ImageSourcePath> {
+    let mut paths = vec![ImageSourcePath {
+        source_path: plan.bin_path().to_string(),
+        destination_dir: ".".into(),
+    }];
+    if let Some(dir) = plan.runtime_dir() {
+        paths.push(ImageSourcePath {
+            source_path: dir.to_string(),
+            destination_dir: ".".into(),
+        });
+    }
+    paths
 }
 
 /// The labels of the app and runtime images, as `output.imageLabels`.

@@ -349,6 +349,45 @@ pub struct PodSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<String>,
     pub containers: Vec<Container>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<Volume>,
+}
+
+/// A Secret or ConfigMap whose keys become environment variables.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvFromSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<LocalObjectReference>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_map_ref: Option<LocalObjectReference>,
+}
+
+/// A pod volume: the generator writes only `emptyDir`; the rehearsal mounts only `emptyDir`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct Volume {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub empty_dir: Option<EmptyDirVolumeSource>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct EmptyDirVolumeSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size_limit: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+#[serde(rename_all = "camelCase")]
+pub struct VolumeMount {
+    pub name: String,
+    pub mount_path: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -359,11 +398,13 @@ pub struct Container {
     pub image: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub command: Vec<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub args: Vec<String>,
     pub image_pull_policy: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub env: Vec<EnvVar>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub env_from: Vec<EnvFromSource>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<ContainerPort>,
     pub resources: ResourceRequirements,
@@ -372,6 +413,8 @@ pub struct Container {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub liveness_probe: Option<Probe>,
     pub security_context: SecurityContext,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub volume_mounts: Vec<VolumeMount>,
 }
 
 /// A readiness or liveness probe: an HTTP GET or a TCP connect on the named port.
@@ -413,6 +456,9 @@ pub struct HttpGetAction {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub port: PortRef,
+    /// `HTTPS` when the program serves TLS (the kubelet does not verify its certificate).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

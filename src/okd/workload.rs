@@ -6,7 +6,8 @@
 //! The pod template is written for the `restricted-v2` SCC as it is: no `runAsUser`,
 //! `runAsGroup` or `fsGroup` (OpenShift assigns them from the namespace's range, and a static
 //! binary on `scratch` runs under any UID), a container that drops every capability, cannot
-//! escalate, uses the runtime's default seccomp profile and a read-only root file system.
+//! escalate, uses the runtime's default seccomp profile and a read-only root file system, with an
+//! `emptyDir` at `/tmp` (size-limited) since nothing else is writable.
 //! Each workload carries the `image.openshift.io/triggers` annotation, so a new runtime image
 //! rolls it out.
 
@@ -63,27 +64,6 @@ fn triggered_meta(ctx: &Ctx<'_>, field_prefix: &str) -> Result<ObjectMeta> {
     Ok(meta)
 }
 
-/// The readiness or liveness probe of the service's port: an HTTP GET of `okd.health-path`, else
-/// a TCP connect.
-fn probe(ctx: &Ctx<'_>, period_seconds: u32) -> Probe {
-    let health_path = ctx.okd.workload.health_path.clone();
-    let port = || PortRef::Name(PORT_NAME.into());
-    Probe {
-        tcp_socket: match health_path {
-            Some(_) => None,
-            None => Some(TcpSocketAction { port: port() }),
-        },
-        http_get: health_path.map(|path| HttpGetAction {
-            path: Some(path),
-            port: port(),
-        }),
-        initial_delay_seconds: None,
-        period_seconds: Some(period_seconds),
-        timeout_seconds: Some(1),
-        failure_threshold: Some(3),
-    }
-}
-
 /// The runtime container, as `restricted-v2` admits it.
 fn container(ctx: &Ctx<'_>) -> Container {
     let workload = &ctx.okd.workload;
@@ -105,9 +85,10 @@ fn container(ctx: &Ctx<'_>) -> Container {
         // `hello-world:latest`, Docker Hub's own image).
         image: UNSET_IMAGE.into(),
         command: vec![],
-        args: vec![],
         image_pull_policy: "IfNotPresent".into(),
+        args: ctx.plan.container().args.clone(),
         env: ctx.container_env(),
+        env_from: env_from(ctx),
         ports: port
             .map(|p| ContainerPort {
                 name: PORT_NAME.into(),
@@ -133,7 +114,69 @@ fn container(ctx: &Ctx<'_>) -> Container {
             },
             read_only_root_filesystem: true,
         },
+        volume_mounts: vec![VolumeMount {
+            name: TMP_VOLUME.into(),
+            mount_path: "/tmp".into(),
+        }],
     }
+}
+
+/// `okd.env-from`: the named Secrets and ConfigMaps, in order.
+fn env_from(ctx: &Ctx<'_>) -> Vec<EnvFromSource> {
+    use crate::config::okd::workload::EnvFrom;
+    let reference = |name: &String| Some(LocalObjectReference { name: name.clone() });
+    ctx.okd
+        .workload
+        .env_from
+        .iter()
+        .map(|e| match e {
+            EnvFrom::Secret(name) => EnvFromSource {
+                secret_ref: reference(name),
+                config_map_ref: None,
+            },
+            EnvFrom::ConfigMap(name) => EnvFromSource {
+                secret_ref: None,
+                config_map_ref: reference(name),
+            },
+        })
+        .collect()
+}
+
+/// A readiness or liveness probe on the container's port: HTTP GET of `okd.health-path`, else a
+/// TCP connect.
+fn probe(ctx: &Ctx<'_>, period_seconds: u32) -> Probe {
+    let workload = &ctx.okd.workload;
+    let port = || PortRef::Name(PORT_NAME.into());
+    Probe {
+        http_get: workload.health_path.clone().map(|path| HttpGetAction {
+            path: Some(path),
+            port: port(),
+            scheme: workload.serves_tls.then(|| "HTTPS".into()),
+        }),
+        tcp_socket: match workload.health_path {
+            Some(_) => None,
+            None => Some(TcpSocketAction { port: port() }),
+        },
+        initial_delay_seconds: None,
+        period_seconds: Some(period_seconds),
+        timeout_seconds: Some(1),
+        failure_threshold: Some(3),
+    }
+}
+
+/// The name of the `/tmp` volume.
+const TMP_VOLUME: &str = "tmp";
+/// The size limit of the `/tmp` volume: the kubelet evicts a pod that writes more.
+pub(crate) const TMP_SIZE_LIMIT: &str = "256Mi";
+
+/// The pod's volumes: a writable `/tmp`, since the root file system is read-only.
+fn volumes() -> Vec<Volume> {
+    vec![Volume {
+        name: TMP_VOLUME.into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(TMP_SIZE_LIMIT.into()),
+        }),
+    }]
 }
 
 fn selector(ctx: &Ctx<'_>) -> BTreeMap<String, String> {
@@ -158,6 +201,7 @@ fn deployment(ctx: &Ctx<'_>) -> Result<Manifest> {
                 spec: PodSpec {
                     restart_policy: None,
                     containers: vec![container(ctx)],
+                    volumes: volumes(),
                 },
             },
         },
@@ -185,6 +229,7 @@ fn cron_job(ctx: &Ctx<'_>) -> Result<Manifest> {
                         spec: PodSpec {
                             restart_policy: Some("Never".into()),
                             containers: vec![container(ctx)],
+                            volumes: volumes(),
                         },
                     },
                 },

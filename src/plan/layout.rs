@@ -70,7 +70,7 @@ impl Layout {
         self.out_dir.join(RUNTIME_DOCKERFILE)
     }
 
-    /// Where the source closure is staged and its vendored crates are cached.
+    /// Where the source tar is staged and its vendored crates are cached.
     pub fn source_dir(&self) -> PathBuf {
         self.out_dir.join("source")
     }

@@ -1,10 +1,11 @@
-//! What the cluster's source build sees: the git repository at `okd.git-ref`, cut to the app
-//! BuildConfig's `contextDir`. Unlike the local chain (whose source tar gathers path
-//! dependencies from anywhere), the cluster has nothing but that directory, so it must hold the
-//! Cargo workspace, every path dependency of every member, and every `[patch]` path.
+//! The one source the local chain, the rehearsal and the cluster build: the git repository at
+//! `okd.git-ref`, cut to the app BuildConfig's `contextDir`. The cluster has nothing but that
+//! directory, so it must hold the Cargo workspace, every path dependency of every member, and
+//! every `[patch]` path; the local chain packs the same directory of the working tree.
 //!
-//! [`ClusterSource::find`], run once when the Plans are made, picks the smallest such directory inside the repository and says where
-//! the workspace is in it (assemble is told through [`WORKSPACE_DIR_ENV`]); a path dependency
+//! [`ClusterSource::find`], run once when the Plans are made, picks the smallest such directory
+//! inside the repository and says where the workspace is in it (assemble is told through
+//! [`WORKSPACE_DIR_ENV`]); a path dependency
 //! outside the repository, or a package that the `.s2iignore` at that directory would drop, is
 //! an error naming the dependency and the file, found here instead of in the cluster.
 
@@ -17,6 +18,7 @@ use toml_edit::{DocumentMut, Item, TableLike};
 
 use super::Layout;
 use crate::Error;
+use crate::source::ignore::{IGNORE_FILE, S2iIgnore};
 
 /// The build environment variable that tells `assemble` where the Cargo workspace is inside the
 /// source, when the source is a directory above it.
@@ -29,6 +31,12 @@ pub struct ClusterSource {
     pub context_dir: String,
     /// The Cargo workspace relative to `context_dir` (`.` when it is `context_dir`).
     pub workspace_dir: String,
+    /// The source's root on this machine (canonical): `context_dir` in the working tree, the
+    /// directory the local chain and the rehearsal build from.
+    pub root: PathBuf,
+    /// The directories of the packages cargo loads to build the workspace (its members and the
+    /// path dependencies, canonical), all under `root`.
+    pub package_dirs: Vec<PathBuf>,
 }
 
 /// A package the cluster's build needs, and why.
@@ -42,8 +50,8 @@ impl ClusterSource {
     /// Finds the source directory of the workspace of `layout`, whose `cargo metadata` is
     /// `metadata`. The repository root is the directory `okd.context-dir` levels above the
     /// workspace root (the git checkout's top when the default was taken from git). A workspace
-    /// outside any git checkout is a copy whose repository cannot be known: its path
-    /// dependencies outside that directory are not checked (and not part of the source).
+    /// outside any git checkout is a copy whose repository cannot be known: its repository is
+    /// taken to be the smallest directory that holds the workspace and its path dependencies.
     pub(crate) fn find(metadata: &Metadata, layout: &Layout) -> Result<ClusterSource> {
         let ws_root = canon(&layout.workspace_root)?;
         let ws_in_repo: Vec<&str> = layout
@@ -51,20 +59,22 @@ impl ClusterSource {
             .split('/')
             .filter(|s| !s.is_empty() && *s != ".")
             .collect();
-        let repo = ws_root
+        let repo: PathBuf = ws_root
             .ancestors()
             .nth(ws_in_repo.len())
             .unwrap_or(&ws_root)
             .to_path_buf();
 
+        let mut repo = repo;
         let mut common = ws_root.clone();
         let (members, deps) = needed(&ws_root, metadata)?;
         let mut needed_dirs = vec![ws_root.clone()];
         needed_dirs.extend(members);
         let in_git = ws_root.ancestors().any(|d| d.join(".git").exists());
         for need in deps {
-            if !need.dir.starts_with(&repo) && !in_git {
-                continue;
+            // A copy outside git: its repository is the smallest directory that holds it all.
+            while !in_git && !need.dir.starts_with(&repo) {
+                repo = repo.parent().unwrap_or(&repo).to_path_buf();
             }
             if !need.dir.starts_with(&repo) {
                 return Err(Error::new(format!(
@@ -95,7 +105,55 @@ impl ClusterSource {
         Ok(ClusterSource {
             context_dir: rel(&repo, &common),
             workspace_dir: rel(&common, &ws_root),
+            root: common,
+            package_dirs: needed_dirs,
         })
+    }
+}
+
+impl ClusterSource {
+    /// What s2i will not read because it is not at the source's root: an `.s2i/bin`,
+    /// `.s2i/environment` or `.s2iignore` in the workspace, the package or a directory between
+    /// them and the root. Each is a warning that says where to move it.
+    pub(crate) fn misplaced(&self, layout: &Layout) -> Vec<String> {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for d in [&layout.package_dir, &layout.workspace_root] {
+            let Ok(d) = std::fs::canonicalize(d) else {
+                continue;
+            };
+            for a in d.ancestors().take_while(|a| *a != self.root) {
+                if a.starts_with(&self.root) && !dirs.iter().any(|x| x == a) {
+                    dirs.push(a.to_path_buf());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for dir in dirs {
+            let at = rel(&self.root, &dir);
+            for name in [".s2i/bin", ".s2i/environment", IGNORE_FILE] {
+                let found = dir.join(name);
+                if !found.exists() {
+                    continue;
+                }
+                let fix = match name {
+                    IGNORE_FILE => format!(
+                        ", with `{at}/` before each pattern (its patterns are relative to the \
+                         source root)"
+                    ),
+                    _ => String::new(),
+                };
+                out.push(format!(
+                    "`{}` is not read: s2i reads `{name}` only at the root of the source the \
+                     cluster builds (`{}`, the app BuildConfig's contextDir `{}`), and so does \
+                     the local chain; move it to `{}`{fix}",
+                    found.display(),
+                    self.root.display(),
+                    self.context_dir,
+                    self.root.join(name).display(),
+                ));
+            }
+        }
+        out
     }
 }
 
@@ -150,9 +208,9 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     while let Some(mut need) = queue.pop_front() {
-        // A missing directory is cargo's error to report, with its own words.
-        let Ok(dir) = std::fs::canonicalize(&need.dir) else {
-            continue;
+        let dir = match std::fs::canonicalize(&need.dir) {
+            Ok(dir) if dir.join("Cargo.toml").is_file() => dir,
+            _ => return Err(missing(&need)),
         };
         if !seen.insert(dir.clone()) {
             continue;
@@ -173,6 +231,33 @@ fn needed(ws_root: &Path, metadata: &Metadata) -> Result<(Vec<PathBuf>, Vec<Need
         out.push(need);
     }
     Ok((members.into_iter().collect(), out))
+}
+
+/// A path dependency without a package: the dependency, the manifest that declares it and the
+/// file that does not exist.
+fn missing(need: &Needed) -> anyhow::Error {
+    let mut manifest = PathBuf::new();
+    for c in need.dir.join("Cargo.toml").components() {
+        match c {
+            Component::ParentDir => {
+                manifest.pop();
+            }
+            Component::CurDir => {}
+            c => manifest.push(c),
+        }
+    }
+    Error::new(format!(
+        "the path dependency `{}` of `{}` has no package: `{}` does not exist",
+        need.name,
+        need.declared_in.display(),
+        manifest.display(),
+    ))
+    .note(format!(
+        "fix the `path` of `{}` in `{}`, or create the package there",
+        need.name,
+        need.declared_in.display()
+    ))
+    .into()
 }
 
 /// The `[patch]` and `[replace]` paths of the root manifest of the workspace at `ws_root`.
@@ -258,69 +343,31 @@ fn path_deps(doc: &DocumentMut) -> Vec<(String, String)> {
 /// The `.s2iignore` at the top of the cluster's source drops what its patterns match (upstream
 /// s2i and OpenShift apply it before assemble runs): none of `dirs` may be among them.
 fn check_s2iignore(top: &Path, dirs: &[PathBuf]) -> Result<()> {
-    let file = top.join(crate::source::IGNORE_FILE);
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        return Ok(());
-    };
-    for line in text.lines().map(str::trim) {
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let pattern = line.trim_start_matches('/').trim_end_matches('/');
-        for dir in dirs {
-            let rel = rel(top, dir);
-            let mut prefix = String::new();
-            for part in rel.split('/').filter(|p| *p != ".") {
-                if !prefix.is_empty() {
-                    prefix.push('/');
-                }
-                prefix.push_str(part);
-                if glob(pattern, &prefix) {
-                    return Err(Error::new(format!(
-                        "`{}` drops `{prefix}` (pattern `{line}`), but the cluster's build of this \
-                         workspace needs `{rel}`",
-                        file.display(),
-                    ))
-                    .note(format!(
-                        "the cluster applies the `.s2iignore` at the top of its source (`{}`); \
-                         remove the pattern",
-                        top.display()
-                    ))
-                    .into());
-                }
-            }
+    let file = top.join(IGNORE_FILE);
+    let ignore =
+        S2iIgnore::read(top).with_context(|| format!("failed to read `{}`", file.display()))?;
+    for dir in dirs {
+        let rel = rel(top, dir);
+        if let Some(line) = ignore.dropped(&rel) {
+            return Err(Error::new(format!(
+                "`{}` drops `{rel}` (pattern `{line}`), but the cluster's build of this \
+                 workspace needs it",
+                file.display(),
+            ))
+            .note(format!(
+                "the cluster applies the `.s2iignore` at the top of its source (`{}`); \
+                 remove the pattern",
+                top.display()
+            ))
+            .into());
         }
     }
     Ok(())
 }
 
-/// `filepath.Match` as upstream s2i uses it: `*` and `?` within one path segment.
-fn glob(pattern: &str, path: &str) -> bool {
-    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), path.chars().collect());
-    fn go(p: &[char], s: &[char]) -> bool {
-        match (p.first(), s.first()) {
-            (None, None) => true,
-            (Some('*'), _) => go(&p[1..], s) || (!s.is_empty() && s[0] != '/' && go(p, &s[1..])),
-            (Some('?'), Some(c)) if *c != '/' => go(&p[1..], &s[1..]),
-            (Some(a), Some(b)) if a == b => go(&p[1..], &s[1..]),
-            _ => false,
-        }
-    }
-    go(&p, &s)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs_match_within_segments() {
-        assert!(glob("xtask", "xtask"));
-        assert!(glob("x*", "xtask"));
-        assert!(!glob("x*", "xtask/src"));
-        assert!(glob("crates/?pp", "crates/app"));
-        assert!(!glob("deploy", "xtask"));
-    }
 
     #[test]
     fn relative_paths() {

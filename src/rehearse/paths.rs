@@ -11,7 +11,7 @@ use crate::Error;
 use crate::engine::client::ContainerSpec;
 use anyhow::{Context as _, Result, bail};
 
-/// A file or a symbolic link of a build context.
+/// A file, a directory or a symbolic link of a build context.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub path: String,
@@ -19,6 +19,8 @@ pub struct Entry {
     pub mode: u32,
     /// The target of a symbolic link.
     pub link: Option<String>,
+    /// A directory (kept, with its mode, even when empty: the runtime files' `tmp/`).
+    pub dir: bool,
 }
 
 impl Entry {
@@ -28,6 +30,17 @@ impl Entry {
             data,
             mode,
             link: None,
+            dir: false,
+        }
+    }
+
+    pub fn dir(path: &str, mode: u32) -> Entry {
+        Entry {
+            path: path.to_string(),
+            data: Vec::new(),
+            mode,
+            link: None,
+            dir: true,
         }
     }
 
@@ -37,6 +50,7 @@ impl Entry {
             data: Vec::new(),
             mode: 0o777,
             link: Some(target.to_string()),
+            dir: false,
         }
     }
 }
@@ -71,6 +85,11 @@ pub fn tar(entries: &[Entry]) -> Result<Vec<u8>> {
                 h.set_entry_type(tar::EntryType::Symlink);
                 h.set_size(0);
                 tar.append_link(&mut h, &e.path, target)
+            }
+            None if e.dir => {
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+                tar.append_data(&mut h, format!("{}/", e.path), std::io::empty())
             }
             None => {
                 h.set_entry_type(tar::EntryType::Regular);
@@ -172,6 +191,7 @@ impl Rehearsal<'_, '_, '_> {
                     let target = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
                     out.push(Entry::link(&at, &target.unwrap_or_default()));
                 }
+                tar::EntryType::Directory => out.push(Entry::dir(&at, mode)),
                 _ => {}
             }
         }

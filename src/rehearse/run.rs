@@ -69,6 +69,17 @@ impl Rehearsal<'_, '_, '_> {
                 (v, None) => env.push(format!("{}={}", e.name, v.as_deref().unwrap_or(""))),
             }
         }
+        for e in &c.env_from {
+            let what = match (&e.secret_ref, &e.config_map_ref) {
+                (Some(s), _) => format!("the Secret `{}`", s.name),
+                (None, Some(m)) => format!("the ConfigMap `{}`", m.name),
+                (None, None) => "an `envFrom` source".to_string(),
+            };
+            self.sink.event(Event::warning(format!(
+                "the container `{}` takes its environment from {what} (`envFrom`), which the rehearsal cannot supply locally: those variables are unset",
+                c.name
+            )));
+        }
         let container = self
             .docker
             .create_container(ContainerSpec {
@@ -79,6 +90,7 @@ impl Rehearsal<'_, '_, '_> {
                 cmd: (!c.args.is_empty()).then(|| c.args.clone()),
                 labels: self.tool_label(),
                 restricted: true,
+                tmpfs: self.tmpfs(w, c),
                 ..Default::default()
             })
             .await?;
@@ -89,6 +101,23 @@ impl Rehearsal<'_, '_, '_> {
         };
         self.docker.remove_container(&container).await?;
         result
+    }
+
+    /// The container's `emptyDir` mounts, as tmpfs mounts (what the kubelet gives a pod whose
+    /// root is read-only); other volumes are left out with a warning.
+    fn tmpfs(&self, w: &Workload, c: &Container) -> Vec<String> {
+        let mut out = Vec::new();
+        for m in &c.volume_mounts {
+            let volume = w.pod.volumes.iter().find(|v| v.name == m.name);
+            match volume {
+                Some(v) if v.empty_dir.is_some() => out.push(m.mount_path.clone()),
+                _ => self.sink.event(Event::warning(format!(
+                    "the volume `{}` of the container `{}` is not an `emptyDir`, which the rehearsal leaves unmounted",
+                    m.name, c.name
+                ))),
+            }
+        }
+        out
     }
 
     #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
@@ -253,9 +282,11 @@ fn step_for<'s, 'm>(w: &Workload, c: &Container, steps: &'s [Step<'m>]) -> Optio
     })
 }
 
-/// The port number and, for an HTTP probe, the path.
+/// The port number and, for an HTTP probe, the path. An `HTTPS` probe (a program that serves
+/// TLS itself) is rehearsed as a TCP connect: the rehearsal speaks no TLS.
 fn probe_target(c: &Container, probe: &Probe) -> Result<(u16, Option<String>)> {
     let (port, path) = match (&probe.http_get, &probe.tcp_socket) {
+        (Some(h), _) if h.scheme.as_deref() == Some("HTTPS") => (&h.port, None),
         (Some(h), _) => (&h.port, Some(h.path.clone().unwrap_or_else(|| "/".into()))),
         (None, Some(t)) => (&t.port, None),
         (None, None) => {

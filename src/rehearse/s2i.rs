@@ -4,8 +4,9 @@
 //! default `/tmp`), owned by the user that runs `assemble` — here an arbitrary UID of group 0, as
 //! under `restricted-v2`, so a builder whose directories are not group-writable fails as it would
 //! in a cluster that runs builds that way. `assemble` is the source's `.s2i/bin/assemble`, else
-//! the builder's (`io.openshift.s2i.scripts-url`); the environment is `sourceStrategy.env` plus
-//! the source's `.s2i/environment`. The container is committed with `CMD` the `run` script.
+//! the builder's (`io.openshift.s2i.scripts-url`); the environment is the source's
+//! `.s2i/environment` with `sourceStrategy.env` winning, as in s2i. The container is committed
+//! with `CMD` the `run` script.
 //!
 //! The cluster's build downloads crates; the rehearsal's containers may not reach a registry, so
 //! the committed workspace's crates are vendored on the host into the source tar (unless a
@@ -61,12 +62,18 @@ impl Rehearsal<'_, '_, '_> {
         let mut entries = source_entries(&root)?;
         self.add_vendored(&mut entries, context_dir)?;
 
-        let mut env: Vec<String> = strategy
+        // As s2i: the BuildConfig's env wins over the source's `.s2i/environment`.
+        let configured: Vec<(String, String)> = strategy
             .env
             .iter()
-            .filter_map(|e| e.value.as_ref().map(|v| format!("{}={v}", e.name)))
+            .filter_map(|e| e.value.as_ref().map(|v| (e.name.clone(), v.clone())))
             .collect();
-        env.extend(s2i_environment(&root));
+        let env: Vec<String> = s2i_environment(&root)
+            .into_iter()
+            .filter(|(k, _)| !configured.iter().any(|(c, _)| c == k))
+            .chain(configured.clone())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
         let assemble = if root.join(".s2i/bin/assemble").is_file() {
             format!("{destination}/src/.s2i/bin/assemble")
         } else {

@@ -1,5 +1,5 @@
 //! The source tar of the S2I step: the committed tree at `contextDir` less what its
-//! `.s2iignore` names (s2i's globs, anchored at the source root), plus the vendored crates, every
+//! `.s2iignore` names (s2i's globs relative to the source root, [`crate::source::ignore`]), plus the vendored crates, every
 //! entry under `src/`, owned by the user that runs `assemble` and modified now, as a fresh
 //! clone's files are (so cargo rebuilds the source's crates and reuses the restored dependencies).
 
@@ -18,26 +18,19 @@ pub struct SrcEntry {
     pub kind: tar::EntryType,
 }
 
-/// The source at `root` less what `.s2iignore` names (s2i's globs, relative to the root).
+/// The source at `root` less what its `.s2iignore` names (s2i's semantics, the matcher the local
+/// chain uses).
 pub fn source_entries(root: &Path) -> Result<Vec<SrcEntry>> {
-    let mut builder = ignore::gitignore::GitignoreBuilder::new(root);
-    if let Ok(text) = std::fs::read_to_string(root.join(".s2iignore")) {
-        for line in text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        {
-            let anchored = format!("/{}", line.trim_start_matches('/'));
-            builder
-                .add_line(None, &anchored)
-                .with_context(|| format!("failed to read the `.s2iignore` pattern `{line}`"))?;
-        }
-    }
-    let ignore = builder.build().context("failed to read `.s2iignore`")?;
-    let mut out = Vec::new();
-    walk(root, "", &mut out, &|rel, dir| {
-        ignore.matched(rel, dir).is_ignore()
+    let ignore = crate::source::ignore::S2iIgnore::read(root).with_context(|| {
+        format!(
+            "failed to read `{}`",
+            root.join(crate::source::IGNORE_FILE).display()
+        )
     })?;
+    let mut out = Vec::new();
+    if ignore.in_set("").is_none() {
+        walk(root, "", &mut out, &|rel, _| ignore.in_set(rel).is_some())?;
+    }
     Ok(out)
 }
 
@@ -86,16 +79,10 @@ pub fn walk(
     Ok(())
 }
 
-/// `KEY=value` lines of the source's `.s2i/environment`.
-pub fn s2i_environment(root: &Path) -> Vec<String> {
+/// `KEY=value` lines of the source's `.s2i/environment`, read as the local chain reads them.
+pub fn s2i_environment(root: &Path) -> Vec<(String, String)> {
     std::fs::read_to_string(root.join(".s2i/environment"))
-        .map(|t| {
-            t.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#') && l.contains('='))
-                .map(str::to_string)
-                .collect()
-        })
+        .map(|t| crate::engine::s2i::parse_environment(&t))
         .unwrap_or_default()
 }
 

@@ -14,7 +14,7 @@ use tar::{EntryType, Header};
 pub enum Data {
     /// A file copied from disk.
     File(PathBuf),
-    /// Generated contents (a rewritten manifest, the pruned lock, the merged cargo config).
+    /// Generated contents (a resolved lock, the merged cargo config).
     Bytes(Vec<u8>),
     Symlink(PathBuf),
     Dir,

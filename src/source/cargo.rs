@@ -1,11 +1,11 @@
 //! What cargo must compute for the tar, done in a staging copy under the plan's `out_dir` (never
-//! in the user's tree): the `Cargo.lock` pruned to the closure, and the vendored crates with the
-//! source replacement that goes into the tar's `.cargo/config.toml`.
+//! in the user's tree): the resolved `Cargo.lock`, and the vendored crates with the source
+//! replacement that goes into the tar's `.cargo/config.toml`.
 //!
-//! The staging workspace holds the tar's manifests, the user's lock, and an empty file for every
-//! `.rs` file of the closure (cargo needs the targets to exist to load the manifests, not their
-//! contents). `cargo metadata` there rewrites the lock without the packages that only other
-//! members needed. `cargo vendor` of the pruned lock is cached by the lock's hash
+//! The staging tree holds the source's manifests, the workspace's lock, and an empty file for
+//! every `.rs` file (cargo needs the targets to exist to load the manifests, not their
+//! contents). `cargo metadata` there resolves the lock (the user's, unchanged when it is up to
+//! date). `cargo vendor` of that lock is cached by the lock's hash
 //! and the build's package and features in `out_dir/source/vendor/<hash>`, so a source change
 //! does not vendor again; crates the container build never compiles (`windows-sys`, optional
 //! dependencies of features that are off, ...) are cut down to what cargo needs to load them.
@@ -110,8 +110,6 @@ fn tail(stderr: &str) -> String {
 
 /// A file of the staging workspace.
 pub enum Staged<'a> {
-    /// Written with these contents.
-    Bytes(&'a str, &'a [u8]),
     /// Copied from disk.
     Copy(&'a str, &'a Path),
     /// An empty file (a target cargo must see).
@@ -126,7 +124,6 @@ pub fn stage(dir: &Path, files: &[Staged<'_>]) -> Result<()> {
     }
     for f in files {
         let (rel, bytes) = match f {
-            Staged::Bytes(rel, b) => (*rel, b.to_vec()),
             Staged::Copy(rel, src) => (
                 *rel,
                 std::fs::read(src)
@@ -145,18 +142,18 @@ pub fn stage(dir: &Path, files: &[Staged<'_>]) -> Result<()> {
     Ok(())
 }
 
-/// Lets cargo drop from the staged `Cargo.lock` what the closure does not need; returns the
-/// pruned lock.
-pub fn prune_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<Vec<u8>> {
+/// Lets cargo resolve the staged workspace's `Cargo.lock` (a fresh one when there is none);
+/// returns it.
+pub fn resolve_lock(ws: &Workspace<'_>, package: &str, sink: &dyn Sink) -> Result<Vec<u8>> {
     let staging = ws.dir;
     let r = ws.offline_then_online(
         &["metadata", "--format-version", "1"],
-        "pruning `Cargo.lock`",
+        "resolving `Cargo.lock`",
         sink,
     )?;
     if !r.ok {
         return Err(Error::new(format!(
-            "failed to prune `Cargo.lock` to the build closure of `{package}` (cargo metadata in \
+            "failed to resolve `Cargo.lock` of the workspace of `{package}` (cargo metadata in \
              `{}`):\n{}",
             staging.display(),
             tail(&r.stderr)
@@ -208,7 +205,7 @@ impl BuildSpec<'_> {
     }
 }
 
-/// Vendored crates for one pruned lock: the directory and the `[source]` tables to add to the
+/// Vendored crates for one lock: the directory and the `[source]` tables to add to the
 /// tar's cargo config (empty when nothing needs vendoring).
 pub struct Vendored {
     pub dir: PathBuf,

@@ -1,31 +1,30 @@
-//! The source closure of a package: exactly what the app (S2I) stage uploads to `/tmp/src`.
+//! The source of a package's app (S2I) stage: exactly what the stage uploads to `/tmp/src`, the
+//! same tree the cluster's source build receives.
 //!
-//! The closure is the plan's package, its path dependencies (every kind, transitively), the root
-//! package and `[patch]` paths, the workspace root manifest and `Cargo.lock` — not the other
-//! members, so a user's `xtask` (which depends on this crate, bollard and tokio) never reaches the
-//! container build. Files come from the working tree as it is now, uncommitted changes included,
-//! through one walk that honours `.gitignore` and `.s2iignore` and never takes `.git`, target
-//! directories or `.env` files (see [`walk`]).
+//! The cluster builds the repository at `okd.git-ref`, cut to the app BuildConfig's `contextDir`
+//! ([`crate::plan::ClusterSource`], found once by the Plan). The local tar is that directory of
+//! the working tree as it is now, uncommitted changes included, with every path dependency at
+//! its place in it (no relocation, no manifest rewriting), through one walk that honours
+//! `.gitignore` and the root's `.s2iignore` with s2i's semantics and never takes `.git`, target
+//! directories or `.env` files (see [`walk`] and [`ignore`]). `assemble` builds the workspace at
+//! its place in the tree (`XTASK_S2I_WORKSPACE_DIR`, set by the engine and by the BuildConfig
+//! alike).
 //!
-//! Tar layout (paths relative to the source root):
-//! - the workspace root's tree (closure packages only; nested packages outside the closure are
-//!   skipped), with the root `Cargo.toml`'s `[workspace]` rewritten to list only closure members;
-//! - path dependencies outside the workspace root under `.s2i/path-deps/<name>/`, with the `path`
-//!   of every dependency on them rewritten, and `.s2i/path-deps` in `workspace.exclude` so they
-//!   are not members (members resolve all features; non-members keep `default-features = false`);
-//! - `Cargo.lock` pruned by cargo to the closure;
-//! - with `vendor = true`: `vendor/` (the closure's crates) and `.cargo/config.toml` = the user's
-//!   workspace cargo config plus the source replacement, so `assemble` builds `--offline`.
+//! What the tar adds to the tree (paths relative to the source root, `<ws>` the workspace):
+//! - `<ws>/Cargo.lock`, resolved by cargo, when the workspace has none (with a warning);
+//! - with `vendor = true`: `<ws>/vendor/` (the crates the build needs) and `<ws>/.cargo/config.toml`
+//!   = the user's workspace cargo config plus the source replacement, so `assemble` builds
+//!   `--offline`.
 //!
-//! Only the tar holds these rewrites; nothing is written into the user's tree (staging and the
-//! vendor cache live under the plan's `out_dir`, in its layout's `source_dir`).
-//! [`Closure::scan`] computes the digest from one walk without staging, vendoring or building the
-//! tar, so an unchanged tree costs milliseconds.
+//! Only the tar holds these; nothing is written into the user's tree (staging and the vendor cache
+//! live under the plan's `out_dir`, in its layout's `source_dir`). [`Closure::scan`] computes the
+//! digest from one walk without staging, vendoring or building the tar, so an unchanged tree costs
+//! milliseconds.
 
 mod archive;
 mod cargo;
 mod committed;
-pub(crate) mod manifest;
+pub mod ignore;
 mod walk;
 
 use std::collections::HashSet;
@@ -33,201 +32,124 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use cargo_metadata::Metadata;
 use sha2::{Digest, Sha256};
 
 use crate::Error;
 use crate::engine::Revision;
-use crate::plan::{Plan, hex};
+use crate::plan::{ClusterSource, Plan, hex};
 use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
+use walk::join;
 
 pub use committed::vendor_committed;
-pub use walk::IGNORE_FILE;
+pub use ignore::IGNORE_FILE;
 
 /// Changes whenever the layout of the tar changes, so older app images are rebuilt.
-const FORMAT: &str = "xtask-s2i source closure v1";
+const FORMAT: &str = "xtask-s2i source v2 (the cluster's source root)";
 
-/// The files of a package's build closure, scanned and hashed.
+/// The files of a package's source, scanned and hashed.
 pub struct Closure {
     package: String,
+    /// The source root (canonical): the app BuildConfig's `contextDir` in the working tree.
     root: PathBuf,
+    /// The workspace's directory in the tar (`""` at the root).
+    workspace: String,
     /// Where the tar is staged and the vendored crates are cached (the Plan's layout).
     source_dir: PathBuf,
     vendor: bool,
     /// The features `assemble` builds with: they decide which vendored crates are cut.
     features: Vec<String>,
     no_default_features: bool,
-    /// Sorted by path: walked directories, files and links, the manifests, the user's lock.
+    /// Sorted by path: walked directories, files and links.
     entries: Vec<TarEntry>,
-    /// Tar paths of the manifests (the staging workspace needs them).
-    manifests: Vec<String>,
-    relocated: usize,
-    /// The modification time of generated files: the newest of the manifests they come from.
-    generated_mtime: u64,
+    /// The number of path dependencies in the tree.
+    path_deps: usize,
     newest: u64,
     digest: String,
     location: String,
     revision: Option<Revision>,
 }
 
-fn canonical(path: &Path, what: &str) -> Result<PathBuf> {
-    std::fs::canonicalize(path)
-        .with_context(|| format!("failed to find {what} `{}`", path.display()))
-}
-
-fn mtime(path: &Path) -> u64 {
-    std::fs::metadata(path)
-        .map(|m| walk::mtime_of(&m))
-        .unwrap_or(0)
-}
-
-/// Where the walk of the workspace root must not go, and the directories with a `Cargo.toml` it
-/// may enter.
-fn walk_limits(
-    layout: &crate::plan::Layout,
-    metadata: &Metadata,
-    root: &Path,
-    packages: &manifest::Packages,
-) -> (Arc<HashSet<PathBuf>>, Arc<HashSet<PathBuf>>) {
-    // Never entered: the workspace's target dir, the tool's own `.s2i` (template overrides;
-    // also where relocated packages go), and the generated manifests (they are not source).
+/// The files, links and directories of the source root, as tar entries.
+fn walk_tree(metadata: &Metadata, root: &Path) -> Result<Vec<TarEntry>> {
+    // Never entered: the workspace's target dir (the staging area and the vendor cache are
+    // under it).
     let mut skip = HashSet::new();
     if let Ok(t) = std::fs::canonicalize(metadata.target_directory.as_std_path()) {
         skip.insert(t);
     }
-    skip.insert(root.join(".s2i"));
-    let package_dirs: Vec<&Path> = packages.list.iter().map(|p| p.dir.as_path()).collect();
-    if let Ok(m) = std::fs::canonicalize(&layout.manifests_dir)
-        && m != root
-        && m.starts_with(root)
-        && !package_dirs.iter().any(|d| d.starts_with(&m))
-    {
-        skip.insert(m);
+    let s2i = ignore::S2iIgnore::read(root)
+        .with_context(|| format!("failed to read `{}`", root.join(IGNORE_FILE).display()))?;
+    let found = walk::Walk {
+        dir: root,
+        skip: Arc::new(skip),
+        ignore: Arc::new(s2i),
     }
-
-    // Directories with a Cargo.toml the root walk may enter: closure packages and the
-    // directories leading to them.
-    let mut keep = HashSet::new();
-    for d in package_dirs.iter().filter(|d| d.starts_with(root)) {
-        for a in d.ancestors() {
-            if !a.starts_with(root) || !keep.insert(a.to_path_buf()) {
-                break;
-            }
-        }
-    }
-    (Arc::new(skip), Arc::new(keep))
-}
-
-/// The files, links and directories of the workspace root and of every relocated package, as
-/// tar entries (the manifests and `Cargo.lock` are added apart).
-fn walk_tree(
-    plan: &Plan,
-    metadata: &Metadata,
-    root: &Path,
-    packages: &manifest::Packages,
-    manifests: &[manifest::Manifest],
-) -> Result<Vec<TarEntry>> {
-    let (skip, keep) = walk_limits(plan.layout(), metadata, root, packages);
-    let special: HashSet<String> = manifests
-        .iter()
-        .map(|m| m.tar_path.clone())
-        .chain(["Cargo.lock".to_string()])
-        .collect();
-    let mut entries = Vec::new();
-    let mut add = |found: Vec<walk::Found>, special: &dyn Fn(&str) -> bool| {
-        for f in found {
-            if special(&f.path) {
-                continue;
-            }
+    .run()?;
+    Ok(found
+        .into_iter()
+        .map(|f| {
             let (data, exec) = match f.kind {
                 walk::Kind::Dir => (Data::Dir, true),
                 walk::Kind::File { exec } => (Data::File(f.abs), exec),
                 walk::Kind::Symlink { target } => (Data::Symlink(target), false),
             };
-            entries.push(TarEntry {
+            TarEntry {
                 path: f.path,
                 data,
                 exec,
                 mtime: f.mtime,
-            });
-        }
-    };
-    let found = walk::Walk {
-        dir: root,
-        prefix: "",
-        keep: keep.clone(),
-        skip: skip.clone(),
-        include: &[],
-        exclude: &[],
-    }
-    .run()?;
-    add(found, &|p| special.contains(p));
-    for (tar_dir, p) in &packages.relocated() {
-        let found = walk::Walk {
-            dir: &p.dir,
-            prefix: tar_dir,
-            keep: Arc::default(),
-            skip: skip.clone(),
-            include: &p.include,
-            exclude: &p.exclude,
-        }
-        .run()?;
-        // A dependency's own lock file is not used by cargo.
-        let lock = manifest::join(tar_dir, "Cargo.lock");
-        add(found, &|path| special.contains(path) || path == lock);
-    }
-    Ok(entries)
+            }
+        })
+        .collect())
 }
 
 /// What the container would fail on, found now: a `vendor/` of the workspace's own where the
-/// vendored crates go, a closure package whose sources the ignore rules hide.
+/// vendored crates go, a package of the build whose sources the ignore rules hide.
 fn check_entries(
     plan: &Plan,
-    root: &Path,
-    packages: &manifest::Packages,
+    source: &ClusterSource,
+    workspace: &str,
     entries: &[TarEntry],
 ) -> Result<()> {
+    let vendor = join(workspace, "vendor");
     if plan.settings().vendor
         && let Some(e) = entries
             .iter()
-            .find(|e| e.path == "vendor" || e.path.starts_with("vendor/"))
+            .find(|e| e.path == vendor || e.path.starts_with(&format!("{vendor}/")))
     {
         return Err(Error::new(format!(
             "the workspace has its own `{}`, where the vendored crates would go in the source \
              tar",
-            root.join(&e.path).display(),
+            source.root.join(&e.path).display(),
         ))
         .note(format!(
-            "add `/vendor` to `{IGNORE_FILE}` in `{}` if the builder does not need it, or set \
+            "add `/{vendor}` to `{IGNORE_FILE}` in `{}` if the builder does not need it, or set \
              `vendor = false` in `[package.metadata.s2i]`",
-            root.display()
+            source.root.display()
         ))
         .into());
     }
 
-    // A closure package whose sources the ignore rules hide would fail in the container.
-    for p in &packages.list {
-        let prefix = format!("{}/", p.tar_dir);
-        let has_sources = entries.iter().any(|e| {
-            e.path.ends_with(".rs") && (p.tar_dir.is_empty() || e.path.starts_with(&prefix))
-        });
+    // A package of the build whose sources the ignore rules hide would fail in the container.
+    for dir in &source.package_dirs {
+        let rel = walk::tar_path_of(dir.strip_prefix(&source.root).unwrap_or(dir))?;
+        let prefix = format!("{rel}/");
+        let has_sources = entries
+            .iter()
+            .any(|e| e.path.ends_with(".rs") && (rel.is_empty() || e.path.starts_with(&prefix)));
         if !has_sources {
             return Err(Error::new(format!(
-                "the package `{}` (`{}`) is in the build closure of `{}`, but none of its `.rs` \
-                 files would go into the source tar",
-                p.name,
-                p.dir.display(),
+                "the package in `{}` is needed to build `{}`, but none of its `.rs` files would \
+                 go into the source tar",
+                dir.display(),
                 plan.package(),
             ))
             .note(format!(
-                "check the `.gitignore` and `{IGNORE_FILE}` files above it{}",
-                if p.include.is_empty() {
-                    ""
-                } else {
-                    " and its `package.include`"
-                }
+                "check the `.gitignore` files above it and the `{IGNORE_FILE}` in `{}`",
+                source.root.display()
             ))
             .into());
         }
@@ -235,85 +157,53 @@ fn check_entries(
     Ok(())
 }
 
-/// The manifests (rewritten ones dated `generated_mtime`) and the workspace's `Cargo.lock`.
-fn manifest_entries(
-    root: &Path,
-    manifests: &[manifest::Manifest],
-    generated_mtime: u64,
-) -> Result<Vec<TarEntry>> {
-    let mut entries = Vec::new();
-    for m in manifests {
-        let meta = std::fs::metadata(&m.source)
-            .with_context(|| format!("failed to read `{}`", m.source.display()))?;
-        let (data, mtime) = match &m.rewritten {
-            Some(text) => (Data::Bytes(text.clone().into_bytes()), generated_mtime),
-            None => (Data::File(m.source.clone()), walk::mtime_of(&meta)),
-        };
-        entries.push(TarEntry {
-            path: m.tar_path.clone(),
-            data,
-            exec: false,
-            mtime,
-        });
+/// The number of path dependencies outside the workspace's members.
+fn path_deps(metadata: &Metadata, source: &ClusterSource) -> usize {
+    let mut members: HashSet<PathBuf> = metadata
+        .workspace_packages()
+        .iter()
+        .filter_map(|p| p.manifest_path.parent())
+        .filter_map(|d| std::fs::canonicalize(d).ok())
+        .collect();
+    if let Ok(ws) = std::fs::canonicalize(metadata.workspace_root.as_std_path()) {
+        members.insert(ws);
     }
-    let lock = root.join("Cargo.lock");
-    if lock.is_file() {
-        entries.push(TarEntry {
-            path: "Cargo.lock".into(),
-            data: Data::File(lock.clone()),
-            exec: false,
-            mtime: mtime(&lock),
-        });
-    }
-    Ok(entries)
+    let deps: HashSet<&PathBuf> = source
+        .package_dirs
+        .iter()
+        .filter(|d| !members.contains(*d))
+        .collect();
+    deps.len()
 }
 
 impl Closure {
-    /// Finds and hashes the closure of `plan`'s package. `metadata` is `cargo metadata
-    /// --no-deps` of the user's workspace. Reads the tree; writes nothing.
+    /// Finds and hashes the source of `plan`'s package: the cluster's source root in the working
+    /// tree. `metadata` is `cargo metadata --no-deps` of the user's workspace. Reads the tree;
+    /// writes nothing.
     pub fn scan(plan: &Plan, metadata: &Metadata) -> Result<Closure> {
-        let layout = plan.layout();
         let settings = plan.settings();
-        let root = canonical(&layout.workspace_root, "the workspace root")?;
-        let package_dir = canonical(&layout.package_dir, "the package directory")?;
-        if !package_dir.starts_with(&root) {
-            bail!(
-                "the package `{}` (`{}`) is outside its workspace root `{}`",
-                plan.package(),
-                package_dir.display(),
-                root.display()
-            );
-        }
-
-        let packages = manifest::discover(&root, &package_dir, metadata)?;
-        let manifests = packages.manifests()?;
-        let generated_mtime = packages
-            .inputs()
-            .iter()
-            .map(|p| mtime(p))
-            .max()
-            .unwrap_or(0);
-        let relocated = packages.relocated();
-
-        let mut entries = walk_tree(plan, metadata, &root, &packages, &manifests)?;
-        check_entries(plan, &root, &packages, &entries)?;
-        entries.extend(manifest_entries(&root, &manifests, generated_mtime)?);
+        let source = plan.cluster_source()?;
+        let root = source.root.clone();
+        let workspace = match source.workspace_dir.as_str() {
+            "." => String::new(),
+            w => w.to_string(),
+        };
+        let mut entries = walk_tree(metadata, &root)?;
+        check_entries(plan, source, &workspace, &entries)?;
         entries.sort_by(|a, b| a.path.cmp(&b.path));
         let newest = entries.iter().map(|e| e.mtime).max().unwrap_or(0);
-
         let digest = digest(&entries, settings.vendor)?;
         let (location, revision) = git_info(&root);
         Ok(Closure {
             package: plan.package().to_string(),
-            source_dir: layout.source_dir(),
+            source_dir: plan.layout().source_dir(),
             vendor: settings.vendor,
             features: settings.features.clone(),
             no_default_features: settings.no_default_features,
-            manifests: manifests.into_iter().map(|m| m.tar_path).collect(),
-            relocated: relocated.len(),
+            path_deps: path_deps(metadata, source),
             root,
+            workspace,
             entries,
-            generated_mtime,
             newest,
             digest,
             location,
@@ -321,15 +211,14 @@ impl Closure {
         })
     }
 
-    /// The canonical workspace root the closure was read from (for this repository's tests).
+    /// The canonical source root the tree was read from (for this repository's tests).
     #[cfg(feature = "internal")]
     pub fn root(&self) -> &Path {
         &self.root
     }
 
-    /// The tar paths of the scanned files and links (not directories), sorted. The tar also
-    /// holds the pruned lock in place of `Cargo.lock` and, when vendoring, `vendor/` and
-    /// `.cargo/config.toml`.
+    /// The tar paths of the scanned files and links (not directories), sorted. When vendoring,
+    /// the tar also holds `<ws>/vendor/` and `<ws>/.cargo/config.toml`.
     pub fn files(&self) -> impl Iterator<Item = &str> {
         self.entries
             .iter()
@@ -337,17 +226,20 @@ impl Closure {
             .map(|e| e.path.as_str())
     }
 
-    /// What cargo needs to resolve the closure in a staging directory: the manifests and the lock
-    /// as they go into the tar, and an empty file for every `.rs` file.
-    fn staged(&self, sink: &dyn Sink) -> Vec<cargo::Staged<'_>> {
+    /// The workspace's `Cargo.lock` in the tree, if it has one.
+    fn lock(&self) -> Option<&TarEntry> {
+        let lock = join(&self.workspace, "Cargo.lock");
+        self.entries.iter().find(|e| e.path == lock)
+    }
+
+    /// What cargo needs to resolve the workspace in a staging directory: every manifest and the
+    /// workspace's lock as they are in the tree, and an empty file for every `.rs` file.
+    fn staged(&self) -> Vec<cargo::Staged<'_>> {
+        let lock = join(&self.workspace, "Cargo.lock");
         let mut files = Vec::new();
-        let mut has_lock = false;
         for e in &self.entries {
-            let is_manifest = self.manifests.contains(&e.path);
-            let keep = is_manifest || e.path == "Cargo.lock";
-            has_lock |= e.path == "Cargo.lock";
+            let keep = e.path == lock || e.path == "Cargo.toml" || e.path.ends_with("/Cargo.toml");
             match &e.data {
-                Data::Bytes(b) if keep => files.push(cargo::Staged::Bytes(&e.path, b)),
                 Data::File(src) if keep => files.push(cargo::Staged::Copy(&e.path, src)),
                 Data::File(_) if e.path.ends_with(".rs") => {
                     files.push(cargo::Staged::Empty(&e.path))
@@ -355,40 +247,43 @@ impl Closure {
                 _ => {}
             }
         }
-        if !has_lock {
-            sink.event(Event::warning(format!(
-                "`{}` has no `Cargo.lock`; the source tar gets a freshly resolved one (commit a `Cargo.lock` for reproducible images)",
-                self.root.display()
-            )));
-        }
         files
     }
 
-    /// The lock pruned to the closure, and the vendored crates when vendoring: cargo run in a
-    /// staging directory under the source directory, removed afterwards.
-    fn prune_and_vendor(&self, sink: &dyn Sink) -> Result<(Vec<u8>, Option<cargo::Vendored>)> {
+    /// The workspace's user cargo config in the tree: `.cargo/config.toml`, else the legacy
+    /// `.cargo/config` (as cargo prefers them).
+    fn user_config(&self) -> Option<&TarEntry> {
+        [".cargo/config.toml", ".cargo/config"]
+            .iter()
+            .find_map(|name| {
+                let path = join(&self.workspace, name);
+                self.entries
+                    .iter()
+                    .find(|e| e.path == path && matches!(e.data, Data::File(_)))
+            })
+    }
+
+    /// The resolved lock, and the vendored crates when vendoring: cargo run in a staging
+    /// directory under the source directory, removed afterwards.
+    fn resolve_and_vendor(&self, sink: &dyn Sink) -> Result<(Vec<u8>, Option<cargo::Vendored>)> {
         let source_dir = &self.source_dir;
         // Per process, so two runs on the same package do not trample each other.
         let staging = source_dir.join(format!("staging-{}", std::process::id()));
-        cargo::stage(&staging, &self.staged(sink))?;
+        cargo::stage(&staging, &self.staged())?;
         // The user's cargo config applies by `--config` (registries, source replacement), so
         // its relative paths keep meaning what they mean in the user's workspace.
         // (`--config` takes only `.toml` files: a legacy `.cargo/config` is found by discovery
         // alone, when `out_dir` is inside the workspace.)
-        let user_config = self
-            .entries
-            .iter()
-            .find(|e| e.path == ".cargo/config.toml")
-            .and_then(|e| match &e.data {
-                Data::File(src) => Some(src.clone()),
-                _ => None,
-            });
+        let user_config = self.user_config().and_then(|e| match &e.data {
+            Data::File(src) if e.path.ends_with(".toml") => Some(src.clone()),
+            _ => None,
+        });
         let ws = cargo::Workspace {
-            dir: &staging,
+            dir: &staging.join(&self.workspace),
             config: user_config.as_deref(),
         };
-        let pruned = cargo::prune_lock(&ws, &self.package, sink);
-        let vendored = match (&pruned, self.vendor) {
+        let resolved = cargo::resolve_lock(&ws, &self.package, sink);
+        let vendored = match (&resolved, self.vendor) {
             (Ok(lock), true) => {
                 let spec = cargo::BuildSpec {
                     package: &self.package,
@@ -400,68 +295,66 @@ impl Closure {
             _ => Ok(None),
         };
         let _ = std::fs::remove_dir_all(&staging);
-        Ok((pruned?, vendored?))
+        Ok((resolved?, vendored?))
     }
 
-    /// The entries of the tar: staging, lock pruning and vendoring happen here.
+    /// The entries of the tar: the tree, and what it adds (a resolved lock when the workspace
+    /// has none, the vendored crates and their cargo config). Staging and vendoring happen here.
     fn tar_entries(&self, sink: &dyn Sink) -> Result<Vec<TarEntry>> {
-        let (pruned, vendored) = self.prune_and_vendor(sink)?;
-        let lock_mtime = self
-            .entries
-            .iter()
-            .find(|e| e.path == "Cargo.lock")
-            .map_or(0, |e| e.mtime)
-            .max(self.generated_mtime);
-        let mut out: Vec<TarEntry> = Vec::with_capacity(self.entries.len() + 2);
+        let (resolved, vendored) = self.resolve_and_vendor(sink)?;
         let vendoring = vendored.as_ref().is_some_and(|v| !v.sources.is_empty());
-        let mut user_config: Option<(PathBuf, u64)> = None;
-        for e in &self.entries {
-            match e.path.as_str() {
-                "Cargo.lock" => continue,
-                ".cargo/config.toml" | ".cargo/config" if vendoring => {
-                    // `config.toml` wins over the legacy `config`, as in cargo.
-                    if let Data::File(src) = &e.data
-                        && (user_config.is_none() || e.path.ends_with(".toml"))
-                    {
-                        user_config = Some((src.clone(), e.mtime));
-                    }
-                    continue;
-                }
-                _ => out.push(e.clone()),
-            }
+        let user_config = self.user_config().cloned();
+        let config_path = join(&self.workspace, ".cargo/config.toml");
+        let mut out: Vec<TarEntry> = Vec::with_capacity(self.entries.len() + 2);
+        out.extend(
+            self.entries
+                .iter()
+                .filter(|e| !(vendoring && user_config.as_ref().is_some_and(|u| u.path == e.path)))
+                .cloned(),
+        );
+        if self.lock().is_none() {
+            sink.event(Event::warning(format!(
+                "`{}` has no `Cargo.lock`; the source tar gets a freshly resolved one (commit a \
+                 `Cargo.lock` for reproducible images)",
+                self.root.join(&self.workspace).display()
+            )));
+            out.push(TarEntry {
+                path: join(&self.workspace, "Cargo.lock"),
+                data: Data::Bytes(resolved),
+                exec: false,
+                mtime: self.newest,
+            });
         }
-        out.push(TarEntry {
-            path: "Cargo.lock".into(),
-            data: Data::Bytes(pruned),
-            exec: false,
-            mtime: lock_mtime,
-        });
+        let lock_mtime = self.lock().map_or(self.newest, |e| e.mtime);
         if let Some(v) = vendored.filter(|_| vendoring) {
             let user = match &user_config {
-                Some((path, _)) => Some((
+                Some(TarEntry {
+                    data: Data::File(path),
+                    ..
+                }) => Some((
                     path.as_path(),
                     std::fs::read_to_string(path)
                         .with_context(|| format!("failed to read `{}`", path.display()))?,
                 )),
-                None => None,
+                _ => None,
             };
             let merged =
                 cargo::merge_config(user.as_ref().map(|(p, t)| (*p, t.as_str())), &v.sources)?;
             out.push(TarEntry {
-                path: ".cargo/config.toml".into(),
+                path: config_path,
                 data: Data::Bytes(merged.into_bytes()),
                 exec: false,
-                mtime: user_config.map_or(0, |(_, m)| m).max(lock_mtime),
+                mtime: user_config.map_or(0, |u| u.mtime).max(lock_mtime),
             });
-            vendor_entries(&v.dir, &v.dir, &mut out)?;
+            vendor_entries(&v.dir, &v.dir, &join(&self.workspace, "vendor"), &mut out)?;
         }
         Ok(out)
     }
 }
 
-/// Adds every file, link and directory under `dir` as `vendor/...` (no ignore rules: cargo checks
-/// the vendored files against their checksums).
-fn vendor_entries(base: &Path, dir: &Path, out: &mut Vec<TarEntry>) -> Result<()> {
+/// Adds every file, link and directory under `dir` as `<vendor>/...` (no ignore rules: cargo
+/// checks the vendored files against their checksums).
+fn vendor_entries(base: &Path, dir: &Path, vendor: &str, out: &mut Vec<TarEntry>) -> Result<()> {
     let read =
         std::fs::read_dir(dir).with_context(|| format!("failed to read `{}`", dir.display()))?;
     for e in read {
@@ -469,11 +362,11 @@ fn vendor_entries(base: &Path, dir: &Path, out: &mut Vec<TarEntry>) -> Result<()
         let path = e.path();
         let meta = std::fs::symlink_metadata(&path)
             .with_context(|| format!("failed to read `{}`", path.display()))?;
-        let rel = manifest::tar_path_of(path.strip_prefix(base).unwrap_or(&path))?;
-        let tar_path = manifest::join("vendor", &rel);
+        let rel = walk::tar_path_of(path.strip_prefix(base).unwrap_or(&path))?;
+        let tar_path = join(vendor, &rel);
         let ft = meta.file_type();
         let data = if ft.is_dir() {
-            vendor_entries(base, &path, out)?;
+            vendor_entries(base, &path, vendor, out)?;
             Data::Dir
         } else if ft.is_symlink() {
             Data::Symlink(std::fs::read_link(&path)?)
@@ -552,15 +445,7 @@ fn git_info(root: &Path) -> (String, Option<Revision>) {
         (out.status.success() && !s.is_empty()).then_some(s)
     };
     // One call for the commit, the branch and the changes under `root`.
-    // `.s2i/` (templates, `.s2i/bin`, `.s2i/environment`) is not in the uploaded tree.
-    let status = git(&[
-        "status",
-        "--porcelain=v2",
-        "--branch",
-        "--",
-        ".",
-        ":(exclude).s2i",
-    ]);
+    let status = git(&["status", "--porcelain=v2", "--branch", "--", "."]);
     let Some((id, reference, dirty)) = status.as_deref().and_then(parse_status) else {
         return (root.display().to_string(), None);
     };
@@ -666,10 +551,10 @@ impl crate::engine::SourceTree for Closure {
         sink: &dyn Sink,
     ) -> Result<()> {
         let files = self.files().count();
-        let deps = match self.relocated {
+        let deps = match self.path_deps {
             0 => String::new(),
-            1 => ", 1 path dependency from outside the workspace".to_string(),
-            n => format!(", {n} path dependencies from outside the workspace"),
+            1 => ", 1 path dependency".to_string(),
+            n => format!(", {n} path dependencies"),
         };
         sink.event(Event::status(
             "Packing",

@@ -1,23 +1,21 @@
 //! The one walk over the working tree that decides which files go into the source tar.
 //!
-//! It honours `.gitignore` (also outside a git repository), `.git/info/exclude`, the global git
-//! excludes and `.s2iignore` (gitignore syntax, in the walked directory and its parents), and
-//! never enters `.git`, target directories, or directories of packages outside the closure, and
-//! never takes `.env` or `.env.*`. It reads metadata only; contents are hashed by the caller.
+//! It walks the source root (the app BuildConfig's `contextDir` in the working tree) as the
+//! cluster's clone holds it: it honours `.gitignore` (also outside a git repository),
+//! `.git/info/exclude` and the global git excludes (what git would not commit), and the
+//! `.s2iignore` at the root with s2i's semantics ([`super::ignore`]); it never enters `.git` or
+//! target directories and never takes `.env` or `.env.*`. It reads metadata only; contents are
+//! hashed by the caller.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use anyhow::{Result, anyhow};
-use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use anyhow::{Result, anyhow, bail};
 
-use super::manifest::{join, tar_path_of};
+use super::ignore::{IGNORE_FILE, S2iIgnore};
 use crate::Error;
-
-/// The custom ignore file: gitignore syntax, only for the source tar.
-pub const IGNORE_FILE: &str = ".s2iignore";
 
 /// What the walk found at one path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,19 +36,13 @@ pub struct Found {
     pub mtime: u64,
 }
 
-/// One walk: a directory and how its entries are named in the tar.
+/// One walk: the source root.
 pub struct Walk<'a> {
     pub dir: &'a Path,
-    pub prefix: &'a str,
-    /// Directories with a `Cargo.toml` that belong to the closure (or lead to one of its
-    /// packages): the walk descends into them. Any other directory with a `Cargo.toml` below
-    /// `dir` is another package and is skipped.
-    pub keep: Arc<HashSet<PathBuf>>,
-    /// Directories never entered (the workspace's target directory, `.s2i`, ...).
+    /// Directories never entered (the workspace's target directory, the staging area, ...).
     pub skip: Arc<HashSet<PathBuf>>,
-    /// `package.include` / `package.exclude` patterns (gitignore syntax, relative to `dir`).
-    pub include: &'a [String],
-    pub exclude: &'a [String],
+    /// The `.s2iignore` at `dir`.
+    pub ignore: Arc<S2iIgnore>,
 }
 
 /// Whether `name` is an environment file that never goes into the tar.
@@ -58,26 +50,35 @@ pub fn is_env_file(name: &str) -> bool {
     name == ".env" || name.starts_with(".env.")
 }
 
-fn matcher(dir: &Path, patterns: &[String], what: &str) -> Result<Option<Gitignore>> {
-    if patterns.is_empty() {
-        return Ok(None);
+/// A relative path as a tar path (`/`-separated, UTF-8).
+pub fn tar_path_of(rel: &Path) -> Result<String> {
+    let mut out = Vec::new();
+    for c in rel.components() {
+        match c {
+            std::path::Component::Normal(s) => out.push(s.to_str().ok_or_else(|| {
+                Error::new(format!(
+                    "cannot put `{}` into the source tar: its name is not UTF-8",
+                    rel.display()
+                ))
+                .note(format!("rename it, or add it to `{IGNORE_FILE}`"))
+            })?),
+            std::path::Component::CurDir => {}
+            _ => bail!(
+                "`{}` is not a relative path inside the source",
+                rel.display()
+            ),
+        }
     }
-    let mut b = GitignoreBuilder::new(dir);
-    for p in patterns {
-        b.add_line(None, p).map_err(|e| {
-            anyhow!(
-                "invalid pattern {p:?} in `package.{what}` of `{}`: {e}",
-                dir.join("Cargo.toml").display()
-            )
-        })?;
+    Ok(out.join("/"))
+}
+
+/// `prefix/rel` as a tar path.
+pub fn join(prefix: &str, rel: &str) -> String {
+    match (prefix.is_empty(), rel.is_empty()) {
+        (true, _) => rel.to_string(),
+        (_, true) => prefix.to_string(),
+        _ => format!("{prefix}/{rel}"),
     }
-    let m = b.build().map_err(|e| {
-        anyhow!(
-            "invalid `package.{what}` in `{}`: {e}",
-            dir.join("Cargo.toml").display()
-        )
-    })?;
-    Ok(Some(m))
 }
 
 pub fn mtime_of(meta: &std::fs::Metadata) -> u64 {
@@ -117,32 +118,14 @@ fn kind_of(abs: &Path, meta: &std::fs::Metadata) -> Result<Option<Kind>> {
     }))
 }
 
-/// Whether `package.include` and `package.exclude` let the entry at `abs` into the tar.
-fn selected(
-    include: Option<&Gitignore>,
-    exclude: Option<&Gitignore>,
-    abs: &Path,
-    kind: &Kind,
-) -> bool {
-    if *kind == Kind::Dir {
-        // With `include`, directories come from the files they hold.
-        return include.is_none()
-            && !exclude.is_some_and(|m| m.matched_path_or_any_parents(abs, true).is_ignore());
-    }
-    if let Some(m) = include
-        && !m.matched_path_or_any_parents(abs, false).is_ignore()
-    {
-        return false;
-    }
-    !exclude.is_some_and(|m| m.matched_path_or_any_parents(abs, false).is_ignore())
-}
-
 impl Walk<'_> {
     /// Walks the directory; the result is sorted by tar path.
     pub fn run(&self) -> Result<Vec<Found>> {
-        let include = matcher(self.dir, self.include, "include")?;
-        let exclude = matcher(self.dir, self.exclude, "exclude")?;
         let mut found = Vec::new();
+        if self.ignore.in_set("").is_some() {
+            // A `/` or `.` line: s2i deletes the whole source.
+            return Ok(found);
+        }
         for entry in self.walker() {
             let entry = match entry {
                 Ok(e) => e,
@@ -169,11 +152,8 @@ impl Walk<'_> {
             let Some(kind) = kind_of(&abs, &meta)? else {
                 continue;
             };
-            if !selected(include.as_ref(), exclude.as_ref(), &abs, &kind) {
-                continue;
-            }
             found.push(Found {
-                path: join(self.prefix, &tar_path_of(rel)?),
+                path: tar_path_of(rel)?,
                 abs,
                 kind,
                 mtime: mtime_of(&meta),
@@ -183,11 +163,12 @@ impl Walk<'_> {
         Ok(found)
     }
 
-    /// The walk of `dir`: `.gitignore` rules (and git's global and exclude files) and
-    /// `.s2iignore`; never into `.git`, `skip`, a target directory, or another package's
-    /// directory unless `keep` has it; no environment files.
+    /// The walk of `dir`: `.gitignore` rules (and git's global and exclude files) and the
+    /// root's `.s2iignore`; never into `.git`, `skip` or a target directory; no environment
+    /// files.
     fn walker(&self) -> ignore::Walk {
-        let (keep, skip) = (self.keep.clone(), self.skip.clone());
+        let (skip, s2i) = (self.skip.clone(), self.ignore.clone());
+        let root = self.dir.to_path_buf();
         let mut walker = ignore::WalkBuilder::new(self.dir);
         walker
             .hidden(false)
@@ -198,10 +179,15 @@ impl Walk<'_> {
             .git_exclude(true)
             .require_git(false)
             .follow_links(false)
-            .add_custom_ignore_filename(IGNORE_FILE)
             .filter_entry(move |e| {
                 let name = e.file_name();
                 if name == ".git" {
+                    return false;
+                }
+                if e.depth() > 0
+                    && let Some(rel) = e.path().strip_prefix(&root).ok().and_then(|r| r.to_str())
+                    && s2i.in_set(rel).is_some()
+                {
                     return false;
                 }
                 let is_dir = e.file_type().is_some_and(|t| t.is_dir());
@@ -212,19 +198,11 @@ impl Walk<'_> {
                 if skip.contains(path) {
                     return false;
                 }
-                if e.depth() == 0 || keep.contains(path) {
-                    return true;
-                }
-                if name == "target"
+                !(name == "target"
                     && (path.join("CACHEDIR.TAG").is_file()
                         || path
                             .parent()
-                            .is_some_and(|p| p.join("Cargo.toml").is_file()))
-                {
-                    return false;
-                }
-                // Another package (or workspace): not ours unless it is in the closure.
-                !path.join("Cargo.toml").is_file()
+                            .is_some_and(|p| p.join("Cargo.toml").is_file())))
             });
         walker.build()
     }
@@ -237,11 +215,8 @@ mod tests {
     fn walk(dir: &Path) -> Vec<String> {
         Walk {
             dir,
-            prefix: "",
-            keep: Arc::default(),
             skip: Arc::default(),
-            include: &[],
-            exclude: &[],
+            ignore: Arc::new(S2iIgnore::read(dir).unwrap()),
         }
         .run()
         .unwrap()
@@ -251,7 +226,7 @@ mod tests {
     }
 
     #[test]
-    fn honours_ignore_files_without_git_and_skips_secrets_and_packages() {
+    fn honours_git_and_s2i_ignore_rules_and_skips_secrets_and_targets() {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         for f in [
@@ -266,6 +241,7 @@ mod tests {
             "target/debug/app",
             "other/Cargo.toml",
             "other/src/lib.rs",
+            "other/notes.secret",
             "notes.secret",
             "gen/out.txt",
             "docs/a.md",
@@ -275,6 +251,7 @@ mod tests {
             std::fs::write(p, "x").unwrap();
         }
         std::fs::write(d.join(".gitignore"), "/gen\n").unwrap();
+        // s2i's globs: `*.secret` is the root's only, `docs` goes whole.
         std::fs::write(d.join(IGNORE_FILE), "*.secret\n/docs\n").unwrap();
         let files = walk(d);
         assert_eq!(
@@ -284,38 +261,16 @@ mod tests {
                 ".gitignore",
                 ".s2iignore",
                 "Cargo.toml",
+                "other",
+                "other/Cargo.toml",
+                "other/notes.secret",
+                "other/src",
+                "other/src/lib.rs",
                 "src",
                 "src/main.rs",
                 "src/target",
                 "src/target/mod.rs"
             ],
         );
-    }
-
-    #[test]
-    fn include_patterns_select_files() {
-        let tmp = tempfile::tempdir().unwrap();
-        let d = tmp.path();
-        for f in ["Cargo.toml", "src/lib.rs", "tests/t.rs", "README.md"] {
-            let p = d.join(f);
-            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            std::fs::write(p, "x").unwrap();
-        }
-        let include = ["src/**".to_string(), "README.md".to_string()];
-        let found: Vec<String> = Walk {
-            dir: d,
-            prefix: "p",
-            keep: Arc::default(),
-            skip: Arc::default(),
-            include: &include,
-            exclude: &[],
-        }
-        .run()
-        .unwrap()
-        .into_iter()
-        .filter(|f| f.kind != Kind::Dir)
-        .map(|f| f.path)
-        .collect();
-        assert_eq!(found, ["p/README.md", "p/src/lib.rs"]);
     }
 }

@@ -230,6 +230,7 @@ fn bad_configurations() -> Vec<Case> {
         bad_types(),
         bad_images_and_tags(),
         bad_builder_packages(),
+        what_the_cluster_refuses(),
         bad_users_and_ports(),
         bad_binaries(),
         bad_environment_and_labels(),
@@ -349,6 +350,65 @@ fn bad_types() -> Vec<Case> {
 }
 
 /// Image names and tags.
+/// What the configuration would accept but the cluster refuses: a privileged port, TLS sent to a
+/// plain-HTTP program, a request above its limit once the defaults are merged.
+fn what_the_cluster_refuses() -> Vec<Case> {
+    vec![
+        case("port 80", "port = 80", "package.metadata.s2i.port")
+            .at("port")
+            .says(&["80 is a privileged port", "ip_unprivileged_port_start=1024", "port = 8080"]),
+        case(
+            "passthrough to a plain-HTTP program",
+            "port = 8080\n\n[package.metadata.s2i.okd]\ntls = \"passthrough\"",
+            "package.metadata.s2i.okd.tls",
+        )
+        .at("tls")
+        .says(&["503", "serves-tls = true", "edge"]),
+        case(
+            "reencrypt to a plain-HTTP program",
+            "port = 8080\n\n[package.metadata.s2i.okd]\ntls = \"reencrypt\"",
+            "package.metadata.s2i.okd.tls",
+        )
+        .at("tls")
+        .says(&["`tls = \"reencrypt\"`", "serves-tls = true"]),
+        case(
+            "edge in front of a TLS program",
+            "port = 8443\n\n[package.metadata.s2i.okd]\ntls = \"edge\"\nserves-tls = true",
+            "package.metadata.s2i.okd.tls",
+        )
+        .at("tls")
+        .says(&["sends plain HTTP", "passthrough"]),
+        case(
+            "env-from with both kinds",
+            "[package.metadata.s2i.okd]\nenv-from = [{ secret = \"db\", config-map = \"app\" }]",
+            "package.metadata.s2i.okd.env-from.0",
+        )
+        .at("env-from")
+        .says(&["names one Secret or one ConfigMap"]),
+        case(
+            "env-from with a bad name",
+            "[package.metadata.s2i.okd]\nenv-from = [{ config-map = \"App_Config\" }]",
+            "package.metadata.s2i.okd.env-from.0.config-map",
+        )
+        .at("env-from")
+        .says(&["App_Config"]),
+        case(
+            "memory request above the default limit",
+            "port = 8080\n\n[package.metadata.s2i.okd]\nresources = { requests = { memory = \"1Gi\" } }",
+            "package.metadata.s2i.okd.resources.requests.memory",
+        )
+        .at("resources")
+        .says(&["`1Gi` is above its limit `128Mi`", "after the defaults are merged"]),
+        case(
+            "build cpu request above its limit",
+            "[package.metadata.s2i.okd]\nbuild-resources = { limits = { cpu = \"250m\" } }",
+            "package.metadata.s2i.okd.build-resources.limits.cpu",
+        )
+        .at("build-resources")
+        .says(&["`500m` is above its limit `250m`"]),
+    ]
+}
+
 /// `builder-packages`: names only, each once.
 fn bad_builder_packages() -> Vec<Case> {
     vec![
@@ -1144,6 +1204,9 @@ user = { builder = 2000, runtime = 3000 }
 env = { RUST_LOG = "info", TZ = "UTC" }
 labels = { "com.example.team" = "platform" }
 port = 8080
+runtime-files = "none"
+args = ["serve"]
+tzdata = false
 
 [workspace.metadata.s2i.okd]
 namespace = "shop"
@@ -1153,6 +1216,8 @@ manifests-dir = "deploy/cluster"
 webhooks = ["generic"]
 replicas = 2
 tls = "reencrypt"
+serves-tls = true
+env-from = [{ secret = "shop-db" }]
 build-resources = { limits = { memory = "2Gi" } }
 build-timeout = 900
 tag = "prod"
@@ -1223,6 +1288,10 @@ fn check_api(api: &xtask_s2i::Config) {
     // Inherited scalars.
     assert_eq!(api.images.builder_base, "localhost/xtask-s2i/rust:trixie");
     assert_eq!(api.images.builder_packages, ["protobuf-compiler"]);
+    assert_eq!(
+        api.container.runtime_files,
+        xtask_s2i::config::RuntimeFiles::None
+    );
     assert_eq!(api.images.tag, "edge");
     assert_eq!(api.images.pull_policy, xtask_s2i::config::PullPolicy::Never);
     assert_eq!(api.build.features, ["fast"]);
@@ -1361,7 +1430,7 @@ fn dash_p_selects_packages_and_an_unknown_name_lists_the_candidates() {
         ),
         ("api/Cargo.toml", &member("api", "")),
         ("api/src/main.rs", "fn main() {}\n"),
-        ("worker/Cargo.toml", &member("worker", "port = 1")),
+        ("worker/Cargo.toml", &member("worker", "port = 8081")),
         ("worker/src/main.rs", "fn main() {}\n"),
         (
             "lib/Cargo.toml",

@@ -145,7 +145,8 @@ impl Project {
                 "the example",
             ],
         ] {
-            ok(Command::new("git").args(args).current_dir(&root));
+            // At the copy's repository root: the cluster's source root (contextDir `.`).
+            ok(Command::new("git").args(args).current_dir(tmp.path()));
         }
         let p = Project {
             _tmp: tmp,
@@ -185,8 +186,9 @@ impl Project {
         log_lines(&sink.events())
     }
 
-    /// The directory the tool's source tar unpacks to: what `s2i` gets as its source.
-    fn s2i_source(&self, dest: &Path) -> std::collections::BTreeMap<String, String> {
+    /// The directory the tool's source tar unpacks to: what `s2i` gets as its source; returns
+    /// the app BuildConfig's env (`XTASK_S2I_WORKSPACE_DIR` with it), as `-e` arguments.
+    fn s2i_source(&self, dest: &Path) -> Vec<String> {
         let manifest = self.root.join("Cargo.toml");
         let metadata = xtask_s2i::config::read_metadata(Some(&manifest)).unwrap();
         let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], Some(&self.base))
@@ -196,8 +198,39 @@ impl Project {
         let mut tar = Vec::new();
         closure.write_tar(&mut tar, 0, 0, &Buffer::new()).unwrap();
         tar::Archive::new(tar.as_slice()).unpack(dest).unwrap();
-        plan.container().env.clone()
+        env_args(&plan.build_env())
     }
+
+    /// The copy's repository root: the source root of the cluster and of the local chain.
+    fn top(&self) -> PathBuf {
+        self.root.join("../..")
+    }
+
+    /// Commits every change of the copy's repository.
+    fn commit(&self, message: &str) {
+        ok(Command::new("git")
+            .args(["add", "-A"])
+            .current_dir(self.top()));
+        ok(Command::new("git")
+            .args([
+                "-c",
+                "user.name=Conformance Tests",
+                "-c",
+                "user.email=conformance@xtask-s2i.invalid",
+                "commit",
+                "-q",
+                "-m",
+                message,
+            ])
+            .current_dir(self.top()));
+    }
+}
+
+/// `-e NAME=value` for each variable.
+fn env_args(env: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    env.iter()
+        .flat_map(|(k, v)| ["-e".to_string(), format!("{k}={v}")])
+        .collect()
 }
 
 impl Drop for Project {
@@ -211,6 +244,8 @@ impl Drop for Project {
 struct Shared {
     project: Project,
     src: tempfile::TempDir,
+    /// The app BuildConfig's env as `-e` arguments.
+    env: Vec<String>,
 }
 
 const SHARED_USERS: usize = 2;
@@ -222,8 +257,8 @@ fn shared() -> &'static Shared {
         let project = Project::new("conformance", support::RUST_BASE);
         project.build();
         let src = tempfile::tempdir().unwrap();
-        project.s2i_source(src.path());
-        Shared { project, src }
+        let env = project.s2i_source(src.path());
+        Shared { project, src, env }
     })
 }
 
@@ -261,7 +296,9 @@ fn s2i_builds_plain_incremental_and_as_an_arbitrary_uid() {
     let src = work.path().join("src");
     copy_source(shared.src.path(), &src);
 
-    let plain = s2i_build(&src, &builder, &app, &[]);
+    let env: Vec<&str> = shared.env.iter().map(String::as_str).collect();
+    let main = src.join("examples/hello-world/src/main.rs");
+    let plain = s2i_build(&src, &builder, &app, &env);
     greets(&app, "S2iPlain");
 
     // A one-line change: the incremental build restores the target directory and compiles the
@@ -276,54 +313,58 @@ fn s2i_builds_plain_incremental_and_as_an_arbitrary_uid() {
         vendored.contains("clap"),
         "the first build compiled the dependencies:\n{plain}"
     );
-    append(&src.join("src/main.rs"), "// one-line change");
-    let incremental = s2i_build(&src, &builder, &app, &["--incremental"]);
+    append(&main, "// one-line change");
+    let incremental = s2i_build(
+        &src,
+        &builder,
+        &app,
+        &[&env[..], &["--incremental"]].concat(),
+    );
     assert!(
-        incremental.contains("Restoring build artifacts"),
+        incremental.contains("Restoring build artifacts")
+            && incremental.contains("Restored the modification times of"),
         "{incremental}"
     );
-    let again = compiled(&incremental);
     assert_eq!(
-        again,
+        compiled(&incremental),
         BTreeSet::from(["hello-world".to_string()]),
         "an incremental s2i build after a one-line change in the app:\n{incremental}"
-    );
-    assert!(
-        incremental.contains("Restored the modification times of"),
-        "{incremental}"
-    );
-    assert!(
-        again.is_disjoint(&vendored),
-        "an incremental s2i build recompiled dependencies {:?}:\n{incremental}",
-        again.intersection(&vendored).collect::<Vec<_>>()
     );
     greets(&app, "S2iIncremental");
 
     // As OpenShift may run it: an arbitrary UID of group 0, incremental too.
-    append(&src.join("src/main.rs"), "// another one-line change");
+    append(&main, "// another one-line change");
     let uid = s2i_build(
         &src,
         &builder,
         &app,
-        &["--incremental", "--assemble-user", "1000680000"],
+        &[
+            &env[..],
+            &["--incremental", "--assemble-user", "1000680000"],
+        ]
+        .concat(),
     );
     assert!(uid.contains("Restoring build artifacts"), "{uid}");
     assert!(compiled(&uid).is_disjoint(&vendored), "{uid}");
     greets(&app, "S2iArbitraryUid");
 
-    // Upstream's labels.
+    assert_upstream_labels(&builder);
+    remove_images(&[app]);
+}
+
+/// The builder's labels as upstream reads them.
+fn assert_upstream_labels(builder: &str) {
     let labels: serde_json::Value = serde_json::from_str(&docker(&[
         "image",
         "inspect",
         "-f",
         "{{json .Config.Labels}}",
-        &builder,
+        builder,
     ]))
     .unwrap();
     assert_eq!(labels["io.openshift.s2i.assemble-user"], "1001");
     assert_eq!(labels["io.openshift.expose-services"], "8080:http");
     assert_eq!(labels["io.openshift.s2i.destination"], "/tmp");
-    remove_images(&[app]);
 }
 
 #[test]
@@ -349,11 +390,12 @@ fn s2i_as_dockerfile_then_podman_build_gives_an_app_that_runs() {
     };
     let context = work.path().join("context");
     let dockerfile = context.join("Dockerfile");
+    let env: Vec<&str> = shared.env.iter().map(String::as_str).collect();
     s2i_build(
         shared.src.path(),
         &builder,
         "hello-world-podman:conformance",
-        &["--as-dockerfile", dockerfile.to_str().unwrap()],
+        &[&env[..], &["--as-dockerfile", dockerfile.to_str().unwrap()]].concat(),
     );
     let text = std::fs::read_to_string(&dockerfile).unwrap();
     assert!(text.contains("COPY upload/src /tmp/src"), "{text}");
@@ -417,7 +459,8 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     }
     let _lock = support::engine_lock();
     let p = Project::new("conformance-override", support::RUST_BASE);
-    let s2i = p.root.join(".s2i");
+    // At the source root, where s2i and OpenShift read them (the repository's root here).
+    let s2i = p.top().join(".s2i");
     std::fs::create_dir_all(s2i.join("bin")).unwrap();
     std::fs::write(
         s2i.join("bin/assemble"),
@@ -432,6 +475,7 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
          CARGO_TARGET_DIR=/opt/app-root/build\n",
     )
     .unwrap();
+    p.commit("the source's .s2i");
 
     let first = p.build();
     assert!(
@@ -472,11 +516,11 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
         build("commit.author"),
         "Conformance Tests <conformance@xtask-s2i.invalid>"
     );
-    assert_eq!(build("commit.message"), "the example");
+    assert_eq!(build("commit.message"), "the source's .s2i");
     assert_eq!(build("commit.id").as_str().map(str::len), Some(40));
     assert!(build("commit.date").as_str().is_some_and(|d| !d.is_empty()));
     assert_eq!(build("image"), p.builder());
-    // `.s2i/` is not uploaded: the tree is still the commit's.
+    // `.s2i/` is committed: the tree is the commit's.
     assert!(labels["io.github.xtask-s2i.uncommitted-changes"].is_null());
 
     // A one-line change: incremental from `/opt/app-root/build`, only the app compiled.
@@ -499,6 +543,69 @@ fn the_local_chain_honours_s2i_bin_and_environment_and_stays_incremental() {
     assert_eq!(dirty, "true", "an uncommitted edit is marked");
 }
 
+/// The upstream `s2i` CLI, run on the committed repository (it clones it: uncommitted changes
+/// do not count) with the app BuildConfig's `contextDir` and env, builds the local chain's
+/// binary, byte for byte. The repository commits its vendored crates, as one for an offline
+/// cluster would (these machines' containers cannot reach crates.io), so both build offline
+/// from the same tree; `vendor = false`, since the workspace brings its own.
+#[test]
+fn s2i_on_the_committed_repository_builds_the_local_chains_binary() {
+    let test = "s2i_on_the_committed_repository_builds_the_local_chains_binary";
+    if !support::docker_available(test) || !tool("s2i", &["version"], test) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let p = Project::new("conformance-same-binary", support::RUST_BASE);
+    let unpacked = tempfile::tempdir().unwrap();
+    let env = p.s2i_source(unpacked.path());
+    let ws = unpacked.path().join("examples/hello-world");
+    ok(Command::new("cp")
+        .arg("-a")
+        .arg(ws.join("vendor"))
+        .arg(p.root.join("vendor")));
+    std::fs::copy(
+        ws.join(".cargo/config.toml"),
+        p.root.join(".cargo/config.toml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        support::repo_root().join(".s2iignore"),
+        p.top().join(".s2iignore"),
+    )
+    .unwrap();
+    support::edit(
+        &p.root.join("Cargo.toml"),
+        "[package.metadata.s2i]\n",
+        "[package.metadata.s2i]\nvendor = false\n",
+    );
+    p.commit("vendored crates");
+    p.build();
+
+    let s2i_app = "hello-world-s2i:conformance-same-binary".to_string();
+    remove_images(std::slice::from_ref(&s2i_app));
+    let args: Vec<&str> = env.iter().map(String::as_str).collect();
+    s2i_build(&p.top(), &p.builder(), &s2i_app, &args);
+    let sum = |image: &str| {
+        docker(&[
+            "run",
+            "--rm",
+            image,
+            "sha256sum",
+            "/opt/app-root/bin/hello-world",
+        ])
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+    };
+    let (ours, theirs) = (sum(&p.app()), sum(&s2i_app));
+    remove_images(&[s2i_app]);
+    assert_eq!(
+        ours, theirs,
+        "the local chain and `s2i` built different binaries"
+    );
+}
+
 #[test]
 fn a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners() {
     let test = "a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners";
@@ -517,12 +624,7 @@ fn a_base_with_an_entrypoint_gives_the_same_app_image_through_both_runners() {
     let src = tempfile::tempdir().unwrap();
     let env = p.s2i_source(src.path());
     let s2i_app = "hello-world-s2i:conformance-entrypoint".to_string();
-    let mut args = Vec::new();
-    for (k, v) in &env {
-        args.push("-e".to_string());
-        args.push(format!("{k}={v}"));
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args: Vec<&str> = env.iter().map(String::as_str).collect();
     s2i_build(src.path(), &p.builder(), &s2i_app, &args);
 
     let (ours, theirs) = (config(&p.app()), config(&s2i_app));

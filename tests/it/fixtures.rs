@@ -9,6 +9,12 @@
 //! - [`workspace`]: a multi-crate workspace whose binary is named differently from its package, a
 //!   `src/bin/` layout with `default-run`, a custom profile (`inherits = "release"`),
 //!   workspace-inherited package fields, a git dependency and `[patch.crates-io]` with a path.
+//! - [`protoc`]: a service whose build script runs the protobuf compiler `protoc`, which only the
+//!   builder's `builder-packages` bring.
+//! - [`tls_client`]: an HTTPS client on `openssl` (so `openssl-sys`, linked statically with the
+//!   builder's `libssl-dev`) that trusts the platform's store, writes a temporary file, and
+//!   reports what the server answered: one fixture for the builder packages, static linking, the
+//!   runtime image's CA bundle and `/tmp`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -276,6 +282,129 @@ impl Buffer {
     pub fn format(&mut self, n: u64) -> &str {
         self.0 = n.to_string();
         &self.0
+    }
+}
+"#,
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The package whose build script compiles `proto/greeting.proto` into a descriptor set with
+/// `protoc` (as prost-build and tonic-build do), which the binary embeds and reports on. Its
+/// `[package.metadata.s2i]` lists `protobuf-compiler` in `builder-packages`. Returns its root.
+pub fn protoc(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-protoc");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-protoc"
+version = "0.1.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/protoc"
+build = "build.rs"
+
+[package.metadata.s2i]
+builder-packages = ["protobuf-compiler"]
+"#,
+    );
+    write(
+        &root,
+        "proto/greeting.proto",
+        "syntax = \"proto3\";\npackage greeting;\nmessage Hello { string name = 1; }\n",
+    );
+    write(
+        &root,
+        "build.rs",
+        r#"use std::process::Command;
+
+fn main() {
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("greeting.pb");
+    let status = Command::new("protoc")
+        .args(["--proto_path=proto", "--descriptor_set_out"])
+        .arg(&out)
+        .arg("proto/greeting.proto")
+        .status()
+        .expect("failed to run `protoc`: install the protobuf compiler");
+    assert!(status.success(), "protoc failed");
+    println!("cargo:rerun-if-changed=proto/greeting.proto");
+}
+"#,
+    );
+    write(
+        &root,
+        "src/main.rs",
+        r#"const DESCRIPTORS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/greeting.pb"));
+
+fn main() {
+    let has = |s: &[u8]| DESCRIPTORS.windows(s.len()).any(|w| w == s);
+    println!("descriptors={} hello={}", DESCRIPTORS.len() > 0, has(b"Hello"));
+}
+"#,
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The HTTPS client (see the module's list). `client HOST:PORT NAME` connects, checks the
+/// server's certificate against the trust store (`SSL_CERT_FILE`, which the runtime image sets),
+/// and prints the status line; `client` alone prints where its temporary file went. Returns its
+/// root.
+pub fn tls_client(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-tls");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-tls"
+version = "0.1.0"
+edition = "2024"
+rust-version = "1.85"
+repository = "https://example.invalid/adopt/tls"
+
+[dependencies]
+openssl = "0.10"
+
+[package.metadata.s2i]
+builder-packages = ["libssl-dev", "pkg-config"]
+"#,
+    );
+    write(
+        &root,
+        "src/main.rs",
+        r#"use std::io::{Read, Write};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let tmp = std::env::temp_dir().join("adopt-tls.txt");
+    if let Err(e) = std::fs::write(&tmp, b"scratch") {
+        println!("tmp error: {e}");
+        std::process::exit(3);
+    }
+    let [addr, name] = args.as_slice() else {
+        println!("tmp ok {}", tmp.display());
+        return;
+    };
+    let connector = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls())
+        .unwrap()
+        .build();
+    let tcp = std::net::TcpStream::connect(addr).unwrap();
+    match connector.connect(name, tcp) {
+        Ok(mut tls) => {
+            write!(tls, "GET / HTTP/1.0\r\nHost: {name}\r\n\r\n").unwrap();
+            let mut answer = String::new();
+            let _ = tls.read_to_string(&mut answer);
+            println!("{}", answer.lines().next().unwrap_or("no answer"));
+        }
+        Err(e) => {
+            println!("refused: {e}");
+            std::process::exit(2);
+        }
     }
 }
 "#,

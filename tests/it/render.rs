@@ -165,6 +165,9 @@ user = { builder = 1234, runtime = 5678 }
 env = { RUST_LOG = "debug", APP_MODE = "production" }
 labels = { "com.example.team" = "web", "org.opencontainers.image.vendor" = "Acme" }
 port = 8443
+runtime-files = "minimal"
+args = ["--config", "/etc/app/app.toml", "it's here"]
+tzdata = true
 
 [package.metadata.s2i.okd]
 namespace = "acme"
@@ -175,6 +178,8 @@ manifests-dir = "deploy/cluster"
 webhooks = { github = "every-key-gh", generic = "every-key-generic" }
 replicas = 3
 tls = "reencrypt"
+serves-tls = true
+env-from = [{ secret = "every-key-db" }, { config-map = "every-key-config" }]
 build-resources = { limits = { cpu = "2", memory = "4Gi" }, requests = { cpu = "500m", memory = "1Gi" } }
 build-timeout = 7200
 tag = "current"
@@ -427,7 +432,7 @@ fn docker_reads_hostile_values_back_exactly() {
     let summary = ws.run().unwrap();
     let plan = &summary.plans()[0];
     let ctx = ws.root().join("runtime-context");
-    std::fs::create_dir_all(&ctx).unwrap();
+    std::fs::create_dir_all(ctx.join("runtime/tmp")).unwrap();
     std::fs::write(ctx.join("Dockerfile"), plan.runtime_dockerfile()).unwrap();
     std::fs::write(ctx.join(plan.bin()), "not really a binary\n").unwrap();
     let tag = format!("xtask-s2i-it-escaping:{}", std::process::id());

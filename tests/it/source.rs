@@ -1,5 +1,6 @@
-//! The source closure the app stage uploads: what is in it, what is not, its digest, and — the
-//! proof that matters — that the tar builds on its own, offline, from the vendored crates.
+//! The source the app stage uploads — the cluster's source root in the working tree, path
+//! dependencies in place: what is in it, what is not, its digest, and — the proof that matters —
+//! that the tar builds on its own, offline, from the vendored crates.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,20 +104,31 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
+/// The example's source is the cluster's: the repository (the app BuildConfig's `contextDir`)
+/// with the workspace at `examples/hello-world` and its path dependency, this library, in place
+/// at the root; no relocation, the repository's `.s2iignore` applied.
 #[test]
-fn the_example_closure_is_the_app_and_its_path_dependency() {
-    let (_, _, c) = scan(&support::example_dir(), "hello-world");
+fn the_example_source_is_the_repository_with_its_path_dependency_in_place() {
+    let (plan, _, c) = scan(&support::example_dir(), "hello-world");
+    let source = plan.cluster_source().unwrap();
+    assert_eq!(
+        (source.context_dir.as_str(), source.workspace_dir.as_str()),
+        (".", "examples/hello-world")
+    );
+    assert_eq!(c.root(), support::repo_root().canonicalize().unwrap());
     let files = files(&c);
     for want in [
+        "examples/hello-world/Cargo.toml",
+        "examples/hello-world/Cargo.lock",
+        "examples/hello-world/build.rs",
+        "examples/hello-world/src/main.rs",
+        "examples/hello-world/.cargo/config.toml",
+        "examples/hello-world/xtask/src/main.rs",
         "Cargo.toml",
-        "Cargo.lock",
-        "build.rs",
-        "src/main.rs",
-        ".cargo/config.toml",
-        ".s2i/path-deps/xtask-s2i/Cargo.toml",
-        ".s2i/path-deps/xtask-s2i/src/lib.rs",
-        ".s2i/path-deps/xtask-s2i/src/build_script.rs",
-        ".s2i/path-deps/xtask-s2i/templates/s2i/bin/assemble",
+        "src/lib.rs",
+        "src/build_script.rs",
+        "templates/s2i/bin/assemble",
+        ".s2iignore",
     ] {
         assert!(
             files.iter().any(|f| f == want),
@@ -124,17 +136,12 @@ fn the_example_closure_is_the_app_and_its_path_dependency() {
         );
     }
     for f in &files {
-        let bad = f.starts_with("xtask/")
-            || f.starts_with("target/")
-            || f.starts_with("deploy/")
-            || f == "README.md"
+        let bad = f.starts_with(".s2i/path-deps")
+            || f.starts_with("docs/")
+            || f.starts_with("examples/hello-world/deploy/")
             || f.contains(".git/")
-            || f.split('/').any(|c| c == ".env" || c == "target")
-            || f.starts_with(".s2i/path-deps/xtask-s2i/examples/")
-            || f.starts_with(".s2i/path-deps/xtask-s2i/xtask/")
-            || f.starts_with(".s2i/path-deps/xtask-s2i/tests/")
-            || f == ".s2i/path-deps/xtask-s2i/Cargo.lock";
-        assert!(!bad, "`{f}` must not be in the closure");
+            || f.split('/').any(|c| c == ".env" || c == "target");
+        assert!(!bad, "`{f}` must not be in the source");
     }
     assert_eq!(c.digest().len(), 64);
     // The example lives in this repository's git checkout.
@@ -149,9 +156,13 @@ fn ignored_secret_and_foreign_files_stay_out() {
     let root = support::copy_example(tmp.path());
     write(&root.join(".env"), "TOKEN=secret\n");
     write(&root.join("config/.env.production"), "TOKEN=secret\n");
-    write(&root.join("deploy/okd/app.yaml"), "kind: Service\n");
     write(&root.join("notes.secret"), "secret\n");
-    append(&root.join(".s2iignore"), "*.secret\n");
+    write(&root.join("deep/notes.secret"), "secret\n");
+    // s2i's globs, at the source root (the copy's repository root) only.
+    write(
+        &tmp.path().join(".s2iignore"),
+        "examples/hello-world/*.secret\n/examples/hello-world/deploy\n",
+    );
     write(&root.join("scratch.log"), "log\n");
     append(&root.join(".gitignore"), "*.log\n");
     write(&root.join(".git/config"), "[core]\n");
@@ -165,26 +176,32 @@ fn ignored_secret_and_foreign_files_stay_out() {
 
     let (_, _, c) = scan(&root, "hello-world");
     let files = files(&c);
-    assert!(
-        files.contains(&"assets/greeting.txt".to_string()),
-        "{files:#?}"
-    );
-    assert!(files.contains(&"src/main.rs".to_string()));
+    // What the cluster's clone would hold is there, other packages of the repository too.
+    for want in [
+        "assets/greeting.txt",
+        "src/main.rs",
+        "deep/notes.secret",
+        "tools/helper/Cargo.toml",
+        "xtask/src/main.rs",
+    ] {
+        let want = format!("examples/hello-world/{want}");
+        assert!(files.contains(&want), "`{want}` missing: {files:#?}");
+    }
     for f in &files {
         for bad in [
             ".env",
             "config/.env.production",
-            "deploy/okd/app.yaml",
+            "deploy/okd/kustomization.yaml",
             "notes.secret",
             "scratch.log",
             ".git/config",
             "target/debug/junk",
-            "tools/helper/Cargo.toml",
-            "tools/helper/src/lib.rs",
-            "xtask/Cargo.toml",
-            "xtask/src/main.rs",
         ] {
-            assert_ne!(f, bad, "`{bad}` must not be in the closure");
+            assert_ne!(
+                f,
+                &format!("examples/hello-world/{bad}"),
+                "`{bad}` must not be in the source"
+            );
         }
     }
     // Not a git repository: no commit, the location is the path.
@@ -234,10 +251,14 @@ fn the_digest_follows_contents_and_modes_not_mtimes() {
     std::fs::set_permissions(&build_rs, std::fs::Permissions::from_mode(0o644)).unwrap();
     assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
 
-    // A file in an ignored or foreign place is not.
-    write(&root.join("xtask/src/other.rs"), "\n");
-    write(&root.join("deploy/x.yaml"), "\n");
-    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), first);
+    // A file in an ignored place is not.
+    append(&root.join(".gitignore"), "*.log\n");
+    let ignored = Closure::scan(&plan, &metadata)
+        .unwrap()
+        .digest()
+        .to_string();
+    write(&root.join("other.log"), "\n");
+    assert_eq!(Closure::scan(&plan, &metadata).unwrap().digest(), ignored);
 
     // Scanning writes nothing, not even under `target/`.
     assert!(!root.join("target").exists());
@@ -248,7 +269,7 @@ fn the_digest_follows_contents_and_modes_not_mtimes() {
 }
 
 #[test]
-fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
+fn without_vendoring_the_tar_has_the_users_lock_and_cargo_config() {
     let tmp = tempfile::tempdir().unwrap();
     let root = support::copy_example(tmp.path());
     let (mut plan, metadata, _) = scan(&root, "hello-world");
@@ -256,16 +277,15 @@ fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
     let c = Closure::scan(&plan, &metadata).unwrap();
     let sink = Buffer::new();
     let tar = tar_of(&c, &sink);
-    assert!(!tar.entries.keys().any(|p| p.starts_with("vendor")));
+    assert!(!tar.entries.keys().any(|p| p.contains("vendor")));
     assert_eq!(
-        tar.text(".cargo/config.toml"),
+        tar.text(&ws(".cargo/config.toml")),
         std::fs::read_to_string(root.join(".cargo/config.toml")).unwrap()
     );
-    let lock = tar.text("Cargo.lock");
-    assert!(lock.contains("name = \"clap\""), "{lock}");
-    assert!(
-        !lock.contains("bollard") && !lock.contains("tokio"),
-        "{lock}"
+    // The workspace's lock, as the cluster's clone has it.
+    assert_eq!(
+        tar.text(&ws("Cargo.lock")),
+        std::fs::read_to_string(root.join("Cargo.lock")).unwrap()
     );
     assert!(
         !sink
@@ -273,6 +293,11 @@ fn without_vendoring_the_tar_has_the_pruned_lock_and_the_users_cargo_config() {
             .iter()
             .any(|e| matches!(e, Event::Status { verb, .. } if verb == "Vendoring"))
     );
+}
+
+/// `path` in the example's workspace, as a path of the source tar.
+fn ws(path: &str) -> String {
+    format!("examples/hello-world/{path}")
 }
 
 /// The end-to-end proof: the tar, extracted anywhere, builds offline with an empty cargo home.
@@ -290,7 +315,7 @@ fn the_tar_builds_offline_from_its_vendored_crates() {
     assert_eq!(snapshot(&root), before, "the user's tree was modified");
 
     assert_owners_modes_and_mtimes(&tar, &main);
-    assert_manifest_and_lock(&tar);
+    assert_manifest_and_lock(&tar, &root);
     assert_vendored(&tar, &sink);
     // A second tar reuses the vendored crates and is the same, byte for byte.
     let sink2 = Buffer::new();
@@ -326,48 +351,33 @@ fn assert_owners_modes_and_mtimes(tar: &Tar, main: &Path) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    assert_eq!(tar.entries["src/main.rs"].0.mtime().unwrap(), main_mtime);
+    assert_eq!(
+        tar.entries[&ws("src/main.rs")].0.mtime().unwrap(),
+        main_mtime
+    );
     assert!(
-        tar.text("src/main.rs").contains("Howdy"),
+        tar.text(&ws("src/main.rs")).contains("Howdy"),
         "the edit is in the tar"
     );
 }
 
-/// The rewritten manifest and the pruned lock keep bollard and tokio out.
-fn assert_manifest_and_lock(tar: &Tar) {
-    let manifest = tar.text("Cargo.toml");
-    let m: toml::Value = toml::from_str(&manifest).unwrap();
+/// The manifests are the user's, byte for byte: the path dependency is found where it is (the
+/// library at the root), with no relocation.
+fn assert_manifest_and_lock(tar: &Tar, root: &Path) {
+    for (path, disk) in [
+        (ws("Cargo.toml"), root.join("Cargo.toml")),
+        (ws("Cargo.lock"), root.join("Cargo.lock")),
+        ("Cargo.toml".to_string(), root.join("../../Cargo.toml")),
+    ] {
+        assert_eq!(tar.text(&path), std::fs::read_to_string(disk).unwrap());
+    }
+    let m: toml::Value = toml::from_str(&tar.text(&ws("Cargo.toml"))).unwrap();
     assert_eq!(
         m["build-dependencies"]["xtask-s2i"]["path"].as_str(),
-        Some(".s2i/path-deps/xtask-s2i"),
-        "{manifest}"
+        Some("../..")
     );
-    assert_eq!(
-        m["workspace"]["members"].as_array().map(Vec::len),
-        Some(0),
-        "{manifest}"
-    );
-    assert!(
-        m["workspace"]["exclude"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|v| v.as_str() == Some(".s2i/path-deps")),
-        "{manifest}"
-    );
-    assert!(
-        manifest.contains("[package.metadata.s2i]"),
-        "comments and metadata kept"
-    );
-    let lock = tar.text("Cargo.lock");
-    for crate_ in ["bollard", "tokio", "insta", "jsonschema"] {
-        assert!(
-            !lock.contains(&format!("name = \"{crate_}\"")),
-            "{crate_} in {lock}"
-        );
-    }
-    assert!(lock.contains("name = \"xtask-s2i\""));
-    assert!(lock.contains("name = \"clap\""));
+    assert!(tar.entries.contains_key("src/lib.rs"));
+    assert!(!tar.entries.keys().any(|p| p.starts_with(".s2i")));
 }
 
 /// Vendored crates and the source replacement, merged with the user's config.
@@ -375,11 +385,17 @@ fn assert_vendored(tar: &Tar, sink: &Buffer) {
     assert!(
         tar.entries
             .keys()
-            .any(|p| p.starts_with("vendor/clap-") || p.starts_with("vendor/clap/")),
+            .any(|p| p.starts_with(&ws("vendor/clap-")) || p.starts_with(&ws("vendor/clap/"))),
         "no vendored clap"
     );
-    assert!(!tar.entries.keys().any(|p| p.starts_with("vendor/tokio")));
-    let config = tar.text(".cargo/config.toml");
+    assert!(!tar.entries.keys().any(|p| p.starts_with("vendor")));
+    // tokio is in the lock (the `xtask` member's), cut down to what cargo needs to load it.
+    for (path, (_, body)) in &tar.entries {
+        if path.starts_with(&ws("vendor/tokio")) && path.ends_with(".rs") {
+            assert!(body.is_empty(), "`{path}` is not cut");
+        }
+    }
+    let config = tar.text(&ws(".cargo/config.toml"));
     assert!(
         config.contains("replace-with = \"vendored-sources\""),
         "{config}"
@@ -415,7 +431,7 @@ fn assert_builds_offline(tar: &Tar, tmp: &Path) {
     let t = Instant::now();
     let out = std::process::Command::new(cargo())
         .args(["build", "--offline", "--locked", "--package", "hello-world"])
-        .current_dir(&src)
+        .current_dir(src.join("examples/hello-world"))
         .env("CARGO_HOME", &home)
         .env("CARGO_TARGET_DIR", &target)
         .env_remove("RUSTFLAGS")
@@ -514,9 +530,11 @@ vendor = false
     ws
 }
 
-/// Only the closure of `app` goes into the tar, and the tar builds on its own.
+/// The source is the smallest directory that holds the workspace and its path dependencies
+/// (outside git: the copy's repository cannot be known), everything in place, and it builds on
+/// its own.
 #[test]
-fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
+fn a_virtual_workspace_with_a_dependency_outside_builds_in_place() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let ws = virtual_workspace(t);
@@ -537,24 +555,36 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
     assert_eq!(
         files,
         [
-            ".s2i/path-deps/ext/Cargo.toml",
-            ".s2i/path-deps/ext/src/lib.rs",
-            ".s2i/path-deps/ext/tests/t.rs",
-            "Cargo.lock",
-            "Cargo.toml",
-            "README.md",
-            "crates/app/Cargo.toml",
-            "crates/app/src/main.rs",
-            "crates/lib/Cargo.toml",
-            "crates/lib/src/lib.rs",
+            "outside/Cargo.toml",
+            "outside/ext/Cargo.toml",
+            "outside/ext/src/lib.rs",
+            "outside/ext/tests/t.rs",
+            "repo/Cargo.lock",
+            "repo/Cargo.toml",
+            "repo/README.md",
+            "repo/crates/app/Cargo.toml",
+            "repo/crates/app/src/main.rs",
+            "repo/crates/lib/Cargo.toml",
+            "repo/crates/lib/src/lib.rs",
+            "repo/crates/tool-only/Cargo.toml",
+            "repo/crates/tool-only/src/lib.rs",
+            "repo/crates/tool/Cargo.toml",
+            "repo/crates/tool/src/main.rs",
         ]
     );
     let sink = Buffer::new();
     let tar = tar_of(&c, &sink);
     assert_eq!(snapshot(&ws), before, "the user's tree was modified");
+    for f in &files {
+        let disk = std::fs::read(t.join(f)).unwrap();
+        assert!(tar.entries[f].1 == disk, "`{f}` differs from the user's");
+    }
 
-    assert_closure_manifests(&tar);
+    assert_app_builds(&tar, t);
+}
 
+/// The tar, extracted in `t`, builds `app` offline in its workspace `repo`.
+fn assert_app_builds(tar: &Tar, t: &Path) {
     let src = t.join("extracted");
     tar::Archive::new(tar.bytes.as_slice())
         .unpack(&src)
@@ -562,7 +592,7 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
     let target = t.join("target");
     let out = std::process::Command::new(cargo())
         .args(["build", "--offline", "--locked", "--package", "app"])
-        .current_dir(&src)
+        .current_dir(src.join("repo"))
         .env("CARGO_TARGET_DIR", &target)
         .output()
         .unwrap();
@@ -575,32 +605,6 @@ fn a_virtual_workspace_keeps_only_the_closure_and_builds() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&run.stdout), "lib ext\n");
-}
-
-/// The tar's root manifest lists only the closure's members and points the relocated
-/// dependency at its new place; the relocated manifest inherits nothing; the lock is pruned.
-fn assert_closure_manifests(tar: &Tar) {
-    let root: toml::Value = toml::from_str(&tar.text("Cargo.toml")).unwrap();
-    let w = &root["workspace"];
-    assert_eq!(
-        w["members"].as_array().unwrap(),
-        &vec![
-            toml::Value::from("crates/app"),
-            toml::Value::from("crates/lib")
-        ]
-    );
-    assert!(w.get("default-members").is_none());
-    assert_eq!(
-        w["dependencies"]["ext"]["path"].as_str(),
-        Some(".s2i/path-deps/ext")
-    );
-    assert!(w["dependencies"].get("tool-only").is_none());
-    assert!(tar.text("Cargo.toml").starts_with("# the workspace\n"));
-    let ext = tar.text(".s2i/path-deps/ext/Cargo.toml");
-    assert!(ext.contains("version = \"2.0.0\""), "{ext}");
-    assert!(!ext.contains("workspace"), "{ext}");
-    let lock = tar.text("Cargo.lock");
-    assert!(!lock.contains("tool"), "{lock}");
 }
 
 #[test]
@@ -627,6 +631,7 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
         .expect("a missing path dependency is an error");
     let msg = format!("{err:#}");
     assert!(msg.contains("dependency `gone`"), "{msg}");
+    assert!(msg.contains("no package"), "{msg}");
     assert!(
         msg.contains(&ext.join("Cargo.toml").display().to_string()),
         "{msg}"
@@ -640,16 +645,69 @@ fn a_missing_path_dependency_names_the_manifest_and_the_path() {
 }
 
 #[test]
-fn a_closure_package_hidden_by_ignore_rules_is_an_error() {
+fn a_package_hidden_by_ignore_rules_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = virtual_workspace(tmp.path());
-    write(&ws.join(".s2iignore"), "/crates/lib/src\n");
+    // The source root is the directory above (it holds `outside/ext` too).
+    write(&tmp.path().join(".s2iignore"), "/repo/crates/lib/src\n");
     let metadata = xtask_s2i::config::read_metadata(Some(&ws.join("Cargo.toml"))).unwrap();
     let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &["app".to_string()], None)
         .unwrap()
         .remove(0);
     let err = Closure::scan(&plan, &metadata).err().expect("an error");
     let msg = format!("{err:#}");
-    assert!(msg.contains("the package `lib`"), "{msg}");
+    let lib = ws.canonicalize().unwrap().join("crates/lib");
+    assert!(
+        msg.contains(&format!("the package in `{}`", lib.display())),
+        "{msg}"
+    );
     assert!(msg.contains(".s2iignore"), "{msg}");
+}
+
+/// An `.s2i/bin`, `.s2i/environment` or `.s2iignore` where s2i will not read it (the workspace,
+/// when the source root is the repository's) is a warning that says where to move it.
+#[test]
+fn a_misplaced_s2i_directory_or_ignore_file_is_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = support::copy_example(tmp.path());
+    write(&root.join(".s2i/environment"), "A=1\n");
+    write(&root.join(".s2i/bin/assemble"), "#!/bin/sh\n");
+    write(&root.join(".s2iignore"), "/deploy\n");
+    // Template overrides are the tool's own, read at the workspace: no warning.
+    write(&root.join(".s2i/templates/README"), "\n");
+    let sink = Buffer::new();
+    xtask_s2i::ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        no_build: true,
+        ..Default::default()
+    }
+    .execute(&sink)
+    .unwrap();
+    let warnings: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Warning { message } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 3, "{warnings:#?}");
+    let top = tmp.path().canonicalize().unwrap();
+    let ws = top.join("examples/hello-world");
+    for name in [".s2i/bin", ".s2i/environment", ".s2iignore"] {
+        let w = warnings
+            .iter()
+            .find(|w| w.starts_with(&format!("`{}` is not read", ws.join(name).display())))
+            .unwrap_or_else(|| panic!("no warning for `{name}`: {warnings:#?}"));
+        assert!(
+            w.contains(&format!("move it to `{}`", top.join(name).display())),
+            "{w}"
+        );
+    }
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("with `examples/hello-world/` before each pattern")),
+        "{warnings:#?}"
+    );
 }

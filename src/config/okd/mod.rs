@@ -179,10 +179,45 @@ impl RawResources {
             out.extend(user);
             Ok(out)
         };
-        Ok(Resources {
+        let resources = Resources {
             limits: merged("limits", self.limits, defaults.limits)?,
             requests: merged("requests", self.requests, defaults.requests)?,
-        })
+        };
+        v.requests_within_limits(table, &resources)?;
+        Ok(resources)
+    }
+}
+
+impl Validator<'_> {
+    /// Every request of `okd.<table>` at most its limit, after the defaults are merged: the API
+    /// server refuses a pod or build whose request exceeds its limit.
+    fn requests_within_limits(&self, table: &'static str, r: &Resources) -> Result<(), Error> {
+        for (name, request) in &r.requests {
+            let Some(limit) = r.limits.get(name) else {
+                continue;
+            };
+            let (Some(req), Some(lim)) =
+                (names::quantity_value(request), names::quantity_value(limit))
+            else {
+                continue;
+            };
+            if req > lim {
+                let which = if self
+                    .src(&["okd", table, "requests", name])
+                    .has(&["okd", table, "requests", name])
+                {
+                    "requests"
+                } else {
+                    "limits"
+                };
+                return Err(self.err(
+                    &["okd", table, which, name],
+                    format!("the {name} request `{request}` is above its limit `{limit}` (after the defaults are merged), which the API server refuses"),
+                    Some(format!("keep each request at or below its limit: raise `okd.{table}.limits.{name}` or lower `okd.{table}.requests.{name}` (a Deployment or build with a request above its limit is rejected on the first apply)")),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -1,6 +1,7 @@
 //! What runs the runtime image in the cluster: the workload kind and its schedule, replicas,
 //! probes, resources and the Route's TLS (`okd.workload`, `okd.schedule`, `okd.replicas`,
-//! `okd.health-path`, `okd.resources`, `okd.tls`).
+//! `okd.health-path`, `okd.resources`, `okd.tls`, `okd.serves-tls`) and the Secrets and
+//! ConfigMaps that fill the container's environment (`okd.env-from`).
 
 use serde::Deserialize;
 
@@ -38,6 +39,21 @@ pub enum Tls {
     Passthrough,
     Reencrypt,
     None,
+}
+
+/// One entry of `okd.env-from` as written: exactly one of `secret` and `config-map`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub(crate) struct RawEnvFrom {
+    secret: Option<String>,
+    config_map: Option<String>,
+}
+
+/// A Secret or ConfigMap whose keys become the container's environment (`envFrom`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvFrom {
+    Secret(String),
+    ConfigMap(String),
 }
 
 layer! {
@@ -80,6 +96,18 @@ layer! {
             example: r#"tls = "passthrough""#,
             inherit: replace,
         }
+        env_from: Vec<RawEnvFrom> {
+            key: "env-from",
+            ty: "array of tables (`secret` or `config-map`)",
+            example: r#"env-from = [{ secret = "hello-db" }, { config-map = "hello-config" }]"#,
+            inherit: replace,
+        }
+        serves_tls: bool {
+            key: "serves-tls",
+            ty: "boolean",
+            example: "serves-tls = true",
+            inherit: replace,
+        }
     }
 }
 
@@ -96,6 +124,10 @@ pub struct WorkloadSettings {
     pub resources: Resources,
     /// TLS termination of the Route.
     pub tls: Tls,
+    /// Whether the program serves TLS itself on its port (then the probes use HTTPS).
+    pub serves_tls: bool,
+    /// The Secrets and ConfigMaps whose keys become the container's environment.
+    pub env_from: Vec<EnvFrom>,
 }
 
 impl WorkloadLayer {
@@ -113,7 +145,12 @@ impl WorkloadLayer {
             health_path,
             resources,
             tls,
+            env_from,
+            serves_tls,
         } = self;
+        let env_from = v.env_from(env_from.unwrap_or_default())?;
+        let serves_tls = serves_tls.unwrap_or(false);
+        let tls = v.tls(tls, serves_tls)?;
         let (kind, schedule) = v.workload(workload, schedule, health_path.as_deref(), port)?;
         Ok(WorkloadSettings {
             kind,
@@ -123,12 +160,66 @@ impl WorkloadLayer {
             resources: resources
                 .unwrap_or_default()
                 .resolve(v, "resources", DEFAULT_RESOURCES)?,
-            tls: tls.unwrap_or_default(),
+            tls,
+            serves_tls,
+            env_from,
         })
     }
 }
 
 impl Validator<'_> {
+    /// `okd.env-from`: each entry names one Secret or one ConfigMap by a DNS-1123 subdomain.
+    fn env_from(&self, raw: Vec<RawEnvFrom>) -> Result<Vec<EnvFrom>, Error> {
+        let mut out = Vec::new();
+        for (i, e) in raw.into_iter().enumerate() {
+            let idx = i.to_string();
+            let note = || {
+                r#"each entry is `{ secret = "name" }` or `{ config-map = "name" }`, e.g. `env-from = [{ secret = "hello-db" }]`"#.to_string()
+            };
+            let (entry, key) = match (e.secret, e.config_map) {
+                (Some(s), None) => (EnvFrom::Secret(s), "secret"),
+                (None, Some(c)) => (EnvFrom::ConfigMap(c), "config-map"),
+                _ => {
+                    return Err(self.err(
+                        &["okd", "env-from", &idx],
+                        "an `env-from` entry names one Secret or one ConfigMap",
+                        Some(note()),
+                    ));
+                }
+            };
+            let (EnvFrom::Secret(name) | EnvFrom::ConfigMap(name)) = &entry;
+            self.check(
+                &["okd", "env-from", &idx, key],
+                names::dns1123_subdomain(name),
+                note,
+            )?;
+            out.push(entry);
+        }
+        Ok(out)
+    }
+
+    /// `okd.tls` and `okd.serves-tls` together: the router passes TLS through or re-encrypts
+    /// only to a program that serves TLS (else every request answers 503), and terminates it
+    /// (`edge`) only in front of one that serves plain HTTP. With `serves-tls` the default is
+    /// `passthrough`.
+    fn tls(&self, tls: Option<Tls>, serves_tls: bool) -> Result<Tls, Error> {
+        match (tls, serves_tls) {
+            (None, false) => Ok(Tls::Edge),
+            (None, true) => Ok(Tls::Passthrough),
+            (Some(t @ (Tls::Passthrough | Tls::Reencrypt)), false) => Err(self.err(
+                &["okd", "tls"],
+                format!("`tls = \"{}\"` sends TLS to the program, but nothing says it serves TLS: the router answers 503 in front of a plain-HTTP program", if t == Tls::Passthrough { "passthrough" } else { "reencrypt" }),
+                Some("use `tls = \"edge\"` (the default: the router terminates TLS) for a plain-HTTP program, or set `serves-tls = true` when it serves TLS itself on `port`".into()),
+            )),
+            (Some(t @ (Tls::Edge | Tls::None)), true) => Err(self.err(
+                &["okd", "tls"],
+                format!("`serves-tls = true`, but `tls = \"{}\"` sends plain HTTP to the program", if t == Tls::Edge { "edge" } else { "none" }),
+                Some("use `tls = \"passthrough\"` (the default with `serves-tls`) or `\"reencrypt\"`".into()),
+            )),
+            (Some(t), _) => Ok(t),
+        }
+    }
+
     /// `okd.workload`, `okd.schedule` and `okd.health-path` together: the workload and its
     /// schedule.
     fn workload(

@@ -37,6 +37,8 @@ pub struct ContainerSpec {
     /// Run it as OKD's `restricted-v2` runs pods: a read-only root filesystem, every capability
     /// dropped, no privilege escalation.
     pub restricted: bool,
+    /// Directories mounted as a writable tmpfs (a pod's `emptyDir` volumes).
+    pub tmpfs: Vec<String>,
 }
 
 /// What the rehearsal needs to know about a container.
@@ -61,6 +63,7 @@ impl Client {
             labels,
             attach,
             restricted,
+            tmpfs,
         } = spec;
         let body = ContainerCreateBody {
             image: Some(image.clone()),
@@ -73,6 +76,12 @@ impl Client {
             attach_stdout: attach.then_some(true),
             attach_stderr: attach.then_some(true),
             host_config: restricted.then(|| HostConfig {
+                tmpfs: (!tmpfs.is_empty()).then(|| {
+                    tmpfs
+                        .iter()
+                        .map(|d| (d.clone(), "rw,mode=1777".to_string()))
+                        .collect()
+                }),
                 readonly_rootfs: Some(true),
                 cap_drop: Some(vec!["ALL".into()]),
                 security_opt: Some(vec!["no-new-privileges".into()]),

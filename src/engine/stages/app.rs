@@ -1,7 +1,8 @@
 //! The app stage: the S2I step, carried out as upstream `s2i build` does it (see [`s2i`]).
 //!
 //! A container from the builder image, as its assemble user, with the source's
-//! `.s2i/environment` and the configured `env`, gets one tar in the builder's destination —
+//! `.s2i/environment` and the app BuildConfig's env ([`crate::plan::Plan::build_env`], which
+//! wins), gets one tar in the builder's destination —
 //! `src/`, the previous app image's `save-artifacts` output as `artifacts/`, the source's
 //! `.s2i/bin` overrides as `scripts/` — runs `assemble` (the entrypoint replaced when the builder
 //! has one), and is committed as the builder's user with `CMD` the `run` script and the
@@ -54,9 +55,10 @@ impl Chain<'_, '_, '_> {
         };
         build("image", &plan.image(Stage::Builder).reference());
         build("source-location", &self.source.location());
-        let context_dir = &plan.layout().workspace_in_repo;
-        if context_dir != "." {
-            build("source-context-dir", context_dir);
+        if let Ok(source) = plan.cluster_source()
+            && source.context_dir != "."
+        {
+            build("source-context-dir", &source.context_dir);
         }
         if let Some(r) = self.source.revision() {
             if !r.author_name.is_empty() {
@@ -82,7 +84,8 @@ impl Chain<'_, '_, '_> {
         let plan = self.plan;
         let builder_reference = plan.image(Stage::Builder).reference();
         let contract = s2i::Contract::read(self.docker, builder, &builder_reference).await?;
-        let overrides = s2i::Overrides::read(&plan.layout().workspace_root)?;
+        // As s2i: `.s2i/bin` and `.s2i/environment` at the root of the source (the cluster's).
+        let overrides = s2i::Overrides::read(&plan.cluster_source()?.root)?;
         let labels = self.app_labels();
         let digest = self.app_digest(builder, &contract, &overrides, &labels);
         if let Some(image) = self.fresh(Stage::App, &digest).await? {
@@ -134,6 +137,7 @@ impl Chain<'_, '_, '_> {
         let mut settings = self.plan.app_key();
         settings.insert("contract".into(), format!("{contract:?}").into());
         settings.insert("overrides".into(), overrides.describe());
+        settings.insert("env".into(), serde_json::json!(self.plan.build_env()));
         settings.insert("labels".into(), serde_json::json!(input_labels));
         digest(&[
             "app",
@@ -209,10 +213,17 @@ impl Chain<'_, '_, '_> {
                 contract.script("assemble", overrides),
                 plan.package(),
             );
-            return Err(Error::new(with_tail(message, &output.tail()))
+            let mut error = Error::new(with_tail(message, &output.tail()));
+            for note in super::super::sys_crates::notes(output.notable()) {
+                error = error.note(note);
+            }
+            return Err(error
                 .note(format!("no tag moved: `{reference}` is unchanged"))
                 .note("`cargo xtask image -v` shows the whole output")
                 .into());
+        }
+        for w in output.warnings() {
+            self.sink.event(Event::warning(format!("assemble: {w}")));
         }
         Ok(container)
     }
@@ -233,7 +244,7 @@ impl Chain<'_, '_, '_> {
                 .create_container(ContainerSpec {
                     image: builder.id.clone(),
                     user: Some(contract.assemble_user.clone()),
-                    env: Some(overrides.container_env(&plan.container().env)),
+                    env: Some(overrides.container_env(&plan.build_env())),
                     entrypoint: contract.script_entrypoint(),
                     cmd: Some(contract.assemble_command(overrides)),
                     labels: tool_label(plan),

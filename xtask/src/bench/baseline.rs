@@ -11,7 +11,7 @@ use xtask_s2i::engine::SourceTree as _;
 use super::commands::{check, check_greeting, image_size, timed};
 use super::example::{copy_example, edit_greeting};
 use super::images::Images;
-use super::{BASE, BIN, Measured, NAMESPACE, report_time};
+use super::{BASE, BIN, EXAMPLE, Measured, NAMESPACE, report_time};
 
 pub struct Baseline {
     pub dir: PathBuf,
@@ -20,6 +20,12 @@ pub struct Baseline {
 }
 
 impl Baseline {
+    /// The example's workspace in the unpacked source (the source root is the copy's
+    /// repository, as the cluster's).
+    pub fn workspace(&self) -> PathBuf {
+        self.dir.join(EXAMPLE)
+    }
+
     pub fn new(dir: PathBuf, tag: &str) -> Baseline {
         let image = format!("{NAMESPACE}/{BIN}-baseline:{tag}");
         Baseline {
@@ -30,8 +36,8 @@ impl Baseline {
     }
 
     /// The build context: exactly the source tar our app stage uploads to `/tmp/src` (the
-    /// closure of the app with the xtask-s2i path dependency relocated into it, the workspace
-    /// reduced to the app, the pruned lock, the vendored crates and the source replacement in
+    /// copy's repository with the example at `examples/hello-world` and the xtask-s2i path
+    /// dependency at its root, the vendored crates and the source replacement in the example's
     /// `.cargo/config.toml`, since containers here cannot reach crates.io), made once by the
     /// library from a copy of the example and unpacked, plus the Dockerfile. Both chains build
     /// the same bytes; the baseline's vendoring is not timed.
@@ -75,7 +81,7 @@ impl Baseline {
         let no_cache = no_cache.then_some("--no-cache");
         let command = cmd!(
             sh,
-            "docker build --force-rm {no_cache...} --build-arg BASE={BASE} -t {image} {dir}"
+            "docker build --force-rm {no_cache...} --build-arg BASE={BASE} --build-arg WORKSPACE={EXAMPLE} -t {image} {dir}"
         )
         .env("DOCKER_BUILDKIT", "0");
         let (secs, out) = timed(command);
@@ -96,7 +102,7 @@ impl Baseline {
         let nochange = self.build(sh, false)?;
         report_time("baseline", "no change", of, nochange);
         m.edits += 1;
-        let expected = edit_greeting(&self.dir, m.edits)?;
+        let expected = edit_greeting(&self.workspace(), m.edits)?;
         let change = self.build(sh, false)?;
         report_time("baseline", "one-line change", of, change);
         check_greeting(sh, &self.image, &expected)?;

@@ -41,6 +41,8 @@ use self::report::{Report, RunStages};
 
 /// The builder base both chains build from.
 const BASE: &str = xtask_s2i::dev::RUST_BASE;
+/// Where the example is in each copy of the repository (as in this one).
+const EXAMPLE: &str = "examples/hello-world";
 /// Every image the bench tags lives under this name, so nothing else is disturbed.
 const NAMESPACE: &str = "localhost/xtask-s2i-bench";
 /// The example's binary (and the runtime image's entrypoint `/<BIN>`).
@@ -117,7 +119,7 @@ struct Contenders<'a> {
 
 impl Contenders<'_> {
     /// The copies each part builds, made once before anything is timed.
-    fn prepare(&self, sh: &Shell, repo: &Path, lib: &Path, baseline_src: &Path) -> Result<()> {
+    fn prepare(&self, sh: &Shell, repo: &Path, ours_lib: &Path, baseline_lib: &Path) -> Result<()> {
         let (parts, ours, baseline) = (self.parts, self.ours, self.baseline);
         if parts.contains(&Part::Ours) {
             status(
@@ -127,7 +129,7 @@ impl Contenders<'_> {
                     ours.dir.display()
                 ),
             );
-            ours.prepare(repo, lib)?;
+            ours.prepare(repo, ours_lib)?;
         }
         if parts.contains(&Part::Baseline) || parts.contains(&Part::Floor) {
             status(
@@ -137,11 +139,11 @@ impl Contenders<'_> {
                     baseline.dir.display()
                 ),
             );
-            baseline.prepare(sh, repo, lib, baseline_src)?;
+            baseline.prepare(sh, repo, baseline_lib, &baseline_lib.join(EXAMPLE))?;
         }
         if parts.contains(&Part::Floor) {
             status("Warming", "the host build of the floor (not timed)");
-            baseline::floor_build(sh, &baseline.dir, self.floor_target)?;
+            baseline::floor_build(sh, &baseline.workspace(), self.floor_target)?;
         }
         Ok(())
     }
@@ -160,8 +162,8 @@ impl Contenders<'_> {
             }
             if parts.contains(&Part::Floor) {
                 m.edits += 1;
-                example::edit_greeting(&baseline.dir, m.edits)?;
-                let secs = baseline::floor_build(sh, &baseline.dir, self.floor_target)?;
+                example::edit_greeting(&baseline.workspace(), m.edits)?;
+                let secs = baseline::floor_build(sh, &baseline.workspace(), self.floor_target)?;
                 report_time("floor", "one-line change", &of, secs);
                 m.floor.push(secs);
             }
@@ -200,9 +202,14 @@ impl Bench {
         let tag = format!("run-{}", std::process::id());
         images::remove_leftovers(sh);
 
-        let lib = tmp.path().join("xtask-s2i");
-        xtask_s2i::dev::snapshot_library(&repo, &lib)?;
-        let ours = Ours::new(&exe, tmp.path().join("ours"), &tag);
+        // Each copy is a repository of its own, laid out as this one (the library at its root,
+        // the example at `examples/hello-world`): the source root of its app stage is that
+        // repository, as in the cluster, and holds nothing of the other contenders.
+        let (ours_repo, baseline_repo) = (tmp.path().join("ours"), tmp.path().join("baseline-src"));
+        for lib in [&ours_repo, &baseline_repo] {
+            xtask_s2i::dev::snapshot_library(&repo, lib)?;
+        }
+        let ours = Ours::new(&exe, ours_repo.join(EXAMPLE), &tag);
         let baseline = Baseline::new(tmp.path().join("baseline"), &tag);
         let floor_target = tmp.path().join("floor-target");
         let contenders = Contenders {
@@ -211,7 +218,7 @@ impl Bench {
             baseline: &baseline,
             floor_target: &floor_target,
         };
-        contenders.prepare(sh, &repo, &lib, &tmp.path().join("baseline-src"))?;
+        contenders.prepare(sh, &repo, &ours_repo, &baseline_repo)?;
         let mut m = contenders.measure(sh, runs, &mut notes)?;
         if parts.contains(&Part::Ours) {
             m.ours_image = Some(commands::image_size(sh, &ours.runtime)?);

@@ -15,12 +15,13 @@ use super::machine::Machine;
 use super::{BASE, Measured, NAMESPACE, Part};
 
 /// The targets: the no-op and one-line ratios of issue 5 tightened to today's standard (0.3×), the cold
-/// chain no slower than the baseline, the runtime image the binary plus a few KiB.
+/// chain no slower than the baseline, the runtime image the binary plus at most 300 KiB (the CA
+/// bundle, `/etc/passwd`, `/etc/group` and `/tmp` of `runtime-files = "minimal"`, issue 19).
 const NOOP_MAX_SECONDS: f64 = 0.5;
 const NOOP_MAX_RATIO: f64 = 0.3;
 const CHANGE_MAX_RATIO: f64 = 0.3;
 const COLD_MAX_RATIO: f64 = 1.0;
-const SIZE_MAX_OVERHEAD: u64 = 8 * 1024;
+const SIZE_MAX_OVERHEAD: u64 = 300 * 1024;
 
 /// The version of the report's shape; a report of another version is not read.
 const SCHEMA: u32 = 1;
@@ -373,9 +374,9 @@ impl Report {
             ..
         } = self;
         let bytes = |v: Option<u64>| v.map_or("–".to_string(), size);
-        let overhead = b.runtime_overhead.map_or("+–".to_string(), |o| {
+        let overhead = b.runtime_overhead.map_or("binary + –".to_string(), |o| {
             let sign = if o < 0.0 { "-" } else { "+" };
-            format!("{sign}{}", size(o.abs().round() as u64))
+            format!("binary {sign} {:.0} KiB", o.abs() / 1024.0)
         });
         let mut out = String::new();
         out.push_str("| figure | ours (`cargo xtask image`) | baseline (`docker build`) | ours / baseline | target | met |\n");
@@ -407,10 +408,11 @@ impl Report {
             times(r.change_vs_floor),
         ));
         out.push_str(&format!(
-            "| runtime image size | {} (binary {}, {overhead}) | {} | | ≤ binary + 8 KiB | {} |\n",
+            "| runtime image size | {} ({overhead}; binary {}) | {} | | ≤ binary + {} KiB | {} |\n",
             bytes(b.runtime_image),
             bytes(b.binary),
             bytes(b.baseline_image),
+            SIZE_MAX_OVERHEAD / 1024,
             met(&[&t.size_overhead])
         ));
         out
@@ -563,7 +565,7 @@ machine: 2 cores (AMD EPYC), 23.5 GiB memory, Docker 20.10.24 (API 1.41, fuse-ov
 | no-op rerun / no change | 0.09 s (0.09–0.10) | 0.65 s (0.65–1.46) | 0.14× | ≤ 0.5 s and ≤ 0.3× | yes |
 | one-line change | 10.27 s (9.19–10.49) | 44.32 s (42.37–45.54) | 0.23× | ≤ 0.3× | yes |
 | floor: host `cargo build --release` of the change | 0.80 s (0.77–0.81) | | ours / floor 12.84× | | |
-| runtime image size | 1.967 MiB (binary 1.967 MiB, +0 B) | 1.967 MiB | | ≤ binary + 8 KiB | yes |
+| runtime image size | 1.967 MiB (binary + 0 KiB; binary 1.967 MiB) | 1.967 MiB | | ≤ binary + 300 KiB | yes |
 
 - a note
 "
