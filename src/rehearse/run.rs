@@ -80,6 +80,8 @@ impl Rehearsal<'_, '_, '_> {
                 c.name
             )));
         }
+        let tmpfs = self.tmpfs(w, c);
+        let how = how(step, c, &tmpfs);
         let container = self
             .docker
             .create_container(ContainerSpec {
@@ -90,11 +92,11 @@ impl Rehearsal<'_, '_, '_> {
                 cmd: (!c.args.is_empty()).then(|| c.args.clone()),
                 labels: self.tool_label(),
                 restricted: true,
-                tmpfs: self.tmpfs(w, c),
+                tmpfs,
                 ..Default::default()
             })
             .await?;
-        let result = self.watch(w, c, step, &container).await;
+        let result = self.watch(w, c, &how, &container).await;
         let result = match result {
             Ok(()) => Ok(()),
             Err(e) => Err(anyhow!("{e:#}\n{}", self.logs(&container, &c.name).await)),
@@ -121,14 +123,7 @@ impl Rehearsal<'_, '_, '_> {
     }
 
     #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
-    async fn watch(
-        &self,
-        w: &Workload,
-        c: &Container,
-        step: &Step<'_>,
-        container: &str,
-    ) -> Result<()> {
-        let how = format!("{} as {UID}:0, read-only root, no capabilities", step.local);
+    async fn watch(&self, w: &Workload, c: &Container, how: &str, container: &str) -> Result<()> {
         self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
         self.docker
             .start(container)
@@ -255,6 +250,19 @@ impl Rehearsal<'_, '_, '_> {
             t => format!("its output:\n{}", t.trim_end()),
         }
     }
+}
+
+/// How the container runs, for its status line: the image, the user, the restrictions, the
+/// `emptyDir` mounts and the arguments.
+fn how(step: &Step<'_>, c: &Container, tmpfs: &[String]) -> String {
+    let mut how = format!("{} as {UID}:0, read-only root, no capabilities", step.local);
+    for t in tmpfs {
+        how.push_str(&format!(", emptyDir at {t}"));
+    }
+    if !c.args.is_empty() {
+        how.push_str(&format!(", args {:?}", c.args));
+    }
+    how
 }
 
 /// The rehearsal step whose image `c` of `w` runs.

@@ -686,3 +686,260 @@ fn an_openssl_client_links_statically_trusts_the_base_ca_and_writes_to_tmp_on_sc
         assert!(err.contains(s), "{s} is not in:\n{err}");
     }
 }
+
+/// Commits everything in the fixture's repository.
+fn commit(root: &Path, message: &str) {
+    fixtures::run(root, "git", &["add", "-A"]);
+    fixtures::run(
+        root,
+        "git",
+        &[
+            "-c",
+            "user.name=xtask-s2i tests",
+            "-c",
+            "user.email=tests@xtask-s2i.invalid",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ],
+    );
+}
+
+/// The rehearsal of the committed tree at `root`: its result and status lines.
+fn rehearse(root: &Path) -> (Result<(), String>, Vec<String>) {
+    let args = ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        builder_base: Some(support::RUST_BASE.to_string()),
+        rehearse: true,
+        ..Default::default()
+    };
+    let sink = Buffer::new();
+    let result = args
+        .execute(&sink)
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"));
+    let lines: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::Status { verb, message } => Some(format!("{verb} {message}")),
+            Event::Warning { message } => Some(format!("warning {message}")),
+            _ => None,
+        })
+        .collect();
+    (result, lines)
+}
+
+/// One entry of an image's or a build context's file tree: (path, kind and mode).
+type Tree = BTreeMap<String, String>;
+
+/// The entries of `tar` under `dest` (paths without a leading `/` or `./`, nor a trailing `/`).
+fn tree_of(tar: &[u8], dest: &str) -> Tree {
+    let mut tree = Tree::new();
+    for entry in tar::Archive::new(tar).entries().unwrap() {
+        let entry = entry.unwrap();
+        let h = entry.header();
+        let kind = format!("{:?} {:o}", h.entry_type(), h.mode().unwrap() & 0o7777);
+        let path = entry.path().unwrap().display().to_string();
+        let path = format!("{dest}/{}", path.trim_start_matches("./"));
+        let path = path.trim_matches('/').trim_start_matches("./").to_string();
+        if !path.is_empty() && path != "." {
+            tree.insert(path, kind);
+        }
+    }
+    tree
+}
+
+/// What the committed runtime BuildConfig at `bc` builds: its `images[].paths` copied out of
+/// `app` into the build context, then the context's files placed by its Dockerfile's `COPY`s.
+fn what_the_buildconfig_copies(bc: &Path, app: &str) -> Tree {
+    let bc: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(bc).unwrap()).unwrap();
+    let container = docker(&["create", app]);
+    let mut context = Tree::new();
+    for p in bc["spec"]["source"]["images"][0]["paths"]
+        .as_sequence()
+        .unwrap()
+    {
+        let source = p["sourcePath"].as_str().unwrap();
+        let dest = p["destinationDir"].as_str().unwrap();
+        let out = Command::new("docker")
+            .args(["cp", &format!("{container}:{source}"), "-"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "`{source}` is not in {app}");
+        context.extend(tree_of(&out.stdout, dest));
+    }
+    docker(&["rm", &container]);
+    let dockerfile = bc["spec"]["source"]["dockerfile"].as_str().unwrap();
+    let mut copied = Tree::new();
+    for line in dockerfile.lines().filter(|l| l.starts_with("COPY ")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let [_, src, dest] = words.as_slice() else {
+            panic!("an unexpected COPY: {line}");
+        };
+        let (src, dest) = (src.trim_end_matches('/'), dest.trim_matches('/'));
+        for (path, kind) in &context {
+            let rest = match path.strip_prefix(src) {
+                Some("") => "",
+                Some(r) if r.starts_with('/') => r,
+                _ => continue,
+            };
+            let to = format!("{dest}{rest}").trim_start_matches('/').to_string();
+            if !to.is_empty() {
+                copied.insert(to, kind.clone());
+            }
+        }
+    }
+    copied
+}
+
+/// The local runtime image's files, without what the engine adds to every container.
+fn runtime_tree(image: &str) -> Tree {
+    let container = docker(&["create", image]);
+    let tar = Command::new("docker")
+        .args(["export", &container])
+        .output()
+        .unwrap()
+        .stdout;
+    docker(&["rm", &container]);
+    let added = ["etc/hosts", "etc/hostname", "etc/resolv.conf", "etc/mtab"];
+    tree_of(&tar, "")
+        .into_iter()
+        .filter(|(p, _)| {
+            let top = p.split('/').next().unwrap();
+            !matches!(top, "dev" | "proc" | "sys" | ".dockerenv") && !added.contains(&p.as_str())
+        })
+        .collect()
+}
+
+/// `GET /healthz` of the runtime image run as the pod would (`tmpfs`: with the manifests'
+/// `/tmp` volume) with `args`: (status line, body).
+fn serve_as_pod(image: &str, tmpfs: bool, args: &[&str]) -> (String, String) {
+    let mut run = vec!["run", "-d", "--read-only", "--user", "1000680000:0"];
+    run.extend(["--cap-drop", "ALL", "-p", "127.0.0.1::8080"]);
+    if tmpfs {
+        run.extend(["--tmpfs", "/tmp"]);
+    }
+    run.push(image);
+    run.extend(args);
+    let container = docker(&run);
+    let port = docker(&["port", &container, "8080/tcp"]);
+    let addr = port.lines().next().unwrap().to_string();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let answer = loop {
+        use std::io::{Read, Write};
+        let attempt = std::net::TcpStream::connect(&addr).and_then(|mut s| {
+            s.write_all(b"GET /healthz HTTP/1.0\r\n\r\n")?;
+            let mut answer = String::new();
+            s.read_to_string(&mut answer)?;
+            Ok(answer)
+        });
+        match attempt {
+            Ok(a) if !a.is_empty() => break a,
+            _ if std::time::Instant::now() > deadline => {
+                let logs = docker(&["logs", &container]);
+                docker(&["rm", "-f", &container]);
+                panic!("{image} did not answer on {addr}: {logs}");
+            }
+            _ => std::thread::sleep(std::time::Duration::from_millis(200)),
+        }
+    };
+    docker(&["rm", "-f", &container]);
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let status = head.lines().next().unwrap_or("").to_string();
+    (status, body.trim().to_string())
+}
+
+/// The local chain of the `/tmp` service: its arguments are in the Deployment and the run hint
+/// and in effect in the runtime image run as the pod, which fails without `/tmp`; the runtime
+/// BuildConfig copies out of the app image what the local runtime image holds. Returns the
+/// Deployment's file.
+fn runs_with_its_args_and_copies_what_the_buildconfig_copies(
+    chain: &Chain,
+    events: &[Event],
+    root: &Path,
+) -> PathBuf {
+    let okd = root.join("deploy/okd");
+    // The arguments: in the Deployment, in the run hint, and in effect in the local image.
+    let deployment = okd.join("deployment-adopt-tmp.yaml");
+    let text = std::fs::read_to_string(&deployment).unwrap();
+    assert!(
+        text.contains("        args:\n        - --greeting\n        - hello from args\n"),
+        "{text}"
+    );
+    let hint = "--cap-drop ALL -p 8080:8080 adopt-tmp:it-adopt --greeting 'hello from args'`";
+    let hinted = events
+        .iter()
+        .any(|e| matches!(e, Event::Status { message, .. } if message.contains(hint)));
+    assert!(hinted, "{events:#?}");
+    let image = chain.image(2);
+    let args = ["--greeting", "hello from args"];
+    let ok = ("HTTP/1.0 200 OK".to_string(), "hello from args".to_string());
+    assert_eq!(serve_as_pod(&image, true, &args), ok);
+    let (status, body) = serve_as_pod(&image, false, &args);
+    assert_eq!(status, "HTTP/1.0 500 Internal Server Error", "{body}");
+    assert!(body.contains("Read-only file system"), "{body}");
+    // The runtime BuildConfig copies out of the app image what the local runtime image holds.
+    let files = runtime_tree(&image);
+    assert_eq!(
+        files,
+        what_the_buildconfig_copies(&okd.join("buildconfig-adopt-tmp.yaml"), &chain.image(1))
+    );
+    for (path, kind) in [("adopt-tmp", "Regular 755"), ("tmp", "Directory 1777")] {
+        assert_eq!(
+            files.get(path).map(String::as_str),
+            Some(kind),
+            "{files:#?}"
+        );
+    }
+    assert!(
+        files.contains_key("etc/ssl/certs/ca-certificates.crt"),
+        "{files:#?}"
+    );
+    deployment
+}
+
+#[test]
+fn a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fails_without_it() {
+    if !support::docker_available(
+        "a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fails_without_it",
+    ) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::tmp_service(tmp.path());
+    let chain = Chain::new("adopt-tmp");
+    let events = chain.build(&root);
+    commit(&root, "the manifests and the local tag");
+    let deployment =
+        runs_with_its_args_and_copies_what_the_buildconfig_copies(&chain, &events, &root);
+
+    // The rehearsal runs the committed Deployment: its args, its `/tmp` volume, its probe.
+    let (result, lines) = rehearse(&root);
+    assert!(result.is_ok(), "{result:?}\n{lines:#?}");
+    let running = r#"emptyDir at /tmp, args ["--greeting", "hello from args"]"#;
+    assert!(lines.iter().any(|l| l.contains(running)), "{lines:#?}");
+    let ready =
+        "Ready Deployment `adopt-tmp`: readiness probe GET /healthz on port 8080 answered 200";
+    assert!(lines.iter().any(|l| l.contains(ready)), "{lines:#?}");
+
+    // Without the `/tmp` volume mount every request fails, so the readiness probe never passes.
+    support::edit(
+        &deployment,
+        "        volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n",
+        "",
+    );
+    commit(&root, "no /tmp mount");
+    let (result, lines) = rehearse(&root);
+    let err = result.expect_err("the rehearsal passed without /tmp");
+    for s in [
+        "the rehearsal of the Deployment `adopt-tmp`",
+        "step `readiness probe`",
+        "it answered 500",
+    ] {
+        assert!(err.contains(s), "{s} is not in:\n{err}\n{lines:#?}");
+    }
+}

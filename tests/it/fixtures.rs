@@ -15,6 +15,9 @@
 //!   builder's `libssl-dev`) that trusts the platform's store, writes a temporary file, and
 //!   reports what the server answered: one fixture for the builder packages, static linking, the
 //!   runtime image's CA bundle and `/tmp`.
+//! - [`tmp_service`]: an HTTP service started with arguments (`--greeting TEXT`, from `args`)
+//!   that writes a temporary file on every request, answering 500 when it cannot: its readiness
+//!   probe (`okd.health-path`) passes only with a writable `/tmp`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -409,6 +412,77 @@ fn main() {
 }
 "#,
     );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
+/// The source of [`tmp_service`].
+const TMP_SERVICE_MAIN: &str = r#"use std::io::{BufRead, BufReader, Write};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let greeting = match args.as_slice() {
+        [flag, text] if flag == "--greeting" => text.clone(),
+        _ => {
+            println!("usage: adopt-tmp --greeting TEXT (got {args:?})");
+            std::process::exit(2);
+        }
+    };
+    let listener = std::net::TcpListener::bind("0.0.0.0:8080").unwrap();
+    println!("adopt-tmp on 8080, greeting {greeting:?}");
+    for (n, stream) in listener.incoming().enumerate() {
+        let Ok(mut stream) = stream else { continue };
+        let mut reader = BufReader::new(&stream);
+        let mut request = String::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).map(|n| n > 2).unwrap_or(false) {
+            request.push_str(&line);
+            line.clear();
+        }
+        let file = std::env::temp_dir().join(format!("adopt-tmp-{n}.txt"));
+        let (status, body) = match std::fs::write(&file, request.as_bytes()) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&file);
+                ("200 OK", format!("{greeting}\n"))
+            }
+            Err(e) => ("500 Internal Server Error", format!("{}: {e}\n", file.display())),
+        };
+        println!("{} {status}", request.lines().next().unwrap_or(""));
+        let _ = write!(
+            stream,
+            "HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+    }
+}
+"#;
+
+/// The HTTP service (see the module's list) on port 8080: it refuses to start without
+/// `--greeting TEXT`, and answers every request 200 with the greeting after writing (and
+/// removing) a file in `std::env::temp_dir()`, or 500 with the error when it cannot. Its
+/// `[package.metadata.s2i]` sets `port`, `args` and `okd.health-path`. Returns its root.
+pub fn tmp_service(dest: &Path) -> PathBuf {
+    let root = dest.join("adopt-tmp");
+    write(
+        &root,
+        "Cargo.toml",
+        r#"[package]
+name = "adopt-tmp"
+version = "0.1.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/tmp"
+
+[package.metadata.s2i]
+port = 8080
+args = ["--greeting", "hello from args"]
+
+[package.metadata.s2i.okd]
+health-path = "/healthz"
+"#,
+    );
+    write(&root, "src/main.rs", TMP_SERVICE_MAIN);
     write(&root, ".gitignore", "/target\n");
     lock(&root);
     git_commit_all(&root);
