@@ -33,6 +33,9 @@ use crate::plan::{
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
+/// What the archive endpoint gave for a path of a container: its tar, or why not.
+type Downloaded = Result<Vec<u8>, super::client::Error>;
+
 const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
 mod app;
@@ -338,7 +341,9 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("runtime {reference}"));
         let (binary, files) = self.read_binary(app).await?;
+        // The binary first: a dynamic one is the more fundamental error of a custom `assemble`.
         static_binary(plan, &binary)?;
+        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
         let id = match self.direct("runtime", recipe) {
             Some(recipe) => self.runtime_direct(&recipe, binary, files, &digest).await?,
@@ -421,10 +426,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
 
     /// The tar of the runtime files as the archive endpoint gave it, or the error that says
     /// what is missing.
-    fn runtime_files(
-        &self,
-        files: Result<Vec<u8>, crate::engine::client::Error>,
-    ) -> Result<Vec<u8>> {
+    fn runtime_files(&self, files: Downloaded) -> Result<Vec<u8>> {
         let plan = self.plan;
         match files {
             Ok(files) => Ok(files),
@@ -446,7 +448,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// The binary and the tar of the runtime files (the directory `runtime/` and its entries,
     /// unless `runtime-files = "none"`), read out of the app image through a created,
     /// never-started container.
-    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Downloaded>)> {
         let plan = self.plan;
         let container = self
             .docker
@@ -462,7 +464,6 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             None => None,
         };
         self.docker.remove_container(&container).await?;
-        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let tar = match tar {
             Ok(tar) => tar,
             Err(e) if e.is_not_found() => {
