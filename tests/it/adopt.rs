@@ -5,6 +5,11 @@
 //!
 //! The source tar is checked on the host first (cheap, no engine): every fixture's tar builds with
 //! `cargo build --offline --locked` and an empty cargo home, which is what `assemble` does.
+//!
+//! The `/tmp` service ([`fixtures::tmp_service`]) also goes through the rehearsal from its
+//! committed manifests (one local chain, then the rehearsal's): with its `args` and the `/tmp`
+//! volume it is Ready, without the volume mount its probe never passes; its runtime image holds
+//! exactly what the committed runtime BuildConfig's `images[].paths` copy out of its app image.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
