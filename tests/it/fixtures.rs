@@ -12,7 +12,8 @@
 //! - [`protoc`]: a service whose build script runs the protobuf compiler `protoc`, which only the
 //!   builder's `builder-packages` bring.
 //! - [`tls_client`]: an HTTPS client on `openssl` (so `openssl-sys`, linked statically with the
-//!   builder's `libssl-dev`) that trusts the platform's store, writes a temporary file, and
+//!   builder's `libssl-dev`, and `zlib1g-dev` and `libzstd-dev` for the `-lz -lzstd` that Debian's
+//!   `libcrypto.pc` asks of a static link) that trusts the platform's store, writes a temporary file, and
 //!   reports what the server answered: one fixture for the builder packages, static linking, the
 //!   runtime image's CA bundle and `/tmp`.
 //! - [`tmp_service`]: an HTTP service started with arguments (`--greeting TEXT`, from `args`)
@@ -374,7 +375,7 @@ repository = "https://example.invalid/adopt/tls"
 openssl = "0.10"
 
 [package.metadata.s2i]
-builder-packages = ["libssl-dev", "pkg-config"]
+builder-packages = ["libssl-dev", "pkg-config", "zlib1g-dev", "libzstd-dev"]
 "#,
     );
     write(
