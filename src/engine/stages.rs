@@ -36,6 +36,9 @@ use crate::plan::{
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
+/// What the archive endpoint gave for a path of a container: its tar, or why not.
+type Downloaded = Result<Vec<u8>, super::client::Error>;
+
 const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
 mod app;
@@ -323,7 +326,9 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("runtime {reference}"));
         let (binary, files) = self.read_binary(app).await?;
+        // The binary first: a dynamic one is the more fundamental error of a custom `assemble`.
         static_binary(plan, &binary)?;
+        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let image = plan.runtime_image().ok_or_else(|| overridden("runtime"));
         let recipe = image.and_then(|i| Ok((i, direct::runtime_changes(i)?)));
         let id = match self.direct("runtime", recipe) {
@@ -410,10 +415,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
 
     /// The tar of the runtime files as the archive endpoint gave it, or the error that says
     /// what is missing.
-    fn runtime_files(
-        &self,
-        files: Result<Vec<u8>, crate::engine::client::Error>,
-    ) -> Result<Vec<u8>> {
+    fn runtime_files(&self, files: Downloaded) -> Result<Vec<u8>> {
         let plan = self.plan;
         match files {
             Ok(files) => Ok(files),
@@ -435,7 +437,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// The binary and the tar of the runtime files (the directory `runtime/` and its entries,
     /// unless `runtime-files = "none"`), read out of the app image through a created,
     /// never-started container.
-    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Downloaded>)> {
         let plan = self.plan;
         let container = self
             .docker
@@ -451,7 +453,6 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             None => None,
         };
         self.docker.remove_container(&container).await?;
-        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let tar = match tar {
             Ok(tar) => tar,
             Err(e) if e.is_not_found() => {
