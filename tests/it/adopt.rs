@@ -682,6 +682,9 @@ fn an_openssl_client_links_statically_trusts_the_base_ca_and_writes_to_tmp_on_sc
         ),
     )
     .unwrap();
+    // A clean build: with the previous app image, the restored target directory would hold the
+    // compiled `openssl-sys` and the binary, and cargo would have nothing to do.
+    chain.remove();
     let err = chain.build_from(&root, support::RUST_BASE).unwrap_err();
     for s in [
         "`openssl-sys`",
