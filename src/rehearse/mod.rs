@@ -10,9 +10,9 @@
 //! would reject or repeat; with `--no-build` that is all. Otherwise the first apply's builds run
 //! in that order ([`chain`]): a Docker strategy is a `docker build` of its `contextDir` or inline
 //! Dockerfile, with `images[].paths` copied in and the last `FROM` replaced by the strategy's
-//! `from` ([`docker`], [`paths`]); a Source strategy is the S2I step with the builder image,
-//! `assemble` running under an arbitrary UID of group 0 ([`s2i`]; stricter than the cluster's
-//! build pods, which run it as the builder's `USER`). The workload that runs the last image is
+//! `from` ([`docker`], [`paths`]); a Source strategy is the engine's S2I step, the local chain's,
+//! with the builder image, env and labels of the BuildConfig (`assemble` runs as the builder's
+//! `USER`, as the cluster's build pods run it; [`s2i`]). The workload that runs the last image is
 //! then started as the cluster's `restricted-v2` pods run and, for a service, probed ([`run`]).
 //!
 //! Rehearsal images are tagged `<stream>:rehearse`, never the local chain's tags, and are removed
@@ -42,7 +42,7 @@ use crate::engine::client::{Client, ImageInfo};
 use crate::plan::{Plan, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport};
 
-/// The arbitrary non-root UID (group 0) the rehearsal runs `assemble` and the workload with, as
+/// The arbitrary non-root UID (group 0) the rehearsal runs the workload with, as
 /// OKD's `restricted-v2` SCC assigns one from the project's range.
 pub const UID: u32 = 1_000_680_000;
 
