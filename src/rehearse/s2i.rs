@@ -25,10 +25,10 @@ use super::manifests::EnvVar;
 use super::source::{SrcEntry, source_entries, walk, write_source};
 use crate::Error;
 use crate::engine::s2i;
-use crate::engine::s2i::step::{Built, Runner, S2iBuild};
+use crate::engine::s2i::step::{Built, S2iBuild};
 use crate::sink::Event;
 
-impl<'s, 'e> Rehearsal<'_, 's, 'e> {
+impl<'s> Rehearsal<'_, 's, '_> {
     /// Runs the S2I build of `step` with the engine's S2I step; returns the untagged app
     /// image's ID.
     pub(super) async fn source_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
@@ -37,7 +37,7 @@ impl<'s, 'e> Rehearsal<'_, 's, 'e> {
             build.contract.script("assemble", &build.overrides),
             build.overrides.clone(),
         );
-        let id = match self.runner().build(build).await? {
+        let id = match self.runner().s2i(build).await? {
             Built::Image(id) => id,
             Built::Failed { code, output } => bail!(
                 "step `assemble`: `{assemble}` exited with code {code}:\n{}",
@@ -138,16 +138,6 @@ impl<'s, 'e> Rehearsal<'_, 's, 'e> {
         Ok(context_dir)
     }
 
-    /// The executor of the S2I step, the local chain's.
-    fn runner(&self) -> Runner<'_, 's, 'e> {
-        Runner {
-            docker: self.docker,
-            sink: self.sink,
-            scope: self.scope,
-            labels: self.tool_label(),
-        }
-    }
-
     /// The labels of the app image: `output.imageLabels`, the S2I labels and this tool's.
     fn app_labels(&self, step: &Step<'_>, builder_ref: &str) -> BTreeMap<String, String> {
         let mut labels: BTreeMap<String, String> = step
@@ -172,7 +162,6 @@ impl<'s, 'e> Rehearsal<'_, 's, 'e> {
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
     /// no committed `vendor/`), and says so.
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     fn add_vendored(&self, entries: &mut Vec<SrcEntry>, context_dir: &str) -> Result<()> {
         let ws_rel = self.workspace_rel;
         let Ok(ws_sub) = ws_rel.strip_prefix(context_dir) else {
@@ -209,33 +198,15 @@ impl<'s, 'e> Rehearsal<'_, 's, 'e> {
         let Some(v) = vendored.context("step `vendor`")? else {
             return Ok(());
         };
-        let config_path = prefix(".cargo/config.toml");
-        entries.retain(|e| e.path != config_path);
-        let mut vendor = vec![SrcEntry {
-            path: prefix("vendor"),
-            abs: None,
-            bytes: None,
-            mode: 0o775,
-            kind: tar::EntryType::Directory,
-        }];
-        walk(&v.dir, &prefix("vendor"), &mut vendor, &|_, _| false)?;
+        let vendor_dir = prefix("vendor");
         self.status(
             "Vendored",
             format!(
-                "{} crates on the host into the source's `{}`: the rehearsal's containers may not reach a registry (the cluster's build downloads them unless `vendor/` is committed)",
+                "{} crates on the host into the source's `{vendor_dir}`: the rehearsal's containers may not reach a registry (the cluster's build downloads them unless `vendor/` is committed)",
                 std::fs::read_dir(&v.dir).map(|d| d.count()).unwrap_or(0),
-                prefix("vendor")
             ),
         );
-        entries.extend(vendor);
-        entries.push(SrcEntry {
-            path: config_path,
-            abs: None,
-            bytes: Some(v.config.into_bytes()),
-            mode: 0o644,
-            kind: tar::EntryType::Regular,
-        });
-        Ok(())
+        add_vendor_entries(entries, &v, &vendor_dir, &prefix(".cargo/config.toml"))
     }
 
     /// Keeps the new image's `save-artifacts` output for the next rehearsal (the rehearsal
@@ -293,4 +264,31 @@ fn strategy_env(env: &[EnvVar]) -> BTreeMap<String, String> {
     env.iter()
         .filter_map(|e| e.value.as_ref().map(|v| (e.name.clone(), v.clone())))
         .collect()
+}
+
+/// The vendored crates `v` as the source's `vendor_dir`, and its cargo configuration as
+/// `config_path` (in place of a committed one).
+fn add_vendor_entries(
+    entries: &mut Vec<SrcEntry>,
+    v: &crate::source::VendoredTree,
+    vendor_dir: &str,
+    config_path: &str,
+) -> Result<()> {
+    entries.retain(|e| e.path != config_path);
+    entries.push(SrcEntry {
+        path: vendor_dir.to_string(),
+        abs: None,
+        bytes: None,
+        mode: 0o775,
+        kind: tar::EntryType::Directory,
+    });
+    walk(&v.dir, vendor_dir, entries, &|_, _| false)?;
+    entries.push(SrcEntry {
+        path: config_path.to_string(),
+        abs: None,
+        bytes: Some(v.config.clone().into_bytes()),
+        mode: 0o644,
+        kind: tar::EntryType::Regular,
+    });
+    Ok(())
 }

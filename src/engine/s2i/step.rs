@@ -1,9 +1,9 @@
-//! The S2I build step, carried out once for both front-ends: the local chain's app stage
-//! ([`crate::engine::stages`], from the Plan) and the rehearsal ([`crate::rehearse`], from a
-//! committed Source-strategy BuildConfig) describe an [`S2iBuild`] and a [`Runner`] carries it
-//! out, so environment precedence, the assemble user, the `ENTRYPOINT` replacement, the upload,
-//! incremental artifacts and the commit (`CMD` the `run` script, the builder's `USER`, labels)
-//! exist in one place. A later runner (a kept builder container with `target/` on a volume)
+//! The S2I build step of the one executor ([`crate::engine::step`]), for both front-ends: the
+//! local chain's app stage (from the Plan) and the rehearsal (from a committed Source-strategy
+//! BuildConfig) describe an [`S2iBuild`] and a [`Runner`] carries it out, so environment
+//! precedence, the assemble user, the `ENTRYPOINT` replacement, the upload, incremental
+//! artifacts and the commit (`CMD` the `run` script, the builder's `USER`, labels) exist in one
+//! place. A later runner (a kept builder container with `target/` on a volume)
 //! takes the same [`S2iBuild`].
 //!
 //! As upstream `s2i build` (v1.3.8) and OpenShift's build pods: `assemble` runs as the builder's
@@ -11,18 +11,18 @@
 //! privileged with the builder image's user); the environment is the source's
 //! `.s2i/environment` with the BuildConfig's `env` winning.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
-use std::thread::Scope;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use bytes::Bytes;
 
 use super::{Contract, Overrides};
 use crate::engine::archive;
-use crate::engine::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
-use crate::sink::{Event, Sink, human_size};
+use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
+use crate::engine::step::Runner;
+use crate::sink::{Event, human_size};
 
 /// Writes the source tar (entries relative to the source root) owned by `uid`:`gid`.
 pub(crate) type WriteSource<'s> =
@@ -56,18 +56,9 @@ pub(crate) enum Built {
     Failed { code: i64, output: Output },
 }
 
-/// Carries out S2I steps with one container engine.
-pub(crate) struct Runner<'a, 's, 'e> {
-    pub docker: &'a Client,
-    pub sink: &'s dyn Sink,
-    pub scope: &'s Scope<'s, 'e>,
-    /// The labels of every container it creates (this tool's).
-    pub labels: HashMap<String, String>,
-}
-
 impl<'s> Runner<'_, 's, '_> {
     /// Runs `assemble` over the upload and commits the container.
-    pub async fn build(&self, mut build: S2iBuild<'s>) -> Result<Built> {
+    pub async fn s2i(&self, mut build: S2iBuild<'s>) -> Result<Built> {
         let artifacts = build.artifacts.take();
         let container = self.assemble_container(&build, artifacts).await?;
         let mut output = Output::new(&build.log);

@@ -15,11 +15,11 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
-use super::{Chain, Done, ENGINE_VERSION, digest, short, tool_label, with_tail};
+use super::{Chain, Done, ENGINE_VERSION, digest, short, with_tail};
 use crate::Error;
 use crate::engine::client::{ImageInfo, Output};
 use crate::engine::s2i;
-use crate::engine::s2i::step::{Built, Runner, S2iBuild};
+use crate::engine::s2i::step::{Built, S2iBuild};
 use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
 use crate::sink::Event;
 
@@ -41,7 +41,7 @@ fn label_safe(value: &str) -> String {
         .replace(['\\', '$'], "_")
 }
 
-impl<'s, 'e> Chain<'_, 's, 'e> {
+impl Chain<'_, '_, '_> {
     /// The labels of the app image besides the digest: the plan's, then upstream's
     /// `io.openshift.s2i.build.*` from the source's git revision.
     fn app_labels(&self) -> BTreeMap<String, String> {
@@ -124,7 +124,7 @@ impl<'s, 'e> Chain<'_, 's, 'e> {
             what: format!("the app image `{}`", plan.image(Stage::App).reference()),
         };
         let assemble = build.contract.script("assemble", &build.overrides);
-        let id = match self.runner().build(build).await? {
+        let id = match self.runner().s2i(build).await? {
             Built::Image(id) => id,
             Built::Failed { code, output } => {
                 return Err(self.assemble_failed(&assemble, code, &output));
@@ -133,16 +133,6 @@ impl<'s, 'e> Chain<'_, 's, 'e> {
         let image = self.finish(&id, Stage::App).await?;
         let report = self.report(Stage::App, &image, started, false);
         Ok(Done { report, image })
-    }
-
-    /// The executor of the S2I step.
-    fn runner(&self) -> Runner<'_, 's, 'e> {
-        Runner {
-            docker: self.docker,
-            sink: self.sink,
-            scope: self.scope,
-            labels: tool_label(self.plan),
-        }
     }
 
     /// The error of an `assemble` that exited with `code`.
