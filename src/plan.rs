@@ -12,6 +12,7 @@
 //! the file system only for the template overrides and, once, for the cluster's source (the
 //! manifests of the path dependencies, the `.s2iignore` at its top).
 
+mod images;
 mod layout;
 mod source;
 mod workspace;
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
 use crate::render::Templates;
 use crate::{Error, names};
+pub use images::{BuilderImage, RuntimeImage};
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
 pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
 
@@ -152,6 +154,11 @@ pub struct Plan {
     builder_context: Vec<RenderedFile>,
     cluster_builder_context: Vec<RenderedFile>,
     runtime_dockerfile: String,
+    /// The builder as typed values, unless `.s2i/templates/builder.Dockerfile` overrides it.
+    builder_image: Option<BuilderImage>,
+    /// The runtime image as typed values, unless `.s2i/templates/runtime.Dockerfile`
+    /// overrides it.
+    runtime_image: Option<RuntimeImage>,
     image_labels: BTreeMap<String, String>,
     layout: Layout,
     build: Build,
@@ -285,6 +292,8 @@ impl Plan {
             builder_context: Vec::new(),
             cluster_builder_context: Vec::new(),
             runtime_dockerfile: String::new(),
+            builder_image: None,
+            runtime_image: None,
             layout,
             build,
             container,
@@ -334,6 +343,24 @@ impl Plan {
         self.builder_context = builder_context;
         self.cluster_builder_context = cluster_builder_context;
         self.runtime_dockerfile = runtime_dockerfile;
+        self.typed_images(templates)
+    }
+
+    /// The builder and runtime images as typed values, from the variables the default templates
+    /// are rendered from; `None` for a template the user overrides.
+    fn typed_images(&mut self, templates: &Templates) -> Result<()> {
+        let ctx = self.context();
+        let builder = match templates.is_overridden("builder.Dockerfile") {
+            true => None,
+            false => {
+                let setup = templates.render_block("builder.Dockerfile", "setup", &ctx)?;
+                Some(BuilderImage::new(&ctx, &self.builder_context, setup))
+            }
+        };
+        let runtime =
+            (!templates.is_overridden("runtime.Dockerfile")).then(|| RuntimeImage::new(&ctx));
+        self.builder_image = builder;
+        self.runtime_image = runtime;
         Ok(())
     }
 
@@ -487,6 +514,18 @@ impl Plan {
     /// [`Plan::bin`].
     pub fn runtime_dockerfile(&self) -> &str {
         &self.runtime_dockerfile
+    }
+
+    /// The builder image as typed values, for the engine to assemble without `docker build`;
+    /// `None` when `.s2i/templates/builder.Dockerfile` overrides the template.
+    pub fn builder_image(&self) -> Option<&BuilderImage> {
+        self.builder_image.as_ref()
+    }
+
+    /// The runtime image as typed values, for the engine to assemble without `docker build`;
+    /// `None` when `.s2i/templates/runtime.Dockerfile` overrides the template.
+    pub fn runtime_image(&self) -> Option<&RuntimeImage> {
+        self.runtime_image.as_ref()
     }
 
     /// Labels of the app and runtime images: OCI, `io.k8s.*` and the configured ones.

@@ -101,45 +101,61 @@ impl Templates {
         Ok(Templates { env, overrides })
     }
 
+    /// Whether `.s2i/templates/<name>` replaces the default template `name`.
+    pub fn is_overridden(&self, name: &str) -> bool {
+        self.overrides.iter().any(|p| p.ends_with(name))
+    }
+
     /// Renders one template; an undefined variable is an error naming the template.
     pub fn render(&self, name: &str, ctx: &impl Serialize) -> Result<String> {
         let tmpl = self.env.get_template(name)?;
         tmpl.render(minijinja::Value::from(minijinja::value::Serde(ctx)))
-            .map_err(|e| {
-                let origin = self
-                    .overrides
-                    .iter()
-                    .find(|p| p.ends_with(name))
-                    .map(|p| format!("the template override `{}`", p.display()))
-                    .unwrap_or_else(|| format!("the built-in template `{name}`"));
-                let error = Error::new(format!("failed to render {origin}: {e:#}"));
-                match e.kind() {
-                    minijinja::ErrorKind::UndefinedError => {
-                        let vars = serde_json::to_value(ctx)
-                            .ok()
-                            .and_then(|v| {
-                                v.as_object().map(|m| {
-                                    m.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>()
-                                })
-                            })
-                            .unwrap_or_default();
-                        error
-                            .note(format!(
-                                "templates render with strict undefined variables; the variables \
-                                 are {}",
-                                vars.join(", ")
-                            ))
-                            .note("`cargo xtask image --eject` writes the default templates to start from")
-                    }
-                    minijinja::ErrorKind::UnknownFilter => error.note(
-                        "besides minijinja's built-in filters, templates have `dq` (a Dockerfile \
-                         double-quoted string), `sh` (a single-quoted shell word) and `json` (a \
-                         JSON string)",
-                    ),
-                    _ => error,
-                }
-                .into()
-            })
+            .map_err(|e| self.render_error(name, ctx, e))
+    }
+
+    /// Renders only the block `block` of the template `name` (the builder's `setup`, the
+    /// command of its `RUN`).
+    pub fn render_block(&self, name: &str, block: &str, ctx: &impl Serialize) -> Result<String> {
+        let tmpl = self.env.get_template(name)?;
+        tmpl.render_captured(minijinja::Value::from(minijinja::value::Serde(ctx)))
+            .and_then(|mut captured| captured.with_state_mut(|state| state.render_block(block)))
+            .map_err(|e| self.render_error(name, ctx, e))
+    }
+
+    /// The error of rendering the template `name`: which file, and what would help.
+    fn render_error(&self, name: &str, ctx: &impl Serialize, e: minijinja::Error) -> anyhow::Error {
+        let origin = self
+            .overrides
+            .iter()
+            .find(|p| p.ends_with(name))
+            .map(|p| format!("the template override `{}`", p.display()))
+            .unwrap_or_else(|| format!("the built-in template `{name}`"));
+        let error = Error::new(format!("failed to render {origin}: {e:#}"));
+        match e.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                let vars = serde_json::to_value(ctx)
+                    .ok()
+                    .and_then(|v| {
+                        v.as_object()
+                            .map(|m| m.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>())
+                    })
+                    .unwrap_or_default();
+                error
+                    .note(format!(
+                        "templates render with strict undefined variables; the variables \
+                         are {}",
+                        vars.join(", ")
+                    ))
+                    .note("`cargo xtask image --eject` writes the default templates to start from")
+            }
+            minijinja::ErrorKind::UnknownFilter => error.note(
+                "besides minijinja's built-in filters, templates have `dq` (a Dockerfile \
+                 double-quoted string), `sh` (a single-quoted shell word) and `json` (a JSON \
+                 string)",
+            ),
+            _ => error,
+        }
+        .into()
     }
 }
 

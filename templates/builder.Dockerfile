@@ -31,7 +31,8 @@ WORKDIR {{ app_root }}
 # guessed from the base's name); the static libraries of `-dev`/`-devel` packages are what
 # `OPENSSL_STATIC` and `PKG_CONFIG_ALL_STATIC` above make `-sys` crates link. One `RUN` with the
 # setup below, so the image is one layer over the base.
-RUN set -eu; set -- {% for p in builder_packages %}{{ p | sh }}{{ " " if not loop.last }}{% endfor %}; \
+{% endif %}
+RUN {% block setup %}{% if builder_packages %}set -eu; set -- {% for p in builder_packages %}{{ p | sh }}{{ " " if not loop.last }}{% endfor %}; \
     if command -v apt-get >/dev/null 2>&1; then \
         apt-get update -qq \
         && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
@@ -46,11 +47,11 @@ RUN set -eu; set -- {% for p in builder_packages %}{{ p | sh }}{{ " " if not loo
         echo "error: builder-packages: the base image has none of apt-get, dnf, microdnf or apk; install the packages in a base image of your own" >&2; \
         exit 1; \
     fi \
-{% endif %}
-{{ " && " if builder_packages else "RUN " }}chmod 0755 {{ scripts_dir }}/* \
+ && {% endif %}chmod 0755 {{ scripts_dir }}/* \
  && mkdir -p {{ app_root }}/bin {{ cargo_home }} {{ target_dir }} \
  && chown -R {{ builder_user }}:0 {{ app_root }} \
- && chmod -R g=u {{ app_root }}
+ && chmod -R g=u {{ app_root }}{% endblock %}
+
 
 USER {{ builder_user }}
 {% if port %}

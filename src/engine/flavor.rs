@@ -10,7 +10,7 @@
 //!   and variables). Podman 4 takes one single-line instruction per value, one `key=value` pair
 //!   per `LABEL`/`ENV`, and strips a pair of surrounding double quotes without reading escapes;
 //!   its commit splits a value at newlines, its import does not. So [`super::direct`] writes
-//!   one single-line instruction per change in the form both read alike, and
+//!   one single-line instruction per change in the form both read alike ([`pair_change`]), and
 //!   [`split_changes`] (which the client applies to every request) sends each as a `changes`
 //!   parameter of its own, which both engines accept. bollard joins them with newlines into one.
 //! - **A commit's configuration.** Podman's compatibility commit ignores the configuration in
@@ -154,10 +154,7 @@ pub fn commit_changes(
         .into_iter()
         .map(|(k, v)| ("LABEL", k.clone(), v.clone()));
     for (keyword, key, value) in env.chain(labels) {
-        match (
-            super::direct::pair_change(keyword, &key, &value),
-            flavor.engine,
-        ) {
+        match (pair_change(keyword, &key, &value), flavor.engine) {
             (Ok(change), _) => out.push(change),
             (Err(_), Engine::Docker) => {}
             (Err(why), Engine::Podman) => return Err(format!("the image {why}")),
@@ -165,6 +162,28 @@ pub fn commit_changes(
     }
     out.extend(changes.iter().cloned());
     Ok(out)
+}
+
+/// `LABEL key="value"` or `ENV key="value"`: one pair, which both engines read as written when
+/// the key is a plain name and the value has no quote, backslash, `$` or newline (Docker reads
+/// escapes and variables in it, Podman only strips the quotes).
+pub fn pair_change(keyword: &str, key: &str, value: &str) -> Result<String, String> {
+    let plain_key = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:".contains(c));
+    if !plain_key {
+        return Err(format!(
+            "has the `{keyword}` key `{key}`, which is not a plain name"
+        ));
+    }
+    if value.contains(['"', '\\', '$', '\n', '\r']) {
+        return Err(format!(
+            "has a `{keyword}` value with quotes, backslashes, `$` or a newline (`{key}`), which \
+             Docker and Podman read differently in a commit"
+        ));
+    }
+    Ok(format!("{keyword} {key}=\"{value}\""))
 }
 
 /// The parameter every request to `path` gets on `engine`, besides its own: on Podman a build

@@ -1,16 +1,18 @@
 //! The three stages of the chain and their input digests.
 //!
-//! - **builder**: the rendered builder Dockerfile `FROM` the base, carried out as one container
-//!   and a commit when it keeps to the subset of [`direct`], else `docker build` of the rendered
-//!   context; digest over the rendered context and the base image's ID.
+//! - **builder**: the Plan's typed builder image `FROM` the base, assembled as one container
+//!   and a commit ([`direct`]), or `docker build` of the rendered context when the user overrides
+//!   the builder template (or `--docker-build`); digest over the rendered context and the base
+//!   image's ID.
 //! - **app** (S2I, in [`app`]): a container from the builder image as its assemble user gets one
 //!   tar holding `src/` (and the previous app image's `save-artifacts` output as `artifacts/`) in
 //!   the builder's `io.openshift.s2i.destination`, runs `assemble`, and is committed with `CMD`
 //!   the `run` script; digest over the builder image's ID, the source's digest and the
 //!   build settings.
 //! - **runtime**: the binary read out of the app image through a never-started container, checked
-//!   to be static, imported as a one-layer image with the runtime Dockerfile's metadata (or built
-//!   `FROM scratch` with `docker build`); digest over the app image's ID and the runtime Dockerfile.
+//!   to be static, imported as a one-layer image with the Plan's typed runtime metadata (or, for
+//!   an override of the runtime template, built `FROM scratch` with `docker build`); digest over
+//!   the app image's ID and the runtime Dockerfile.
 //!
 //! A stage whose tagged image already carries its digest is skipped. A tag moves only after its
 //! stage succeeded; the image it moved away from is removed when nothing else references it.
@@ -29,11 +31,15 @@ use super::step::{DockerBuild, Runner};
 use super::{Options, SourceTree, archive, direct, elf, push, report};
 use crate::Error;
 use crate::plan::{
-    self, DIGEST_LABEL, DOCKERFILE, Plan, RUNTIME_CONTEXT_DIR, RUNTIME_DIR, Stage, TOOL_LABEL,
+    self, BuilderImage, DIGEST_LABEL, DOCKERFILE, Plan, RUNTIME_CONTEXT_DIR, RUNTIME_DIR,
+    RuntimeImage, Stage, TOOL_LABEL,
 };
 use crate::sink::{Event, Sink, StageReport, human_size};
 
 /// Changes whenever this code builds images differently, so a new version rebuilds.
+/// What the archive endpoint gave for a path of a container: its tar, or why not.
+type Downloaded = Result<Vec<u8>, super::client::Error>;
+
 const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
 mod app;
@@ -174,25 +180,13 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("builder {reference}"));
         let dockerfile = plan.builder_dockerfile();
-        let recipe = direct::builder(dockerfile, plan.builder_context()).and_then(|r| {
-            if r.from != plan.base() {
-                Err(format!("is not `FROM {}`", plan.base()))
-            } else if !base.entrypoint.is_empty() {
-                Err(format!(
-                    "is `FROM` `{}`, which has an `ENTRYPOINT`",
-                    plan.base()
-                ))
-            } else if !base.on_build.is_empty() {
-                Err(format!(
-                    "is `FROM` `{}`, which has `ONBUILD` triggers",
-                    plan.base()
-                ))
-            } else {
-                Ok(r)
-            }
+        let image = plan.builder_image().ok_or_else(|| overridden("builder"));
+        let recipe = image.and_then(|i| {
+            direct_builder(plan, base)?;
+            Ok((i, direct::builder_changes(i)?))
         });
         let id = match self.direct("builder", recipe) {
-            Some(recipe) => self.builder_direct(base, &recipe, &digest).await?,
+            Some((image, changes)) => self.builder_direct(base, image, changes, &digest).await?,
             None => self.builder_docker_build(dockerfile, &digest).await?,
         };
         let image = self.finish(&id, Stage::Builder).await?;
@@ -200,8 +194,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(Done { report, image })
     }
 
-    /// The recipe of a stage that can be assembled directly, unless `--docker-build` asks for
-    /// the classic builder; logs why a Dockerfile needs `docker build`.
+    /// The typed image of a stage that can be assembled directly, unless `--docker-build` asks
+    /// for the classic builder; logs why its Dockerfile needs `docker build`.
     fn direct<T>(&self, stage: &str, recipe: Result<T, String>) -> Option<T> {
         if self.opts.docker_build {
             return None;
@@ -212,10 +206,8 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 self.sink.event(Event::Log {
                     stage: stage.into(),
                     line: format!(
-                        "the {stage} Dockerfile {why}: building it with `docker build`, step by \
-                         step (slower); an override in `.s2i/templates/` that keeps to the plain \
-                         instructions of the default template is assembled in one step (README: \
-                         \"How the images are made locally\")"
+                        "the {stage} image {why}: building its Dockerfile with `docker build`, \
+                         step by step (slower; README: \"How the images are made locally\")"
                     ),
                 });
                 None
@@ -232,12 +224,13 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         ]
     }
 
-    /// The builder as one container from the base (the `COPY`s uploaded, the `RUN` as its
-    /// command) committed with the Dockerfile's metadata instructions.
+    /// The builder as one container from the base (the scripts uploaded, the setup as its
+    /// command) committed with the image's metadata.
     async fn builder_direct(
         &self,
         base: &ImageInfo,
-        recipe: &direct::Builder,
+        image: &BuilderImage,
+        image_changes: Vec<String>,
         digest: &str,
     ) -> Result<String> {
         let plan = self.plan;
@@ -250,35 +243,30 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             changes.push(format!("ENV PATH={}", direct::DEFAULT_PATH));
             env.push(format!("PATH={}", direct::DEFAULT_PATH));
         }
-        changes.extend(recipe.changes.iter().cloned());
+        changes.extend(image_changes);
         changes.extend(self.label_changes(digest));
-        let run = recipe.run.as_ref();
-        if let Some(run) = run {
-            env.extend(run.env.iter().map(|(k, v)| format!("{k}={v}")));
-        }
+        env.extend(image.env.iter().map(|(k, v)| format!("{k}={v}")));
+        let scripts = Bytes::from(direct::scripts_tar(image).map_err(Error::new)?);
         let container = self
             .docker
-            .create_container(builder_spec(plan, base, run, env))
+            .create_container(builder_spec(plan, base, image, env))
             .await?;
-        let copies = Bytes::from(recipe.copies.clone());
         self.docker
             .upload(
                 &container,
                 "/",
-                futures_util::stream::once(async move { Ok(copies) }),
+                futures_util::stream::once(async move { Ok(scripts) }),
             )
             .await
-            .context("failed to copy the builder context's `COPY` sources")?;
-        if run.is_some() {
-            let mut output = Output::new("builder");
-            let code = self
-                .docker
-                .run(&container, &mut output, None, self.sink)
-                .await?;
-            if code != 0 {
-                self.docker.remove_container(&container).await?;
-                return Err(builder_run_failed(plan, code, &output.tail()));
-            }
+            .context("failed to copy the S2I scripts into the builder")?;
+        let mut output = Output::new("builder");
+        let code = self
+            .docker
+            .run(&container, &mut output, None, self.sink)
+            .await?;
+        if code != 0 {
+            self.docker.remove_container(&container).await?;
+            return Err(builder_run_failed(plan, code, &output.tail()));
         }
         let comment = format!(
             "the S2I builder of {} from {}, assembled by xtask-s2i",
@@ -350,10 +338,16 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         }
         self.status("Building", format!("runtime {reference}"));
         let (binary, files) = self.read_binary(app).await?;
+        // The binary first: a dynamic one is the more fundamental error of a custom `assemble`.
         static_binary(plan, &binary)?;
-        let recipe = direct::runtime(plan.runtime_dockerfile(), plan.bin());
+        let files = files.map(|f| self.runtime_files(f)).transpose()?;
+        let image = plan.runtime_image().ok_or_else(|| overridden("runtime"));
+        let recipe = image.and_then(|i| Ok((i, direct::runtime_changes(i)?)));
         let id = match self.direct("runtime", recipe) {
-            Some(recipe) => self.runtime_direct(&recipe, binary, files, &digest).await?,
+            Some((image, changes)) => {
+                self.runtime_direct(image, changes, binary, files, &digest)
+                    .await?
+            }
             None => self.runtime_docker_build(binary, files, &digest).await?,
         };
         let image = self.finish(&id, Stage::Runtime).await?;
@@ -361,30 +355,30 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(Done { report, image })
     }
 
-    /// The runtime as one import of a tar of the binary with the Dockerfile's metadata
-    /// instructions.
+    /// The runtime as one import of a tar of the runtime files and the binary with the image's
+    /// metadata.
     async fn runtime_direct(
         &self,
-        recipe: &direct::Runtime,
+        image: &RuntimeImage,
+        image_changes: Vec<String>,
         binary: Vec<u8>,
         files: Option<Vec<u8>>,
         digest: &str,
     ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
-        let binary = archive::context_tar([(recipe.dest.as_str(), binary.as_slice(), 0o755)])?;
+        // What the classic builder gives `FROM scratch`, then the image's own.
+        let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
+        changes.extend(image_changes);
+        changes.extend(self.label_changes(digest));
+        let binary = archive::context_tar([(image.binary.as_str(), binary.as_slice(), 0o755)])?;
         // `COPY runtime/ /`: the directory's entries at the root, owned by root as `COPY` makes
         // them; then the binary.
-        let tar = match (&recipe.files_dir, files) {
-            (Some(dir), Some(files)) => {
-                archive::concat(&[(&files, &format!("{dir}/"), ""), (&binary, "", "")])?
-            }
-            _ => binary,
+        let dir = format!("{RUNTIME_CONTEXT_DIR}/");
+        let tar = match files.filter(|_| image.files) {
+            Some(files) => archive::concat(&[(&files, &dir, ""), (&binary, "", "")])?,
+            None => binary,
         };
-        // What the classic builder gives `FROM scratch`, then the Dockerfile's own.
-        let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
-        changes.extend(recipe.changes.iter().cloned());
-        changes.extend(self.label_changes(digest));
         let message = format!(
             "the runtime image of {}: `{}` of {}, assembled by xtask-s2i",
             plan.package(),
@@ -435,10 +429,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
 
     /// The tar of the runtime files as the archive endpoint gave it, or the error that says
     /// what is missing.
-    fn runtime_files(
-        &self,
-        files: Result<Vec<u8>, crate::engine::client::Error>,
-    ) -> Result<Vec<u8>> {
+    fn runtime_files(&self, files: Downloaded) -> Result<Vec<u8>> {
         let plan = self.plan;
         match files {
             Ok(files) => Ok(files),
@@ -460,7 +451,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     /// The binary and the tar of the runtime files (the directory `runtime/` and its entries,
     /// unless `runtime-files = "none"`), read out of the app image through a created,
     /// never-started container.
-    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Vec<u8>>)> {
+    async fn read_binary(&self, app: &ImageInfo) -> Result<(Vec<u8>, Option<Downloaded>)> {
         let plan = self.plan;
         let container = self
             .docker
@@ -476,7 +467,6 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             None => None,
         };
         self.docker.remove_container(&container).await?;
-        let files = files.map(|f| self.runtime_files(f)).transpose()?;
         let tar = match tar {
             Ok(tar) => tar,
             Err(e) if e.is_not_found() => {
@@ -532,36 +522,54 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     }
 }
 
-/// The container a directly assembled builder is made in: from the base, as the `RUN` of the
-/// builder Dockerfile runs (its user, working directory and environment, the base's `SHELL`).
+/// The container a directly assembled builder is made in: from the base, as the template's
+/// `RUN` runs (its user, working directory and environment, the base's `SHELL`).
 fn builder_spec(
     plan: &Plan,
     base: &ImageInfo,
-    run: Option<&direct::Run>,
+    image: &BuilderImage,
     env: Vec<String>,
 ) -> ContainerSpec {
+    // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
+    let shell = match base.shell.is_empty() {
+        true => vec!["/bin/sh".into(), "-c".into()],
+        false => base.shell.clone(),
+    };
     ContainerSpec {
         image: base.id.clone(),
-        user: run.and_then(|r| r.user.clone()),
-        working_dir: run.and_then(|r| r.workdir.clone()),
+        user: Some(image.setup_user.clone()),
+        working_dir: Some(image.workdir.clone()),
         env: Some(env),
-        // Never started without a `RUN`; a command is needed to create it.
-        // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
-        cmd: Some(match run {
-            Some(r) if base.shell.is_empty() => {
-                vec!["/bin/sh".into(), "-c".into(), r.command.clone()]
-            }
-            Some(r) => base
-                .shell
-                .iter()
-                .cloned()
-                .chain([r.command.clone()])
-                .collect(),
-            None => vec!["true".into()],
-        }),
+        cmd: Some(shell.into_iter().chain([image.setup.clone()]).collect()),
         labels: tool_label(plan),
         attach: true,
         ..Default::default()
+    }
+}
+
+/// Why a stage's image is left to `docker build`: the user overrides its template.
+fn overridden(stage: &str) -> String {
+    format!(
+        "has its Dockerfile overridden by `{}/{stage}.Dockerfile`",
+        crate::render::OVERRIDE_DIR
+    )
+}
+
+/// Checks that the builder can be assembled directly from `base`: no `ENTRYPOINT` (which a
+/// commit would keep in front of the image's `CMD`) and no `ONBUILD` triggers.
+fn direct_builder(plan: &Plan, base: &ImageInfo) -> Result<(), String> {
+    if !base.entrypoint.is_empty() {
+        Err(format!(
+            "is `FROM` `{}`, which has an `ENTRYPOINT`",
+            plan.base()
+        ))
+    } else if !base.on_build.is_empty() {
+        Err(format!(
+            "is `FROM` `{}`, which has `ONBUILD` triggers",
+            plan.base()
+        ))
+    } else {
+        Ok(())
     }
 }
 

@@ -238,6 +238,17 @@ fn a_configuration_using_every_key_renders_as_snapshotted() {
     assert!(runtime.contains("\nUSER 5678\n"), "{runtime}");
     assert!(runtime.contains("\nEXPOSE 8443\n"), "{runtime}");
     assert!(runtime.contains("ENTRYPOINT [\"/server\"]"), "{runtime}");
+    // The typed builder the engine assembles runs the setup the template's `RUN` runs, and the
+    // typed runtime image copies the binary the template copies.
+    let typed = plan.builder_image().expect("no builder override");
+    assert!(
+        builder.contains(&format!("\nRUN {}\n", typed.setup)),
+        "{}",
+        typed.setup
+    );
+    assert!(typed.setup.contains("'libssl-dev'"), "{}", typed.setup);
+    let typed = plan.runtime_image().expect("no runtime override");
+    assert!(runtime.contains(&format!("\nCOPY {0} /{0}\n", typed.binary)));
 }
 
 /// Values meant to break out of a Dockerfile string or a shell word.

@@ -9,7 +9,9 @@ use xtask_s2i::dev;
 
 /// Copies `examples/hello-world` (without `target/`) to `dest` with its path dependencies made
 /// absolute so the copy builds anywhere, and the one on xtask-s2i pointed at the snapshot `lib`
-/// ([`dev::snapshot_library`]).
+/// ([`dev::snapshot_library`]): relative when the copy lies inside `lib`, as the example lies in
+/// this repository, since the app stage's source root is then `lib` and an absolute host path
+/// would not exist in the container.
 pub fn copy_example(repo: &Path, lib: &Path, dest: &Path) -> Result<()> {
     let example = repo.join("examples/hello-world");
     dev::copy_dir(&example, dest)?;
@@ -21,13 +23,31 @@ pub fn copy_example(repo: &Path, lib: &Path, dest: &Path) -> Result<()> {
             dev::for_each_path_dep(doc, |path| {
                 let abs = dir.join(path);
                 let abs = abs.canonicalize().unwrap_or(abs);
-                Ok(if abs == repo { lib } else { abs.as_path() }
-                    .display()
-                    .to_string())
+                Ok(if abs == repo {
+                    library_path(lib, &dest.join(manifest))
+                } else {
+                    abs.display().to_string()
+                })
             })
         })?;
     }
     Ok(())
+}
+
+/// The path of `lib` as written in `manifest`: relative when `manifest` lies inside `lib`.
+fn library_path(lib: &Path, manifest: &Path) -> String {
+    let dir = manifest.parent().unwrap_or(manifest);
+    match dir.strip_prefix(lib) {
+        Ok(inside) => {
+            let ups = vec![".."; inside.components().count()];
+            if ups.is_empty() {
+                ".".to_string()
+            } else {
+                ups.join("/")
+            }
+        }
+        Err(_) => lib.display().to_string(),
+    }
 }
 
 /// Changes the greeting line of `src/main.rs` so the source really differs; returns what the
@@ -107,5 +127,26 @@ mod tests {
         assert!(!snapshot.contains("[workspace]"), "{snapshot}");
         assert!(!snapshot.contains("[dev-dependencies]"), "{snapshot}");
         assert!(!dest.join("target").exists());
+    }
+
+    /// A copy inside the snapshot, laid out as this repository, keeps relative paths: the app
+    /// stage's source root is the snapshot, where a host path does not exist.
+    #[test]
+    fn a_copy_inside_the_snapshot_points_at_it_relatively() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = crate::bench::repo_root();
+        let lib = tmp.path().join("lib");
+        dev::snapshot_library(&repo, &lib).unwrap();
+        let dest = lib.join("examples/hello-world");
+        copy_example(&repo, &lib, &dest).unwrap();
+        let manifest = std::fs::read_to_string(dest.join("Cargo.toml")).unwrap();
+        let doc: toml_edit::DocumentMut = manifest.parse().unwrap();
+        assert_eq!(
+            doc["build-dependencies"]["xtask-s2i"]["path"].as_str(),
+            Some("../.."),
+            "{manifest}"
+        );
+        let xtask = std::fs::read_to_string(dest.join("xtask/Cargo.toml")).unwrap();
+        assert!(xtask.contains("\"../../..\""), "{xtask}");
     }
 }
