@@ -53,29 +53,24 @@ impl Janitor {
     /// replaced images nothing references (children first: an app image is a child of its
     /// builder image).
     pub async fn clean(&self, docker: &Client) {
-        let containers = self
-            .containers
-            .lock()
-            .map(|mut c| std::mem::take(&mut *c))
-            .unwrap_or_default();
+        let containers = drain(&self.containers);
         for id in containers.iter().rev() {
             docker.force_remove_container(id).await;
         }
-        let images = self
-            .images
-            .lock()
-            .map(|mut i| std::mem::take(&mut *i))
-            .unwrap_or_default();
+        let images = drain(&self.images);
         for id in images.iter().rev() {
             docker.remove_if_untagged(id, None).await;
         }
-        let replaced = self
-            .replaced
-            .lock()
-            .map(|mut r| std::mem::take(&mut *r))
-            .unwrap_or_default();
+        let replaced = drain(&self.replaced);
         for (id, package) in replaced.iter().rev() {
             docker.remove_if_untagged(id, Some(package)).await;
         }
     }
+}
+
+/// Everything in `list`, which is left empty (nothing when a panic poisoned it).
+pub(crate) fn drain<T>(list: &Mutex<Vec<T>>) -> Vec<T> {
+    list.lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default()
 }

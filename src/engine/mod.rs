@@ -25,6 +25,7 @@ mod output;
 mod push;
 pub(crate) mod s2i;
 mod stages;
+pub(crate) mod step;
 mod sys_crates;
 
 use std::time::Instant;
@@ -35,6 +36,7 @@ use crate::plan::Plan;
 use crate::sink::{Event, Sink, StageReport};
 
 pub use elf::{Linkage, linkage};
+pub(crate) use janitor::drain;
 
 /// Flags of the engine.
 #[derive(Debug, Clone, Default)]
@@ -104,28 +106,46 @@ pub fn build(
     opts: &Options,
     sink: &dyn Sink,
 ) -> Result<Vec<StageReport>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime of the Docker client")?;
     // Scoped threads write tar streams (the source, the artifacts) while the runtime uploads them.
+    let rt = runtime()?;
     std::thread::scope(|scope| {
         rt.block_on(async {
-            let mut signals = signals::Signals::install()?;
-            let docker = tokio::select! {
-                d = client::Client::connect(sink) => d?,
-                signal = signals.recv() => return Err(anyhow::Error::new(signal)),
-            };
+            let (docker, mut signals) = connect(sink).await?;
             let chain = stages::Chain::new(&docker, plan, source, opts, sink, scope);
-            let result = tokio::select! {
-                r = chain.run() => r,
-                signal = signals.recv() => Err(anyhow::Error::new(signal)),
-            };
+            let result = until_signal(&mut signals, chain.run()).await;
             // Whatever happened, remove what this run created and did not finish.
             docker.janitor().clean(&docker).await;
             result
         })
     })
+}
+
+/// The async runtime the Docker client runs on: one thread; scoped threads write the tar
+/// streams it uploads.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime of the Docker client")
+}
+
+/// Installs the signal handlers and connects to the container engine (unless a signal comes
+/// first).
+pub(crate) async fn connect(sink: &dyn Sink) -> Result<(client::Client, signals::Signals)> {
+    let mut signals = signals::Signals::install()?;
+    let docker = until_signal(&mut signals, client::Client::connect(sink)).await?;
+    Ok((docker, signals))
+}
+
+/// `run`, or the error of the first Ctrl-C or SIGTERM.
+pub(crate) async fn until_signal<T, E: Into<anyhow::Error>>(
+    signals: &mut signals::Signals,
+    run: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T> {
+    tokio::select! {
+        r = run => r.map_err(Into::into),
+        signal = signals.recv() => Err(anyhow::Error::new(signal)),
+    }
 }
 
 /// The exit code for an error caused by Ctrl-C (130) or SIGTERM (143).

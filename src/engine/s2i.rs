@@ -15,7 +15,8 @@
 //! - A builder with an `ENTRYPOINT` runs the scripts with the entrypoint replaced by
 //!   `/usr/bin/env`; the commit restores it.
 //!
-//! This module reads the contract and builds the upload; [`super::stages`] runs the containers.
+//! This module reads the contract and builds the upload; [`step`] runs the containers, for the
+//! local chain's app stage and the rehearsal alike.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -26,6 +27,8 @@ use anyhow::{Context as _, Result, anyhow};
 use super::client::{Client, ImageInfo};
 use crate::Error;
 use crate::plan::{ASSEMBLE_USER_LABEL, DESTINATION, DESTINATION_LABEL, SCRIPTS_URL_LABEL};
+
+pub(crate) mod step;
 
 /// What upstream runs scripts with when the image has an `ENTRYPOINT`.
 pub const ENV_ENTRYPOINT: &str = "/usr/bin/env";

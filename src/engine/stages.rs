@@ -17,7 +17,7 @@
 //! A stage whose tagged image already carries its digest is skipped. A tag moves only after its
 //! stage succeeded; the image it moved away from is removed when nothing else references it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::thread::Scope;
 use std::time::Instant;
 
@@ -27,6 +27,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
 use super::elf::Linkage;
+use super::step::{DockerBuild, Runner};
 use super::{Options, SourceTree, archive, direct, elf, push, report};
 use crate::Error;
 use crate::plan::{
@@ -145,14 +146,22 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(self.docker.existing_image(id).await?)
     }
 
-    /// A Dockerfile with this tool's labels appended as one `LABEL` instruction (the build's
-    /// `labels` parameter would cost the classic builder one step per label).
-    fn labelled(&self, dockerfile: &str, digest: &str) -> String {
-        format!(
-            "{}\n\n# Added by xtask-s2i: the package and this stage's input digest.\n{}",
-            dockerfile.trim_end(),
-            self.label_changes(digest).join("\n")
-        )
+    /// This tool's labels of a stage: the package and the stage's input digest.
+    fn labels(&self, digest: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (TOOL_LABEL.to_string(), self.plan.package().to_string()),
+            (DIGEST_LABEL.to_string(), digest.to_string()),
+        ])
+    }
+
+    /// The executor of the steps.
+    fn runner(&self) -> Runner<'_, 's, 'e> {
+        Runner {
+            docker: self.docker,
+            sink: self.sink,
+            scope: self.scope,
+            labels: tool_label(self.plan),
+        }
     }
 
     async fn builder(&self, base: &ImageInfo) -> Result<Done> {
@@ -281,17 +290,20 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     async fn builder_docker_build(&self, dockerfile: &str, digest: &str) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Builder).reference();
-        let dockerfile = self.labelled(dockerfile, digest);
-        let context = archive::context_tar(plan.builder_context().iter().map(|f| {
-            let contents = if f.path == DOCKERFILE {
-                dockerfile.as_bytes()
-            } else {
-                f.contents.as_bytes()
-            };
-            (f.path.as_str(), contents, f.mode)
-        }))?;
-        self.docker
-            .build("builder", context, self.opts.no_cache, self.sink)
+        let context = archive::context_tar(
+            plan.builder_context()
+                .iter()
+                .filter(|f| f.path != DOCKERFILE)
+                .map(|f| (f.path.as_str(), f.contents.as_bytes(), f.mode)),
+        )?;
+        self.runner()
+            .docker_build(DockerBuild {
+                log: "builder".into(),
+                dockerfile: dockerfile.to_string(),
+                labels: self.labels(digest),
+                context,
+                no_cache: self.opts.no_cache,
+            })
             .await
             .map_err(|e| {
                 let message = format!(
@@ -386,19 +398,21 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
-        let dockerfile = self.labelled(plan.runtime_dockerfile(), digest);
-        let mut context = archive::context_tar([
-            (DOCKERFILE, dockerfile.as_bytes(), 0o644),
-            (plan.bin(), binary.as_slice(), 0o755),
-        ])?;
+        let mut context = archive::context_tar([(plan.bin(), binary.as_slice(), 0o755)])?;
         if let Some(files) = files {
             // The runtime files under `runtime/`, as the runtime BuildConfig's `images[].paths`
             // puts them in the cluster's context.
             let dir = format!("{RUNTIME_CONTEXT_DIR}/");
             context = archive::concat(&[(&files, &dir, &dir), (&context, "", "")])?;
         }
-        self.docker
-            .build("runtime", context, self.opts.no_cache, self.sink)
+        self.runner()
+            .docker_build(DockerBuild {
+                log: "runtime".into(),
+                dockerfile: plan.runtime_dockerfile().to_string(),
+                labels: self.labels(digest),
+                context,
+                no_cache: self.opts.no_cache,
+            })
             .await
             .map_err(|e| {
                 let message = format!("failed to build the runtime image `{reference}`: {e}");

@@ -2,27 +2,27 @@
 //! committed tree at `contextDir` (empty for a `Dockerfile` source), plus each `images[].paths`
 //! entry copied in ([`super::paths`]); the Dockerfile is the inline `source.dockerfile`, else
 //! `dockerStrategy.dockerfilePath` (default `Dockerfile`) of the context; the last `FROM` is
-//! replaced by the strategy's `from`; `output.imageLabels` are added. Then `docker build` with the
-//! classic builder. A binary copied onto `FROM scratch` is checked to be static first.
+//! replaced by the strategy's `from`; `output.imageLabels` are added. Then the engine's Docker
+//! build step ([`crate::engine::step`]), the local chain's, with the classic builder. A binary
+//! copied onto `FROM scratch` is checked to be static first.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, anyhow};
 
 use super::Rehearsal;
 use super::chain::Step;
-use super::manifests::ImageLabel;
 use super::paths::Entry;
 use crate::Error;
+use crate::engine::step::DockerBuild;
 use crate::engine::{Linkage, linkage};
 
 impl Rehearsal<'_, '_, '_> {
     /// Runs the Docker build of `step`; returns the untagged image's ID.
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     pub(super) async fn docker_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
         let bc = step.bc;
         let spec = &bc.spec;
-        let strategy = spec.strategy.docker_strategy.clone().unwrap_or_default();
         let context_dir = spec.source.context_dir.as_deref().unwrap_or("");
         let shown_dir = if context_dir.is_empty() {
             "."
@@ -31,41 +31,11 @@ impl Rehearsal<'_, '_, '_> {
         };
         let from_git = spec.source.git.is_some();
         let mut entries = self.context(step, done).await?;
-        let dockerfile = match &spec.source.dockerfile {
-            Some(d) => d.clone(),
-            None => {
-                let path = strategy.dockerfile_path.as_deref().unwrap_or("Dockerfile");
-                let found = entries
-                    .iter()
-                    .find(|e| e.path == path.trim_start_matches("./"));
-                match found {
-                    Some(e) => String::from_utf8_lossy(&e.data).into_owned(),
-                    None => {
-                        return Err(Error::new(format!(
-                            "step `source`: there is no `{path}` in the committed `{shown_dir}`"
-                        ))
-                        .note("commit it, or set `dockerStrategy.dockerfilePath`")
-                        .into());
-                    }
-                }
-            }
-        };
-        let mut dockerfile = dockerfile;
-        if let Some(from) = &strategy.from {
-            let (local, _) = self.image_for(done, &bc.name, from).await?;
-            dockerfile = replace_last_from(&dockerfile, &local).ok_or_else(|| {
-                anyhow!("step `dockerfile`: the Dockerfile has no `FROM` for `dockerStrategy.from` to replace")
-            })?;
-        }
-        if !strategy.env.is_empty() {
-            dockerfile = with_env(&dockerfile, &strategy.env);
-        }
+        let dockerfile = self.dockerfile(step, done, &entries, shown_dir).await?;
         if last_from(&dockerfile).is_some_and(|f| f == "scratch") {
             check_static(&entries)?;
         }
-        dockerfile = self.labelled(&dockerfile, &spec.output.image_labels);
         entries.retain(|e| e.path != "Dockerfile");
-        entries.push(Entry::file("Dockerfile", dockerfile.into_bytes(), 0o644));
         let context = super::paths::tar(&entries)?;
         self.status(
             "Building",
@@ -80,14 +50,68 @@ impl Rehearsal<'_, '_, '_> {
                 }
             ),
         );
-        self.docker
-            .build(&bc.name, context, self.no_cache, self.sink)
+        // The cluster adds `output.imageLabels` to the image; this tool's label marks it.
+        let mut labels: BTreeMap<String, String> = spec
+            .output
+            .image_labels
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect();
+        labels.extend(self.tool_label());
+        self.runner()
+            .docker_build(DockerBuild {
+                log: bc.name.clone(),
+                dockerfile,
+                labels,
+                context,
+                no_cache: self.no_cache,
+            })
             .await
             .map_err(|e| {
                 Error::new(format!("step `docker build`: {e}\n{}", e.tail()))
                     .caused_by(e)
                     .into()
             })
+    }
+
+    /// The Dockerfile the cluster builds: the inline one, else `dockerfilePath` of the context,
+    /// its last `FROM` replaced by `dockerStrategy.from`, `dockerStrategy.env` added.
+    async fn dockerfile(
+        &self,
+        step: &Step<'_>,
+        done: &[Step<'_>],
+        entries: &[Entry],
+        shown_dir: &str,
+    ) -> Result<String> {
+        let spec = &step.bc.spec;
+        let strategy = spec.strategy.docker_strategy.clone().unwrap_or_default();
+        let mut dockerfile = match &spec.source.dockerfile {
+            Some(d) => d.clone(),
+            None => {
+                let path = strategy.dockerfile_path.as_deref().unwrap_or("Dockerfile");
+                let found = entries
+                    .iter()
+                    .find(|e| e.path == path.trim_start_matches("./"));
+                let Some(e) = found else {
+                    return Err(Error::new(format!(
+                        "step `source`: there is no `{path}` in the committed `{shown_dir}`"
+                    ))
+                    .note("commit it, or set `dockerStrategy.dockerfilePath`")
+                    .into());
+                };
+                String::from_utf8_lossy(&e.data).into_owned()
+            }
+        };
+        if let Some(from) = &strategy.from {
+            let (local, _) = self.image_for(done, &step.bc.name, from).await?;
+            dockerfile = replace_last_from(&dockerfile, &local).ok_or_else(|| {
+                anyhow!("step `dockerfile`: the Dockerfile has no `FROM` for `dockerStrategy.from` to replace")
+            })?;
+        }
+        if !strategy.env.is_empty() {
+            dockerfile = with_env(&dockerfile, &strategy.env);
+        }
+        Ok(dockerfile)
     }
 
     /// The build context: the committed `contextDir` for a Git source, then each
@@ -119,21 +143,6 @@ impl Rehearsal<'_, '_, '_> {
             }
         }
         Ok(entries)
-    }
-
-    /// The Dockerfile with one `LABEL` of `output.imageLabels` (the cluster adds them to the
-    /// image) and this tool's label appended.
-    fn labelled(&self, dockerfile: &str, image_labels: &[ImageLabel]) -> String {
-        let mut labels: Vec<String> = image_labels
-            .iter()
-            .map(|l| format!("{:?}={:?}", l.name, l.value))
-            .collect();
-        labels.push(format!("{:?}={:?}", crate::plan::TOOL_LABEL, self.package));
-        format!(
-            "{}\n# Added by the rehearsal: `output.imageLabels` and this tool's label.\nLABEL {}\n",
-            dockerfile.trim_end(),
-            labels.join(" ")
-        )
     }
 }
 

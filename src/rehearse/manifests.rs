@@ -12,7 +12,7 @@ use serde::Deserialize;
 use crate::okd::model::ImageTrigger;
 
 pub use crate::okd::model::{
-    BuildConfigSpec, Container, EnvVar, ImageLabel, ImageSourcePath as ImagePath, ImageStreamSpec,
+    BuildConfigSpec, Container, EnvVar, ImageSourcePath as ImagePath, ImageStreamSpec,
     ObjectReference as ObjectRef, PodSpec, PortRef, Probe, TagReference,
 };
 

@@ -10,9 +10,9 @@
 //! would reject or repeat; with `--no-build` that is all. Otherwise the first apply's builds run
 //! in that order ([`chain`]): a Docker strategy is a `docker build` of its `contextDir` or inline
 //! Dockerfile, with `images[].paths` copied in and the last `FROM` replaced by the strategy's
-//! `from` ([`docker`], [`paths`]); a Source strategy is the S2I step with the builder image,
-//! `assemble` running under an arbitrary UID of group 0 ([`s2i`]; stricter than the cluster's
-//! build pods, which run it as the builder's `USER`). The workload that runs the last image is
+//! `from` ([`docker`], [`paths`]); a Source strategy is the engine's S2I step, the local chain's,
+//! with the builder image, env and labels of the BuildConfig (`assemble` runs as the builder's
+//! `USER`, as the cluster's build pods run it; [`s2i`]). The workload that runs the last image is
 //! then started as the cluster's `restricted-v2` pods run and, for a service, probed ([`run`]).
 //!
 //! Rehearsal images are tagged `<stream>:rehearse`, never the local chain's tags, and are removed
@@ -39,10 +39,11 @@ use anyhow::{Context as _, Result};
 use crate::Error;
 use crate::config::PullPolicy;
 use crate::engine::client::{Client, ImageInfo};
+use crate::engine::step::Runner;
 use crate::plan::{Plan, TOOL_LABEL};
 use crate::sink::{Event, Sink, StageReport};
 
-/// The arbitrary non-root UID (group 0) the rehearsal runs `assemble` and the workload with, as
+/// The arbitrary non-root UID (group 0) the rehearsal runs the workload with, as
 /// OKD's `restricted-v2` SCC assigns one from the project's range.
 pub const UID: u32 = 1_000_680_000;
 
@@ -199,17 +200,10 @@ fn rehearse_builds(
             committed.short()
         );
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime of the Docker client")?;
+    let rt = crate::engine::runtime()?;
     std::thread::scope(|scope| {
         rt.block_on(async {
-            let mut signals = crate::engine::signals::Signals::install()?;
-            let docker = tokio::select! {
-                d = Client::connect(sink) => d?,
-                signal = signals.recv() => return Err(anyhow::Error::new(signal)),
-            };
+            let (docker, mut signals) = crate::engine::connect(sink).await?;
             let settings = plan.settings();
             let r = Rehearsal {
                 docker: &docker,
@@ -227,10 +221,7 @@ fn rehearse_builds(
                 workspace_rel: &checkout.workspace_rel,
                 tags: Mutex::new(Vec::new()),
             };
-            let result = tokio::select! {
-                res = r.run(&steps) => res,
-                signal = signals.recv() => Err(anyhow::Error::new(signal)),
-            };
+            let result = crate::engine::until_signal(&mut signals, r.run(&steps)).await;
             docker.janitor().clean(&docker).await;
             r.remove_tags().await;
             result
@@ -274,7 +265,7 @@ pub(crate) struct Rehearsal<'r, 's, 'e> {
     tags: Mutex<Vec<String>>,
 }
 
-impl Rehearsal<'_, '_, '_> {
+impl<'s, 'e> Rehearsal<'_, 's, 'e> {
     fn status(&self, verb: &str, message: impl Into<String>) {
         self.sink.event(Event::status(verb, message));
     }
@@ -394,6 +385,16 @@ impl Rehearsal<'_, '_, '_> {
         }
     }
 
+    /// The executor of the steps, the local chain's.
+    fn runner(&self) -> Runner<'_, 's, 'e> {
+        Runner {
+            docker: self.docker,
+            sink: self.sink,
+            scope: self.scope,
+            labels: self.tool_label(),
+        }
+    }
+
     /// The label every container and image of the rehearsal carries.
     fn tool_label(&self) -> std::collections::HashMap<String, String> {
         std::collections::HashMap::from([(TOOL_LABEL.to_string(), self.package.to_string())])
@@ -401,12 +402,7 @@ impl Rehearsal<'_, '_, '_> {
 
     /// Removes the `<stream>:rehearse` tags (and their images when nothing else tags them).
     async fn remove_tags(&self) {
-        let tags = self
-            .tags
-            .lock()
-            .map(|mut t| std::mem::take(&mut *t))
-            .unwrap_or_default();
-        for tag in tags.iter().rev() {
+        for tag in crate::engine::drain(&self.tags).iter().rev() {
             let _ = self.docker.remove_image(tag).await;
         }
     }

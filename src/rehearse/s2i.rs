@@ -1,12 +1,11 @@
-//! A Source-strategy BuildConfig, as OpenShift builds it (`s2i build --as-dockerfile`
-//! semantics): the committed tree at `contextDir`, less what its `.s2iignore` names, goes to
-//! `<destination>/src` of a container from the builder image (`io.openshift.s2i.destination`,
-//! default `/tmp`), owned by the user that runs `assemble` — here an arbitrary UID of group 0, as
-//! under `restricted-v2`, so a builder whose directories are not group-writable fails as it would
-//! in a cluster that runs builds that way. `assemble` is the source's `.s2i/bin/assemble`, else
-//! the builder's (`io.openshift.s2i.scripts-url`); the environment is the source's
-//! `.s2i/environment` with `sourceStrategy.env` winning, as in s2i. The container is committed
-//! with `CMD` the `run` script.
+//! A Source-strategy BuildConfig, as OpenShift builds it: the front-end that turns the committed
+//! `sourceStrategy` (builder image, `env`, `incremental`) and `output.imageLabels` into the
+//! engine's S2I step ([`crate::engine::s2i::step`]), the one the local chain's app stage runs —
+//! so the assemble user (the builder's `io.openshift.s2i.assemble-user`, else its `USER`, as
+//! build pods run it), the environment (`.s2i/environment` with `sourceStrategy.env` winning),
+//! the source's `.s2i/bin` overrides, the `ENTRYPOINT` replacement and the commit (`CMD` the `run`
+//! script, the builder's `USER`) are the local chain's. The source is the committed tree at
+//! `contextDir`, less what its `.s2iignore` names.
 //!
 //! The cluster's build downloads crates; the rehearsal's containers may not reach a registry, so
 //! the committed workspace's crates are vendored on the host into the source tar (unless a
@@ -14,44 +13,121 @@
 //! `save-artifacts` output is kept under `target/` and handed to the next rehearsal's `assemble`
 //! (the rehearsal images themselves are removed).
 
-use std::collections::HashMap;
-use std::io::Write as _;
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
+use super::Rehearsal;
 use super::chain::Step;
-use super::source::{SrcEntry, s2i_environment, source_entries, walk, write_source};
-use super::{Rehearsal, UID};
+use super::manifests::EnvVar;
+use super::source::{SrcEntry, source_entries, walk, write_source};
 use crate::Error;
-use crate::engine::archive;
-use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
+use crate::engine::s2i;
+use crate::engine::s2i::step::{Built, S2iBuild};
 use crate::sink::Event;
 
-const SCRIPTS_URL: &str = "io.openshift.s2i.scripts-url";
-const DESTINATION: &str = "io.openshift.s2i.destination";
-
-impl Rehearsal<'_, '_, '_> {
-    /// Runs the S2I build of `step`; returns the untagged app image's ID.
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
+impl<'s> Rehearsal<'_, 's, '_> {
+    /// Runs the S2I build of `step` with the engine's S2I step; returns the untagged app
+    /// image's ID.
     pub(super) async fn source_step(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<String> {
+        let build = self.s2i_build(step, done).await?;
+        let (assemble, overrides) = (
+            build.contract.script("assemble", &build.overrides),
+            build.overrides.clone(),
+        );
+        let id = match self.runner().s2i(build).await? {
+            Built::Image(id) => id,
+            Built::Failed { code, output } => bail!(
+                "step `assemble`: `{assemble}` exited with code {code}:\n{}",
+                output.tail()
+            ),
+        };
+        if let Some(file) = self.artifacts_file(step) {
+            self.save_artifacts(&id, &step.local, &overrides, &file)
+                .await;
+        }
+        Ok(id)
+    }
+
+    /// Where the `save-artifacts` output of an `incremental` BuildConfig is kept.
+    fn artifacts_file(&self, step: &Step<'_>) -> Option<PathBuf> {
+        let strategy = step.bc.spec.strategy.source_strategy.as_ref()?;
+        strategy
+            .incremental
+            .unwrap_or(false)
+            .then(|| self.cache.join(format!("{}.artifacts.tar", step.bc.name)))
+    }
+
+    /// The S2I step of the committed BuildConfig of `step`: its builder image, the committed
+    /// source at `contextDir` (with vendored crates), its `env`, the saved artifacts when
+    /// `incremental`, and its `output.imageLabels`.
+    async fn s2i_build(&self, step: &Step<'_>, done: &[Step<'_>]) -> Result<S2iBuild<'s>> {
         let bc = step.bc;
-        let spec = &bc.spec;
-        let strategy = spec
+        let strategy = bc
+            .spec
             .strategy
             .source_strategy
             .as_ref()
             .ok_or_else(|| anyhow!("no sourceStrategy"))?;
         let (builder_ref, builder) = self.image_for(done, &bc.name, &strategy.from).await?;
-        let (scripts, destination) = s2i_labels(&builder_ref, &builder)?;
-        let context_dir = spec
+        let contract = s2i::Contract::read(self.docker, &builder, &builder_ref)
+            .await
+            .context("step `builder image`")?;
+        let context_dir = self.context_dir(step)?;
+        let root = self.tree.join(context_dir);
+        let mut entries = source_entries(&root)?;
+        self.add_vendored(&mut entries, context_dir)?;
+        let artifacts = (!self.no_cache)
+            .then(|| self.artifacts_file(step))
+            .flatten()
+            .and_then(|f| std::fs::File::open(f).ok());
+        let shown_dir = if context_dir.is_empty() {
+            "."
+        } else {
+            context_dir
+        };
+        let incremental = if artifacts.is_some() {
+            ", incremental"
+        } else {
+            ""
+        };
+        self.status(
+            "Assembling",
+            format!(
+                "{} (BuildConfig `{}`, S2I with {builder_ref}, `{shown_dir}` as {}{incremental})",
+                step.local, bc.name, contract.assemble_user,
+            ),
+        );
+        let entries = Arc::new(entries);
+        Ok(S2iBuild {
+            builder,
+            contract,
+            // As s2i: `.s2i/bin` and `.s2i/environment` at the root of the source.
+            overrides: s2i::Overrides::read(&root)?,
+            // As s2i: the BuildConfig's env wins over the source's `.s2i/environment`.
+            env: strategy_env(&strategy.env),
+            source: Arc::new(move |w, uid, gid| write_source(w, &entries, uid, gid)),
+            artifacts,
+            labels: self.app_labels(step, &builder_ref),
+            log: bc.name.clone(),
+            comment: format!("the rehearsal of the BuildConfig {} (xtask-s2i)", bc.name),
+            what: format!("`{}`", step.local),
+        })
+    }
+
+    /// The committed `contextDir` of `step`, which must be a directory of the committed tree.
+    fn context_dir<'b>(&self, step: &'b Step<'_>) -> Result<&'b str> {
+        let context_dir = step
+            .bc
+            .spec
             .source
             .context_dir
             .as_deref()
             .unwrap_or("")
             .trim_matches('/');
-        let root = self.tree.join(context_dir);
-        if !root.is_dir() {
+        if !self.tree.join(context_dir).is_dir() {
             return Err(Error::new(format!(
                 "step `source`: its `contextDir` `{context_dir}` is not a directory of the \
                  committed tree"
@@ -59,84 +135,12 @@ impl Rehearsal<'_, '_, '_> {
             .note("commit and push it, or fix `contextDir`")
             .into());
         }
-        let mut entries = source_entries(&root)?;
-        self.add_vendored(&mut entries, context_dir)?;
-
-        // As s2i: the BuildConfig's env wins over the source's `.s2i/environment`.
-        let configured: Vec<(String, String)> = strategy
-            .env
-            .iter()
-            .filter_map(|e| e.value.as_ref().map(|v| (e.name.clone(), v.clone())))
-            .collect();
-        let env: Vec<String> = s2i_environment(&root)
-            .into_iter()
-            .filter(|(k, _)| !configured.iter().any(|(c, _)| c == k))
-            .chain(configured.clone())
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let assemble = if root.join(".s2i/bin/assemble").is_file() {
-            format!("{destination}/src/.s2i/bin/assemble")
-        } else {
-            format!("{scripts}/assemble")
-        };
-        let incremental = strategy.incremental.unwrap_or(false);
-        let artifacts_file = self.cache.join(format!("{}.artifacts.tar", bc.name));
-        let artifacts = (incremental && !self.no_cache)
-            .then(|| std::fs::File::open(&artifacts_file).ok())
-            .flatten();
-        self.status(
-            "Assembling",
-            format!(
-                "{} (BuildConfig `{}`, S2I with {builder_ref}, `{}` as {UID}:0{})",
-                step.local,
-                bc.name,
-                if context_dir.is_empty() {
-                    "."
-                } else {
-                    context_dir
-                },
-                if artifacts.is_some() {
-                    ", incremental"
-                } else {
-                    ""
-                }
-            ),
-        );
-        let container = self
-            .assemble_container(&builder, &env, &assemble, &destination, entries, artifacts)
-            .await?;
-        let mut output = Output::new(&bc.name);
-        let code = self
-            .docker
-            .run(&container, &mut output, None, self.sink)
-            .await?;
-        if code != 0 {
-            self.docker.remove_container(&container).await?;
-            bail!(
-                "step `assemble`: `{assemble}` exited with code {code}:\n{}",
-                output.tail()
-            );
-        }
-        let id = self
-            .commit_app(step, &container, &builder_ref, &builder, &scripts)
-            .await?;
-        if incremental {
-            self.save_artifacts(&id, &scripts, &artifacts_file).await;
-        }
-        Ok(id)
+        Ok(context_dir)
     }
 
-    /// Commits the `assemble` container as the app image: `CMD` the `run` script, the builder's
-    /// `USER`, `output.imageLabels` and the S2I labels.
-    async fn commit_app(
-        &self,
-        step: &Step<'_>,
-        container: &str,
-        builder_ref: &str,
-        builder: &ImageInfo,
-        scripts: &str,
-    ) -> Result<String> {
-        let mut labels: HashMap<String, String> = step
+    /// The labels of the app image: `output.imageLabels`, the S2I labels and this tool's.
+    fn app_labels(&self, step: &Step<'_>, builder_ref: &str) -> BTreeMap<String, String> {
+        let mut labels: BTreeMap<String, String> = step
             .bc
             .spec
             .output
@@ -153,35 +157,11 @@ impl Rehearsal<'_, '_, '_> {
             self.committed.commit.clone(),
         );
         labels.extend(self.tool_label());
-        let user = self.docker.image_user(&builder.id).await.ok().flatten();
-        let config = ImageConfig {
-            cmd: Some(vec![format!("{scripts}/run")]),
-            user: Some(
-                user.filter(|u| !u.is_empty())
-                    .unwrap_or_else(|| UID.to_string()),
-            ),
-            labels: Some(labels),
-            ..Default::default()
-        };
-        let comment = format!(
-            "the rehearsal of the BuildConfig {} (xtask-s2i)",
-            step.bc.name
-        );
-        Ok(self
-            .docker
-            .commit(
-                container,
-                config,
-                &[],
-                &comment,
-                &format!("`{}`", step.local),
-            )
-            .await?)
+        labels
     }
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
     /// no committed `vendor/`), and says so.
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     fn add_vendored(&self, entries: &mut Vec<SrcEntry>, context_dir: &str) -> Result<()> {
         let ws_rel = self.workspace_rel;
         let Ok(ws_sub) = ws_rel.strip_prefix(context_dir) else {
@@ -218,158 +198,97 @@ impl Rehearsal<'_, '_, '_> {
         let Some(v) = vendored.context("step `vendor`")? else {
             return Ok(());
         };
-        let config_path = prefix(".cargo/config.toml");
-        entries.retain(|e| e.path != config_path);
-        let mut vendor = vec![SrcEntry {
-            path: prefix("vendor"),
-            abs: None,
-            bytes: None,
-            mode: 0o775,
-            kind: tar::EntryType::Directory,
-        }];
-        walk(&v.dir, &prefix("vendor"), &mut vendor, &|_, _| false)?;
+        let vendor_dir = prefix("vendor");
         self.status(
             "Vendored",
             format!(
-                "{} crates on the host into the source's `{}`: the rehearsal's containers may not reach a registry (the cluster's build downloads them unless `vendor/` is committed)",
+                "{} crates on the host into the source's `{vendor_dir}`: the rehearsal's containers may not reach a registry (the cluster's build downloads them unless `vendor/` is committed)",
                 std::fs::read_dir(&v.dir).map(|d| d.count()).unwrap_or(0),
-                prefix("vendor")
             ),
         );
-        entries.extend(vendor);
-        entries.push(SrcEntry {
-            path: config_path,
-            abs: None,
-            bytes: Some(v.config.into_bytes()),
-            mode: 0o644,
-            kind: tar::EntryType::Regular,
-        });
-        Ok(())
+        add_vendor_entries(entries, &v, &vendor_dir, &prefix(".cargo/config.toml"))
     }
 
-    /// A created `assemble` container with the source (and the saved artifacts, when they can be
-    /// handed over; a failed upload starts over without them).
-    async fn assemble_container(
-        &self,
-        builder: &ImageInfo,
-        env: &[String],
-        assemble: &str,
-        destination: &str,
-        entries: Vec<SrcEntry>,
-        mut artifacts: Option<std::fs::File>,
-    ) -> Result<String> {
-        let entries = std::sync::Arc::new(entries);
-        loop {
-            let container = self
-                .docker
-                .create_container(ContainerSpec {
-                    image: builder.id.clone(),
-                    user: Some(format!("{UID}:0")),
-                    env: Some(env.to_vec()),
-                    cmd: Some(vec![assemble.to_string()]),
-                    labels: self.tool_label(),
-                    attach: true,
-                    ..Default::default()
-                })
-                .await?;
-            let list = entries.clone();
-            let (body, written) =
-                archive::stream_from_writer(self.scope, move |out| write_source(out, &list));
-            let uploaded = self.docker.upload(&container, destination, body).await;
-            written
-                .await
-                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")))
-                .context("failed to write the source tar")?;
-            uploaded.with_context(|| {
-                format!("step `source`: failed to copy the source to `{destination}/src`")
-            })?;
-            let Some(mut file) = artifacts.take() else {
-                return Ok(container);
-            };
-            let (body, written) = archive::stream_from_writer(self.scope, move |out| {
-                std::io::copy(&mut file, out)?;
-                Ok(())
-            });
-            let uploaded = self
-                .docker
-                .upload(&container, &format!("{destination}/artifacts"), body)
-                .await;
-            let written = written
-                .await
-                .unwrap_or_else(|_| Err(anyhow!("the writer stopped")));
-            match written.and(uploaded.map_err(anyhow::Error::from)) {
-                Ok(()) => return Ok(container),
-                Err(e) => {
-                    self.sink.event(Event::warning(format!(
-                        "could not hand the saved artifacts to `assemble` ({e:#}); building from scratch"
-                    )));
-                    self.docker.remove_container(&container).await?;
-                }
-            }
-        }
-    }
-
-    /// Keeps the new image's `save-artifacts` output for the next rehearsal; a failure is a warning.
-    async fn save_artifacts(&self, image: &str, scripts: &str, file: &Path) {
-        if let Err(e) = self.try_save_artifacts(image, scripts, file).await {
+    /// Keeps the new image's `save-artifacts` output for the next rehearsal (the rehearsal
+    /// images are removed); a failure is a warning.
+    async fn save_artifacts(&self, id: &str, local: &str, overrides: &s2i::Overrides, file: &Path) {
+        if let Err(e) = self.try_save_artifacts(id, local, overrides, file).await {
             let _ = std::fs::remove_file(file);
             self.sink.event(Event::warning(format!(
-                "`{scripts}/save-artifacts` failed, so the next rehearsal builds from scratch: {e:#}"
+                "`save-artifacts` of `{local}` failed, so the next rehearsal builds from \
+                 scratch: {e:#}"
             )));
         }
     }
 
-    async fn try_save_artifacts(&self, image: &str, scripts: &str, file: &Path) -> Result<()> {
+    async fn try_save_artifacts(
+        &self,
+        id: &str,
+        local: &str,
+        overrides: &s2i::Overrides,
+        file: &Path,
+    ) -> Result<()> {
         std::fs::create_dir_all(&self.cache)
             .with_context(|| format!("failed to create `{}`", self.cache.display()))?;
         let tmp = file.with_extension(format!("tmp{}", std::process::id()));
-        let mut out = std::fs::File::create(&tmp)
+        let out = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)
             .with_context(|| format!("failed to create `{}`", tmp.display()))?;
-        let container = self
-            .docker
-            .create_container(ContainerSpec {
-                image: image.to_string(),
-                user: Some(format!("{UID}:0")),
-                cmd: Some(vec![format!("{scripts}/save-artifacts")]),
-                labels: self.tool_label(),
-                attach: true,
-                ..Default::default()
-            })
-            .await?;
-        let mut output = Output::new("save-artifacts");
-        let code = {
-            let mut write = |chunk: &[u8]| -> Result<()> {
-                out.write_all(chunk)
-                    .context("failed to write the artifacts")
-            };
-            self.docker
-                .run(&container, &mut output, Some(&mut write), self.sink)
-                .await
-        };
-        self.docker.remove_container(&container).await?;
-        let code = code?;
-        if code != 0 {
-            let _ = std::fs::remove_file(&tmp);
-            bail!("it exited with code {code}:\n{}", output.tail());
+        let image = self.docker.existing_image(id).await?;
+        let saved = self
+            .runner()
+            .save_artifacts(&image, local, overrides, out)
+            .await;
+        match saved {
+            Ok(Some(_)) => std::fs::rename(&tmp, file)
+                .with_context(|| format!("failed to write `{}`", file.display())),
+            Ok(None) => {
+                let _ = std::fs::remove_file(&tmp);
+                let _ = std::fs::remove_file(file);
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
         }
-        std::fs::rename(&tmp, file).with_context(|| format!("failed to write `{}`", file.display()))
     }
 }
 
-/// Where the builder image keeps its S2I scripts (`io.openshift.s2i.scripts-url`, `image://`
-/// only) and where the source goes (`io.openshift.s2i.destination`, default `/tmp`).
-fn s2i_labels(reference: &str, builder: &ImageInfo) -> Result<(String, String)> {
-    let scripts = builder
-        .label(SCRIPTS_URL)
-        .and_then(|u| u.strip_prefix("image://"))
-        .ok_or_else(|| {
-            anyhow!(
-                "step `builder image`: `{reference}` has no `{SCRIPTS_URL}=image://...` label, so S2I cannot find `assemble`"
-            )
-        })?;
-    let destination = builder.label(DESTINATION).unwrap_or("/tmp");
-    Ok((
-        scripts.trim_end_matches('/').to_string(),
-        destination.trim_end_matches('/').to_string(),
-    ))
+/// `sourceStrategy.env` with values (`valueFrom` needs the cluster's objects).
+fn strategy_env(env: &[EnvVar]) -> BTreeMap<String, String> {
+    env.iter()
+        .filter_map(|e| e.value.as_ref().map(|v| (e.name.clone(), v.clone())))
+        .collect()
+}
+
+/// The vendored crates `v` as the source's `vendor_dir`, and its cargo configuration as
+/// `config_path` (in place of a committed one).
+fn add_vendor_entries(
+    entries: &mut Vec<SrcEntry>,
+    v: &crate::source::VendoredTree,
+    vendor_dir: &str,
+    config_path: &str,
+) -> Result<()> {
+    entries.retain(|e| e.path != config_path);
+    entries.push(SrcEntry {
+        path: vendor_dir.to_string(),
+        abs: None,
+        bytes: None,
+        mode: 0o775,
+        kind: tar::EntryType::Directory,
+    });
+    walk(&v.dir, vendor_dir, entries, &|_, _| false)?;
+    entries.push(SrcEntry {
+        path: config_path.to_string(),
+        abs: None,
+        bytes: Some(v.config.clone().into_bytes()),
+        mode: 0o644,
+        kind: tar::EntryType::Regular,
+    });
+    Ok(())
 }

@@ -1,13 +1,12 @@
 //! The source tar of the S2I step: the committed tree at `contextDir` less what its
-//! `.s2iignore` names (s2i's globs relative to the source root, [`crate::source::ignore`]), plus the vendored crates, every
-//! entry under `src/`, owned by the user that runs `assemble` and modified now, as a fresh
-//! clone's files are (so cargo rebuilds the source's crates and reuses the restored dependencies).
+//! `.s2iignore` names (s2i's globs relative to the source root, [`crate::source::ignore`]), plus
+//! the vendored crates, owned by the user that runs `assemble` and modified now, as a fresh
+//! clone's files are (so cargo rebuilds the source's crates and reuses the restored
+//! dependencies). The engine's S2I step ([`crate::engine::s2i::step`]) uploads it.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
-
-use super::UID;
 
 /// One entry of the source tar.
 pub struct SrcEntry {
@@ -79,41 +78,32 @@ pub fn walk(
     Ok(())
 }
 
-/// `KEY=value` lines of the source's `.s2i/environment`, read as the local chain reads them.
-pub fn s2i_environment(root: &Path) -> Vec<(String, String)> {
-    std::fs::read_to_string(root.join(".s2i/environment"))
-        .map(|t| crate::engine::s2i::parse_environment(&t))
-        .unwrap_or_default()
-}
-
-/// The source tar: every entry under `src/`, owned by the assemble user (`UID`:0), modified now
-/// (as a fresh clone's files are, so cargo rebuilds the crates of the source).
-pub fn write_source(out: &mut dyn std::io::Write, entries: &[SrcEntry]) -> Result<()> {
+/// The source tar: every entry relative to the source root, owned by `uid`:`gid` (the assemble
+/// user), modified now (as a fresh clone's files are, so cargo rebuilds the crates of the
+/// source); the S2I step puts it under `src/`.
+pub fn write_source(
+    out: &mut dyn std::io::Write,
+    entries: &[SrcEntry],
+    uid: u64,
+    gid: u64,
+) -> Result<()> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let mut tar = tar::Builder::new(out);
-    let mut dir = tar::Header::new_gnu();
-    dir.set_entry_type(tar::EntryType::Directory);
-    dir.set_mode(0o775);
-    dir.set_uid(UID.into());
-    dir.set_gid(0);
-    dir.set_mtime(now);
-    dir.set_size(0);
-    tar.append_data(&mut dir, "src/", std::io::empty())?;
     for e in entries {
         let mut h = tar::Header::new_gnu();
         h.set_entry_type(e.kind);
         h.set_mode(e.mode);
-        h.set_uid(UID.into());
-        h.set_gid(0);
+        h.set_uid(uid);
+        h.set_gid(gid);
         h.set_mtime(now);
-        let path = format!("src/{}", e.path);
+        let path = &e.path;
         match (e.kind, &e.abs, &e.bytes) {
             (_, _, Some(bytes)) => {
                 h.set_size(bytes.len() as u64);
-                tar.append_data(&mut h, &path, bytes.as_slice())?;
+                tar.append_data(&mut h, path, bytes.as_slice())?;
             }
             (tar::EntryType::Directory, _, _) => {
                 h.set_size(0);
@@ -121,13 +111,13 @@ pub fn write_source(out: &mut dyn std::io::Write, entries: &[SrcEntry]) -> Resul
             }
             (tar::EntryType::Symlink, Some(abs), _) => {
                 h.set_size(0);
-                tar.append_link(&mut h, &path, std::fs::read_link(abs)?)?;
+                tar.append_link(&mut h, path, std::fs::read_link(abs)?)?;
             }
             (_, Some(abs), _) => {
                 let f = std::fs::File::open(abs)
                     .with_context(|| format!("failed to read `{}`", abs.display()))?;
                 h.set_size(f.metadata()?.len());
-                tar.append_data(&mut h, &path, f)?;
+                tar.append_data(&mut h, path, f)?;
             }
             _ => {}
         }

@@ -43,7 +43,7 @@ use crate::sink::{Event, Sink};
 use archive::{Data, TarEntry};
 use walk::join;
 
-pub use committed::vendor_committed;
+pub use committed::{VendoredTree, vendor_committed};
 pub use ignore::IGNORE_FILE;
 
 /// Changes whenever the layout of the tar changes, so older app images are rebuilt.

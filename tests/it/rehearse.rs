@@ -170,7 +170,7 @@ fn rehearse_the_example(ex: &Path) {
         "{lines:#?}"
     );
     assert!(has(&lines, "Vendored"), "{lines:#?}");
-    assert!(has(&lines, "as 1000680000:0"), "{lines:#?}");
+    assert!(has(&lines, "` as 1001"), "{lines:#?}");
     assert!(
         has(
             &lines,

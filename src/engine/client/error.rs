@@ -31,7 +31,7 @@ impl Error {
     }
 
     /// An answer the engine should have given and did not.
-    pub(super) fn msg(what: impl Into<String>) -> Error {
+    pub(crate) fn msg(what: impl Into<String>) -> Error {
         Error::new(what)
     }
 }
