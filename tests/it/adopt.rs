@@ -695,25 +695,6 @@ fn an_openssl_client_links_statically_trusts_the_base_ca_and_writes_to_tmp_on_sc
     }
 }
 
-/// Commits everything in the fixture's repository.
-fn commit(root: &Path, message: &str) {
-    fixtures::run(root, "git", &["add", "-A"]);
-    fixtures::run(
-        root,
-        "git",
-        &[
-            "-c",
-            "user.name=xtask-s2i tests",
-            "-c",
-            "user.email=tests@xtask-s2i.invalid",
-            "commit",
-            "-q",
-            "-m",
-            message,
-        ],
-    );
-}
-
 /// The rehearsal of the committed tree at `root`: its result and status lines.
 fn rehearse(root: &Path) -> (Result<(), String>, Vec<String>) {
     let args = ImageArgs {
@@ -921,7 +902,7 @@ fn a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fa
     let root = fixtures::tmp_service(tmp.path());
     let chain = Chain::new("adopt-tmp");
     let events = chain.build(&root);
-    commit(&root, "the manifests and the local tag");
+    fixtures::commit(&root, "the manifests and the local tag");
     let deployment =
         runs_with_its_args_and_copies_what_the_buildconfig_copies(&chain, &events, &root);
 
@@ -940,7 +921,7 @@ fn a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fa
         "        volumeMounts:\n        - name: tmp\n          mountPath: /tmp\n",
         "",
     );
-    commit(&root, "no /tmp mount");
+    fixtures::commit(&root, "no /tmp mount");
     let (result, lines) = rehearse(&root);
     let err = result.expect_err("the rehearsal passed without /tmp");
     for s in [

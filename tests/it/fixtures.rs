@@ -54,6 +54,11 @@ fn cargo() -> String {
 /// Commits everything in `dir` to a fresh git repository.
 pub fn git_commit_all(dir: &Path) {
     run(dir, "git", &["init", "-q"]);
+    commit(dir, "fixture");
+}
+
+/// Commits everything in the git repository `dir`.
+pub fn commit(dir: &Path, message: &str) {
     run(dir, "git", &["add", "-A"]);
     run(
         dir,
@@ -66,7 +71,7 @@ pub fn git_commit_all(dir: &Path) {
             "commit",
             "-q",
             "-m",
-            "fixture",
+            message,
         ],
     );
 }
