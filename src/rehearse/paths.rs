@@ -118,83 +118,14 @@ fn destination(dir: &str) -> Result<String> {
 
 impl Rehearsal<'_, '_, '_> {
     /// The entries `path` copies from `image` into the build context.
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
     pub(super) async fn copy_path(&self, image: &str, path: &ImagePath) -> Result<Vec<Entry>> {
         let dest = destination(&path.destination_dir)?;
         let source = path.source_path.as_str();
         if !source.starts_with('/') {
             bail!("its `sourcePath` `{source}` is not an absolute path");
         }
-        let contents_only = source.ends_with("/.");
-        let container = self
-            .docker
-            .create_container(ContainerSpec {
-                image: image.to_string(),
-                labels: self.tool_label(),
-                cmd: Some(vec!["/".into()]),
-                ..Default::default()
-            })
-            .await?;
-        let bytes = self.docker.download(&container, source).await;
-        self.docker.remove_container(&container).await?;
-        let bytes = match bytes {
-            Ok(bytes) => bytes,
-            Err(e) if e.is_not_found() => {
-                return Err(Error::new(format!(
-                    "its `sourcePath` `{source}` is not in the image `{image}`"
-                ))
-                .note(
-                    "it must be where the image's build installs the file (for the app image, the \
-                     path `assemble` installs the binary at)",
-                )
-                .into());
-            }
-            Err(e) => {
-                return Err(e)
-                    .with_context(|| format!("failed to read `{source}` out of `{image}`"));
-            }
-        };
-        let mut out = Vec::new();
-        let mut archive = tar::Archive::new(bytes.as_slice());
-        for entry in archive
-            .entries()
-            .context("failed to read the archive of the image's files")?
-        {
-            let mut entry = entry.context("failed to read the archive of the image's files")?;
-            let name = entry.path()?.to_string_lossy().into_owned();
-            // The archive's paths start with the base name of `sourcePath`.
-            let rel = if contents_only {
-                match name.split_once('/') {
-                    Some((_, rest)) => rest.to_string(),
-                    None => continue,
-                }
-            } else {
-                name
-            };
-            let rel = rel.trim_end_matches('/');
-            if rel.is_empty() {
-                continue;
-            }
-            let at = if dest.is_empty() {
-                rel.to_string()
-            } else {
-                format!("{dest}/{rel}")
-            };
-            let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;
-            match entry.header().entry_type() {
-                tar::EntryType::Regular | tar::EntryType::Continuous => {
-                    let mut data = Vec::new();
-                    std::io::Read::read_to_end(&mut entry, &mut data)?;
-                    out.push(Entry::file(&at, data, mode));
-                }
-                tar::EntryType::Symlink => {
-                    let target = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
-                    out.push(Entry::link(&at, &target.unwrap_or_default()));
-                }
-                tar::EntryType::Directory => out.push(Entry::dir(&at, mode)),
-                _ => {}
-            }
-        }
+        let bytes = self.download(image, source).await?;
+        let out = entries(&bytes, source.ends_with("/."), &dest)?;
         let what = if out.len() == 1 {
             format!("`{}`", out[0].path)
         } else {
@@ -206,6 +137,80 @@ impl Rehearsal<'_, '_, '_> {
         );
         Ok(out)
     }
+
+    /// The archive of `source` in `image`, read through a created, never-started container.
+    async fn download(&self, image: &str, source: &str) -> Result<Vec<u8>> {
+        let container = self
+            .docker
+            .create_container(ContainerSpec {
+                image: image.to_string(),
+                labels: self.tool_label(),
+                cmd: Some(vec!["/".into()]),
+                ..Default::default()
+            })
+            .await?;
+        let bytes = self.docker.download(&container, source).await;
+        self.docker.remove_container(&container).await?;
+        match bytes {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.is_not_found() => Err(Error::new(format!(
+                "its `sourcePath` `{source}` is not in the image `{image}`"
+            ))
+            .note(
+                "it must be where the image's build installs the file (for the app image, the \
+                 path `assemble` installs the binary at)",
+            )
+            .into()),
+            Err(e) => Err(e).with_context(|| format!("failed to read `{source}` out of `{image}`")),
+        }
+    }
+}
+
+/// The entries of the archive of a `sourcePath` as they land under `dest` in the build
+/// context: the path itself, or its contents only for a `sourcePath` ending in `/.`.
+fn entries(bytes: &[u8], contents_only: bool, dest: &str) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    let mut archive = tar::Archive::new(bytes);
+    for entry in archive
+        .entries()
+        .context("failed to read the archive of the image's files")?
+    {
+        let mut entry = entry.context("failed to read the archive of the image's files")?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        // The archive's paths start with the base name of `sourcePath`.
+        let rel = if contents_only {
+            match name.split_once('/') {
+                Some((_, rest)) => rest.to_string(),
+                None => continue,
+            }
+        } else {
+            name
+        };
+        let rel = rel.trim_end_matches('/');
+        if rel.is_empty() {
+            continue;
+        }
+        let at = if dest.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{dest}/{rel}")
+        };
+        let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;
+        match entry.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                let mut data = Vec::new();
+                std::io::Read::read_to_end(&mut entry, &mut data)?;
+                out.push(Entry::file(&at, data, mode));
+            }
+            tar::EntryType::Symlink => {
+                let target = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
+                out.push(Entry::link(&at, &target.unwrap_or_default()));
+            }
+            tar::EntryType::Directory => out.push(Entry::dir(&at, mode)),
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -217,5 +222,45 @@ mod tests {
         assert_eq!(destination(".").unwrap(), "");
         assert_eq!(destination("./bin/").unwrap(), "bin");
         assert!(destination("../x").is_err());
+    }
+
+    /// A `sourcePath` ending in `/.` copies the directory's contents, keeping modes and empty
+    /// directories; otherwise the directory itself lands under `destinationDir`.
+    #[test]
+    fn archive_entries_land_under_the_destination() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o1777);
+        dir.set_size(0);
+        b.append_data(&mut dir.clone(), "runtime/", std::io::empty())
+            .unwrap();
+        b.append_data(&mut dir, "runtime/tmp/", std::io::empty())
+            .unwrap();
+        let mut file = tar::Header::new_gnu();
+        file.set_mode(0o644);
+        file.set_size(2);
+        b.append_data(&mut file, "runtime/passwd", &b"x\n"[..])
+            .unwrap();
+        let bytes = b.into_inner().unwrap();
+        let paths = |contents_only, dest| -> Vec<(String, u32)> {
+            entries(&bytes, contents_only, dest)
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.path, e.mode))
+                .collect()
+        };
+        assert_eq!(
+            paths(true, ""),
+            [("tmp".to_string(), 0o1777), ("passwd".to_string(), 0o644)]
+        );
+        assert_eq!(
+            paths(false, "ctx"),
+            [
+                ("ctx/runtime".to_string(), 0o1777),
+                ("ctx/runtime/tmp".to_string(), 0o1777),
+                ("ctx/runtime/passwd".to_string(), 0o644)
+            ]
+        );
     }
 }
