@@ -122,7 +122,8 @@ impl Rehearsal<'_, '_, '_> {
         out
     }
 
-    #[allow(clippy::too_many_lines)] // rewritten by issue 18 (one chain)
+    /// Starts the container and watches it as the workload's controller would: a job until it
+    /// exits, a Deployment until its readiness probe answers (or for a while without one).
     async fn watch(&self, w: &Workload, c: &Container, how: &str, container: &str) -> Result<()> {
         self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
         self.docker
@@ -131,57 +132,80 @@ impl Rehearsal<'_, '_, '_> {
             .context("step `start`: the container did not start")?;
         let started = Instant::now();
         if w.kind == "CronJob" {
-            while started.elapsed() < JOB_LIMIT {
-                if let Some(code) = self.exited(container).await? {
-                    if code != 0 {
-                        bail!("step `run`: the job's container exited with code {code}");
-                    }
-                    self.status(
-                        "Ran",
-                        format!(
-                            "CronJob `{}`: exit code 0 in {:.1}s",
-                            w.name,
-                            started.elapsed().as_secs_f64()
-                        ),
-                    );
-                    return Ok(());
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            self.status(
-                "Stopped",
-                format!(
-                    "CronJob `{}`: still running after {}s",
-                    w.name,
-                    JOB_LIMIT.as_secs()
-                ),
-            );
-            return Ok(());
+            return self.watch_job(w, container, started).await;
         }
-        let Some(probe) = &c.readiness_probe else {
-            tokio::time::sleep(SETTLE).await;
+        match &c.readiness_probe {
+            Some(probe) => self.watch_ready(w, c, probe, container, started).await,
+            None => self.watch_unprobed(w, container).await,
+        }
+    }
+
+    /// A job's container: it must exit 0 (or still run at the rehearsal's limit).
+    async fn watch_job(&self, w: &Workload, container: &str, started: Instant) -> Result<()> {
+        while started.elapsed() < JOB_LIMIT {
             if let Some(code) = self.exited(container).await? {
-                return Err(Error::new(format!(
-                    "step `run`: the container exited with code {code} within {}s; a Deployment \
-                     restarts it forever (CrashLoopBackOff)",
-                    SETTLE.as_secs()
-                ))
-                .note(
-                    "a program that exits belongs in a CronJob or no workload; a service should \
-                     get a readiness probe",
-                )
-                .into());
+                if code != 0 {
+                    bail!("step `run`: the job's container exited with code {code}");
+                }
+                self.status(
+                    "Ran",
+                    format!(
+                        "CronJob `{}`: exit code 0 in {:.1}s",
+                        w.name,
+                        started.elapsed().as_secs_f64()
+                    ),
+                );
+                return Ok(());
             }
-            self.status(
-                "Running",
-                format!(
-                    "Deployment `{}`: still up after {}s (no readiness probe to wait for)",
-                    w.name,
-                    SETTLE.as_secs()
-                ),
-            );
-            return Ok(());
-        };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        self.status(
+            "Stopped",
+            format!(
+                "CronJob `{}`: still running after {}s",
+                w.name,
+                JOB_LIMIT.as_secs()
+            ),
+        );
+        Ok(())
+    }
+
+    /// A Deployment's container without a readiness probe: it must still run after a while.
+    async fn watch_unprobed(&self, w: &Workload, container: &str) -> Result<()> {
+        tokio::time::sleep(SETTLE).await;
+        if let Some(code) = self.exited(container).await? {
+            return Err(Error::new(format!(
+                "step `run`: the container exited with code {code} within {}s; a Deployment \
+                 restarts it forever (CrashLoopBackOff)",
+                SETTLE.as_secs()
+            ))
+            .note(
+                "a program that exits belongs in a CronJob or no workload; a service should \
+                 get a readiness probe",
+            )
+            .into());
+        }
+        self.status(
+            "Running",
+            format!(
+                "Deployment `{}`: still up after {}s (no readiness probe to wait for)",
+                w.name,
+                SETTLE.as_secs()
+            ),
+        );
+        Ok(())
+    }
+
+    /// A Deployment's container with a readiness probe: probed until it answers or the probe's
+    /// deadline passes.
+    async fn watch_ready(
+        &self,
+        w: &Workload,
+        c: &Container,
+        probe: &Probe,
+        container: &str,
+        started: Instant,
+    ) -> Result<()> {
         let (port, http_path) = probe_target(c, probe)?;
         let limit = probe_deadline(probe);
         let what = match &http_path {
