@@ -165,8 +165,20 @@ pub fn concat(parts: &[(&[u8], &str, &str)]) -> Result<Vec<u8>> {
             header.set_uid(0);
             header.set_gid(0);
             header.set_mtime(0);
-            let moved = format!("{to}{rest}");
+            // The permission bits alone: Podman's archive endpoint writes the file type bits
+            // into the mode too (`40755`), which Docker's does not and an image should not carry.
+            if let Ok(mode) = header.mode() {
+                header.set_mode(mode & 0o7777);
+            }
             let kind = header.entry_type();
+            // A directory's name ends in `/` whichever engine's archive endpoint gave it (Podman's
+            // does, Docker's does not), so both engines' runtime layers list the same names.
+            let slash = if kind == tar::EntryType::Directory && !rest.ends_with('/') {
+                "/"
+            } else {
+                ""
+            };
+            let moved = format!("{to}{rest}{slash}");
             if kind == tar::EntryType::Link {
                 let target = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
                 let target = target.unwrap_or_default();
