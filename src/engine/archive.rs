@@ -147,7 +147,7 @@ impl Write for ChannelWriter {
 /// with `from` (the entry `from` itself left out), moved under `to`, owned by root with mtime 0
 /// as in a build context whoever owned them in the image; links keep their targets, hard links
 /// are moved alike.
-pub fn concat(parts: &[(&[u8], &str, &str)]) -> Result<Vec<u8>> {
+pub(crate) fn concat(parts: &[(&[u8], &str, &str)]) -> Result<Vec<u8>> {
     let mut out = tar::Builder::new(Vec::new());
     for (bytes, from, to) in parts {
         let mut archive = tar::Archive::new(*bytes);

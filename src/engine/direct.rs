@@ -27,7 +27,7 @@ use crate::plan::{BuilderImage, RuntimeImage};
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// The metadata of the builder as the commit's `changes`, in the template's order.
-pub fn builder_changes(image: &BuilderImage) -> Result<Vec<String>, String> {
+pub(crate) fn builder_changes(image: &BuilderImage) -> Result<Vec<String>, String> {
     let mut changes = pair_changes("LABEL", &image.labels)?;
     changes.extend(pair_changes("ENV", &image.env)?);
     changes.push(format!("WORKDIR {}", image.workdir));
@@ -38,7 +38,7 @@ pub fn builder_changes(image: &BuilderImage) -> Result<Vec<String>, String> {
 }
 
 /// The metadata of the runtime image as the import's `changes`, in the template's order.
-pub fn runtime_changes(image: &RuntimeImage) -> Result<Vec<String>, String> {
+pub(crate) fn runtime_changes(image: &RuntimeImage) -> Result<Vec<String>, String> {
     let mut changes = pair_changes("LABEL", &image.labels)?;
     changes.extend(pair_changes("ENV", &image.env)?);
     changes.extend(image.port.map(|p| format!("EXPOSE {p}")));
@@ -49,7 +49,7 @@ pub fn runtime_changes(image: &RuntimeImage) -> Result<Vec<String>, String> {
 
 /// The tar of the builder's scripts, to be extracted at `/`: their directory keeps its metadata
 /// when the base has it and is made `0755` by the engine when not, as with `COPY`.
-pub fn scripts_tar(image: &BuilderImage) -> Result<Vec<u8>, String> {
+pub(crate) fn scripts_tar(image: &BuilderImage) -> Result<Vec<u8>, String> {
     let mut scripts: Vec<_> = image.scripts.iter().collect();
     scripts.sort_by(|a, b| a.path.cmp(&b.path));
     let items = scripts.iter().map(|f| archive::Item {

@@ -167,7 +167,7 @@ pub fn commit_changes(
 /// `LABEL key="value"` or `ENV key="value"`: one pair, which both engines read as written when
 /// the key is a plain name and the value has no quote, backslash, `$` or newline (Docker reads
 /// escapes and variables in it, Podman only strips the quotes).
-pub fn pair_change(keyword: &str, key: &str, value: &str) -> Result<String, String> {
+pub(crate) fn pair_change(keyword: &str, key: &str, value: &str) -> Result<String, String> {
     let plain_key = !key.is_empty()
         && key
             .chars()
