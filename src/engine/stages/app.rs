@@ -46,7 +46,7 @@ impl Chain<'_, '_, '_> {
     /// `io.openshift.s2i.build.*` from the source's git revision.
     fn app_labels(&self) -> BTreeMap<String, String> {
         let plan = self.plan;
-        let mut labels = plan.image_labels().clone();
+        let mut labels = plan.app_labels().clone();
         let mut build = |key: &str, value: &str| {
             let value = label_safe(value);
             if !value.is_empty() {
@@ -75,7 +75,7 @@ impl Chain<'_, '_, '_> {
                 labels.insert(UNCOMMITTED_LABEL.into(), "true".into());
             }
         }
-        labels.insert(TOOL_LABEL.into(), plan.package().into());
+        labels.insert(TOOL_LABEL.into(), plan.group().name.clone());
         labels
     }
 
