@@ -20,6 +20,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::{Plan, Stage};
+use crate::config::okd::git::GitSource;
 use crate::render::Templates;
 
 /// The services one builder and one app stage build.
@@ -128,13 +129,28 @@ fn key(p: &Plan) -> String {
                 &p.container.runtime_files,
                 p.container.tzdata,
             ),
-            (&p.okd.git, &p.okd.builds, &p.okd.manifests.dir),
+            git_key(&p.okd.git),
+            (&p.okd.builds, &p.okd.manifests.dir),
             &p.layout.workspace_in_repo,
             (
                 explicit(Stage::Builder, "-builder"),
                 explicit(Stage::App, "-app"),
             ),
             qualified.then(|| p.package.name.clone()),
+        )
+    )
+}
+
+/// The git source of the builds, but the webhook Secrets' names: those default to a name per
+/// service, and the group's builder BuildConfig takes its leader's.
+fn git_key(git: &GitSource) -> String {
+    let kinds: Vec<_> = git.webhooks.keys().collect();
+    format!(
+        "{:?}",
+        (
+            (&git.uri, &git.git_ref, &git.context_dir, &git.source_secret),
+            kinds,
+            git.unauthenticated_webhooks,
         )
     )
 }

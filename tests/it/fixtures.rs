@@ -503,6 +503,9 @@ itoa = "1"
 
 [workspace.metadata.s2i]
 tag = "it-svc"
+
+[workspace.metadata.s2i.okd]
+webhooks = ["github"]
 "#,
     );
     services_shared(&root);
