@@ -465,6 +465,26 @@ fn main() {
 }
 "#;
 
+/// The root manifest of [`services`].
+const SERVICES_WORKSPACE: &str = r#"[workspace]
+members = ["common", "api", "worker", "tools"]
+resolver = "2"
+
+[workspace.package]
+version = "0.1.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/services"
+
+[workspace.dependencies]
+itoa = "1"
+
+[workspace.metadata.s2i]
+tag = "it-svc"
+
+[workspace.metadata.s2i.okd]
+webhooks = ["github"]
+"#;
+
 /// The library the services share, with a crates.io dependency.
 fn services_shared(root: &Path) {
     write(
@@ -486,28 +506,7 @@ fn services_shared(root: &Path) {
 /// workspace root.
 pub fn services(dest: &Path) -> PathBuf {
     let root = dest.join("svc-ws");
-    write(
-        &root,
-        "Cargo.toml",
-        r#"[workspace]
-members = ["common", "api", "worker", "tools"]
-resolver = "2"
-
-[workspace.package]
-version = "0.1.0"
-edition = "2021"
-repository = "https://example.invalid/adopt/services"
-
-[workspace.dependencies]
-itoa = "1"
-
-[workspace.metadata.s2i]
-tag = "it-svc"
-
-[workspace.metadata.s2i.okd]
-webhooks = ["github"]
-"#,
-    );
+    write(&root, "Cargo.toml", SERVICES_WORKSPACE);
     services_shared(&root);
     let service = |dir: &str, name: &str, extra: &str, s2i: &str| {
         write(
