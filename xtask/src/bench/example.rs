@@ -35,7 +35,7 @@ pub fn copy_example(repo: &Path, lib: &Path, dest: &Path) -> Result<()> {
 }
 
 /// The path of `lib` as written in `manifest`: relative when `manifest` lies inside `lib`.
-fn library_path(lib: &Path, manifest: &Path) -> String {
+pub fn library_path(lib: &Path, manifest: &Path) -> String {
     let dir = manifest.parent().unwrap_or(manifest);
     match dir.strip_prefix(lib) {
         Ok(inside) => {

@@ -15,6 +15,8 @@
 //! measures another engine (Podman's API socket) the same way.
 //!
 //! The parts: [`ours`] (our chain), [`baseline`] (the `docker build` and the host floor),
+//! [`workspace`] (our chain on the example made a workspace of three services, one group,
+//! against the example alone),
 //! [`images`] (removing what the bench built), [`example`] (the copies it builds), [`commands`]
 //! (timing commands and asking the `docker` CLI), [`machine`] (where and when), [`report`] (the
 //! report and its table).
@@ -26,6 +28,7 @@ mod images;
 mod machine;
 mod ours;
 mod report;
+mod workspace;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -38,6 +41,7 @@ use xtask_s2i::clap;
 use self::baseline::Baseline;
 use self::ours::Ours;
 use self::report::{Report, RunStages};
+use self::workspace::Workspace;
 
 /// The builder base both chains build from.
 const BASE: &str = xtask_s2i::dev::RUST_BASE;
@@ -62,6 +66,20 @@ pub enum Part {
     Baseline,
     /// Host `cargo build --release` of the one-line change
     Floor,
+    /// `cargo xtask image` on the example made a workspace of three services (one group): cold
+    /// chain, no-op rerun, one-line change in one service, against the one-service figures
+    Workspace,
+}
+
+impl Part {
+    /// The parts of a bench: those asked for, or all.
+    fn selected(only: &[Part]) -> BTreeSet<Part> {
+        if only.is_empty() {
+            [Part::Ours, Part::Baseline, Part::Floor, Part::Workspace].into()
+        } else {
+            only.iter().copied().collect()
+        }
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,12 +133,14 @@ struct Contenders<'a> {
     ours: &'a Ours,
     baseline: &'a Baseline,
     floor_target: &'a Path,
+    workspace: &'a Workspace,
 }
 
 impl Contenders<'_> {
     /// The copies each part builds, made once before anything is timed.
-    fn prepare(&self, sh: &Shell, repo: &Path, ours_lib: &Path, baseline_lib: &Path) -> Result<()> {
+    fn prepare(&self, sh: &Shell, repo: &Path, libs: &Libraries) -> Result<()> {
         let (parts, ours, baseline) = (self.parts, self.ours, self.baseline);
+        let (ours_lib, baseline_lib) = (&libs.ours, &libs.baseline);
         if parts.contains(&Part::Ours) {
             status(
                 "Preparing",
@@ -145,6 +165,12 @@ impl Contenders<'_> {
             status("Warming", "the host build of the floor (not timed)");
             baseline::floor_build(sh, &baseline.workspace(), self.floor_target)?;
         }
+        if parts.contains(&Part::Workspace) {
+            let dir = &self.workspace.dir;
+            let what = format!("the three-service workspace copy in `{}`", dir.display());
+            status("Preparing", &what);
+            self.workspace.prepare(repo, &libs.workspace)?;
+        }
         Ok(())
     }
 
@@ -167,6 +193,9 @@ impl Contenders<'_> {
                 report_time("floor", "one-line change", &of, secs);
                 m.floor.push(secs);
             }
+            if parts.contains(&Part::Workspace) {
+                self.workspace.cycle(sh, &of, &mut m, notes)?;
+            }
         }
         Ok(m)
     }
@@ -181,11 +210,7 @@ impl Bench {
             return Ok(());
         }
         let runs = if self.quick { 1 } else { self.runs as usize };
-        let parts: BTreeSet<Part> = if self.only.is_empty() {
-            [Part::Ours, Part::Baseline, Part::Floor].into()
-        } else {
-            self.only.iter().copied().collect()
-        };
+        let parts = Part::selected(&self.only);
         let exe = std::env::current_exe().context("failed to find this xtask's executable")?;
 
         if let Some(host) = &self.host {
@@ -205,20 +230,19 @@ impl Bench {
         // Each copy is a repository of its own, laid out as this one (the library at its root,
         // the example at `examples/hello-world`): the source root of its app stage is that
         // repository, as in the cluster, and holds nothing of the other contenders.
-        let (ours_repo, baseline_repo) = (tmp.path().join("ours"), tmp.path().join("baseline-src"));
-        for lib in [&ours_repo, &baseline_repo] {
-            xtask_s2i::dev::snapshot_library(&repo, lib)?;
-        }
-        let ours = Ours::new(&exe, ours_repo.join(EXAMPLE), &tag);
+        let libs = Libraries::snapshot(&repo, tmp.path())?;
+        let ours = Ours::new(&exe, libs.ours.join(EXAMPLE), &tag);
         let baseline = Baseline::new(tmp.path().join("baseline"), &tag);
         let floor_target = tmp.path().join("floor-target");
+        let workspace = Workspace::new(&exe, libs.workspace.join(EXAMPLE), &tag);
         let contenders = Contenders {
             parts: &parts,
             ours: &ours,
             baseline: &baseline,
             floor_target: &floor_target,
+            workspace: &workspace,
         };
-        contenders.prepare(sh, &repo, &ours_repo, &baseline_repo)?;
+        contenders.prepare(sh, &repo, &libs)?;
         let mut m = contenders.measure(sh, runs, &mut notes)?;
         if parts.contains(&Part::Ours) {
             m.ours_image = Some(commands::image_size(sh, &ours.runtime)?);
@@ -234,11 +258,34 @@ impl Bench {
 
         ours.images.clean(sh);
         baseline.images.clean(sh);
+        workspace.images.clean(sh);
         if self.keep {
             let kept = tmp.keep();
             status("Kept", &kept.display().to_string());
         }
         Ok(())
+    }
+}
+
+/// The snapshots of the library the copies build from, one repository per contender: the source
+/// root of an app stage holds nothing of the other contenders.
+struct Libraries {
+    ours: PathBuf,
+    baseline: PathBuf,
+    workspace: PathBuf,
+}
+
+impl Libraries {
+    fn snapshot(repo: &Path, tmp: &Path) -> Result<Libraries> {
+        let libs = Libraries {
+            ours: tmp.join("ours"),
+            baseline: tmp.join("baseline-src"),
+            workspace: tmp.join("workspace"),
+        };
+        for lib in [&libs.ours, &libs.baseline, &libs.workspace] {
+            xtask_s2i::dev::snapshot_library(repo, lib)?;
+        }
+        Ok(libs)
     }
 }
 
@@ -257,6 +304,11 @@ struct Measured {
     ours_image: Option<u64>,
     binary: Option<u64>,
     base_image: Option<u64>,
+    /// The workspace of three services: cold, no-op, one-line change in one service.
+    ws_cold: Vec<f64>,
+    ws_noop: Vec<f64>,
+    ws_change: Vec<f64>,
+    ws_stages: Vec<RunStages>,
     /// Edits made so far; each makes the greeting unique.
     edits: u32,
 }

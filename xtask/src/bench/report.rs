@@ -22,6 +22,10 @@ const NOOP_MAX_RATIO: f64 = 0.3;
 const CHANGE_MAX_RATIO: f64 = 0.3;
 const COLD_MAX_RATIO: f64 = 1.0;
 const SIZE_MAX_OVERHEAD: u64 = 300 * 1024;
+/// The workspace of three services (one group) against the example alone (issue 21): the cold
+/// chain at most 1.3× the one service's, a one-line change in one service at most 1.2×.
+const WS_COLD_MAX_RATIO: f64 = 1.3;
+const WS_CHANGE_MAX_RATIO: f64 = 1.2;
 
 /// The version of the report's shape; a report of another version is not read.
 const SCHEMA: u32 = 1;
@@ -46,6 +50,9 @@ pub struct Report {
     pub targets: Targets,
     /// Per run of ours: the stage reports of its cold, no-op and change invocations.
     pub stages: Vec<RunStages>,
+    /// The same of the workspace of three services.
+    #[serde(default)]
+    pub workspace_stages: Vec<RunStages>,
     pub notes: Vec<String>,
 }
 
@@ -64,9 +71,12 @@ pub struct Seconds {
     pub ours: OursSeconds,
     pub baseline: BaselineSeconds,
     pub floor: FloorSeconds,
+    #[serde(default)]
+    pub workspace: OursSeconds,
 }
 
-/// `cargo xtask image`: the cold chain, a no-op rerun, a one-line change.
+/// `cargo xtask image`: the cold chain, a no-op rerun, a one-line change (in the workspace, in
+/// one of its three services).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct OursSeconds {
     pub cold: Figure,
@@ -95,6 +105,11 @@ pub struct Ratios {
     pub noop: Option<f64>,
     pub change: Option<f64>,
     pub change_vs_floor: Option<f64>,
+    /// The workspace of three services over the example alone: cold chain, one-line change.
+    #[serde(default)]
+    pub workspace_cold: Option<f64>,
+    #[serde(default)]
+    pub workspace_change: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -138,6 +153,8 @@ pub struct Targets {
     pub change_ratio: Target,
     pub cold_ratio: Target,
     pub size_overhead: Target,
+    pub workspace_cold_ratio: Target,
+    pub workspace_change_ratio: Target,
 }
 
 const NOOP_SECONDS: &str = "no-op rerun, seconds";
@@ -145,6 +162,8 @@ const NOOP_RATIO: &str = "no-op rerun / baseline no change";
 const CHANGE_RATIO: &str = "one-line change / baseline";
 const COLD_RATIO: &str = "cold chain / baseline";
 const SIZE_OVERHEAD: &str = "runtime image - binary, bytes";
+const WS_COLD_RATIO: &str = "workspace of 3 services cold chain / 1 service";
+const WS_CHANGE_RATIO: &str = "workspace one-line change in 1 of 3 services / 1 service";
 
 impl From<Targets> for Vec<Target> {
     fn from(t: Targets) -> Vec<Target> {
@@ -154,6 +173,8 @@ impl From<Targets> for Vec<Target> {
             change_ratio,
             cold_ratio,
             size_overhead,
+            workspace_cold_ratio,
+            workspace_change_ratio,
         } = t;
         vec![
             noop_seconds,
@@ -161,6 +182,8 @@ impl From<Targets> for Vec<Target> {
             change_ratio,
             cold_ratio,
             size_overhead,
+            workspace_cold_ratio,
+            workspace_change_ratio,
         ]
     }
 }
@@ -181,7 +204,43 @@ impl TryFrom<Vec<Target>> for Targets {
             change_ratio: take(CHANGE_RATIO)?,
             cold_ratio: take(COLD_RATIO)?,
             size_overhead: take(SIZE_OVERHEAD)?,
+            // Reports before the workspace scenario: not measured.
+            workspace_cold_ratio: take(WS_COLD_RATIO)
+                .unwrap_or_else(|_| Target::new(WS_COLD_RATIO, None, WS_COLD_MAX_RATIO, "x")),
+            workspace_change_ratio: take(WS_CHANGE_RATIO)
+                .unwrap_or_else(|_| Target::new(WS_CHANGE_RATIO, None, WS_CHANGE_MAX_RATIO, "x")),
         })
+    }
+}
+
+impl Targets {
+    /// The targets of a bench's samples and ratios.
+    fn new(
+        m: &Measured,
+        noop_ratio: Option<f64>,
+        change_ratio: Option<f64>,
+        cold_ratio: Option<f64>,
+        size_overhead: Option<f64>,
+    ) -> Targets {
+        Targets {
+            noop_seconds: Target::new(NOOP_SECONDS, median(&m.ours_noop), NOOP_MAX_SECONDS, "s"),
+            noop_ratio: Target::new(NOOP_RATIO, noop_ratio, NOOP_MAX_RATIO, "x"),
+            change_ratio: Target::new(CHANGE_RATIO, change_ratio, CHANGE_MAX_RATIO, "x"),
+            cold_ratio: Target::new(COLD_RATIO, cold_ratio, COLD_MAX_RATIO, "x"),
+            size_overhead: Target::new(SIZE_OVERHEAD, size_overhead, SIZE_MAX_OVERHEAD as f64, "B"),
+            workspace_cold_ratio: Target::new(
+                WS_COLD_RATIO,
+                ratio(&m.ws_cold, &m.ours_cold),
+                WS_COLD_MAX_RATIO,
+                "x",
+            ),
+            workspace_change_ratio: Target::new(
+                WS_CHANGE_RATIO,
+                ratio(&m.ws_change, &m.ours_change),
+                WS_CHANGE_MAX_RATIO,
+                "x",
+            ),
+        }
     }
 }
 
@@ -235,6 +294,8 @@ impl Report {
         let noop_ratio = ratio(&m.ours_noop, &m.base_nochange);
         let change_ratio = ratio(&m.ours_change, &m.base_change);
         let cold_ratio = ratio(&m.ours_cold, &m.base_cold);
+        let ws_cold = ratio(&m.ws_cold, &m.ours_cold);
+        let ws_change = ratio(&m.ws_change, &m.ours_change);
         let size_overhead = match (m.ours_image, m.binary) {
             (Some(i), Some(b)) => Some(i as f64 - b as f64),
             _ => None,
@@ -262,12 +323,19 @@ impl Report {
                 floor: FloorSeconds {
                     change: figure(&m.floor),
                 },
+                workspace: OursSeconds {
+                    cold: figure(&m.ws_cold),
+                    noop: figure(&m.ws_noop),
+                    change: figure(&m.ws_change),
+                },
             },
             ratios: Ratios {
                 cold: cold_ratio,
                 noop: noop_ratio,
                 change: change_ratio,
                 change_vs_floor: ratio(&m.ours_change, &m.floor),
+                workspace_cold: ws_cold,
+                workspace_change: ws_change,
             },
             bytes: Bytes {
                 runtime_image: m.ours_image,
@@ -275,24 +343,9 @@ impl Report {
                 runtime_overhead: size_overhead,
                 baseline_image: m.base_image,
             },
-            targets: Targets {
-                noop_seconds: Target::new(
-                    NOOP_SECONDS,
-                    median(&m.ours_noop),
-                    NOOP_MAX_SECONDS,
-                    "s",
-                ),
-                noop_ratio: Target::new(NOOP_RATIO, noop_ratio, NOOP_MAX_RATIO, "x"),
-                change_ratio: Target::new(CHANGE_RATIO, change_ratio, CHANGE_MAX_RATIO, "x"),
-                cold_ratio: Target::new(COLD_RATIO, cold_ratio, COLD_MAX_RATIO, "x"),
-                size_overhead: Target::new(
-                    SIZE_OVERHEAD,
-                    size_overhead,
-                    SIZE_MAX_OVERHEAD as f64,
-                    "B",
-                ),
-            },
+            targets: Targets::new(m, noop_ratio, change_ratio, cold_ratio, size_overhead),
             stages: m.ours_stages.clone(),
+            workspace_stages: m.ws_stages.clone(),
             notes,
         }
     }
@@ -330,6 +383,10 @@ impl Report {
     pub fn table(&self) -> String {
         let mut out = self.heading();
         out.push_str(&self.rows());
+        if self.parts.contains(&Part::Workspace) {
+            out.push('\n');
+            out.push_str(&self.workspace_rows());
+        }
         if !self.notes.is_empty() {
             out.push('\n');
             for n in &self.notes {
@@ -417,6 +474,41 @@ impl Report {
         ));
         out
     }
+}
+
+impl Report {
+    /// The workspace's table: three services of one group against the example alone.
+    fn workspace_rows(&self) -> String {
+        let (s, r, t) = (&self.seconds, &self.ratios, &self.targets);
+        let mut out = String::new();
+        out.push_str("| workspace (`cargo xtask image`) | 3 services, one group | 1 service (ours above) | 3 / 1 | target | met |\n");
+        out.push_str("|---|---:|---:|---:|---|---|\n");
+        out.push_str(&format!(
+            "| cold chain | {} | {} | {} | ≤ {WS_COLD_MAX_RATIO:.1}× | {} |\n",
+            secs(&s.workspace.cold),
+            secs(&s.ours.cold),
+            times(r.workspace_cold),
+            met(&[&t.workspace_cold_ratio])
+        ));
+        out.push_str(&format!(
+            "| no-op rerun | {} | {} | {} | | |\n",
+            secs(&s.workspace.noop),
+            secs(&s.ours.noop),
+            times(ratio_of(&s.workspace.noop, &s.ours.noop)),
+        ));
+        out.push_str(&format!(
+            "| one-line change in one service | {} | {} | {} | ≤ {WS_CHANGE_MAX_RATIO:.1}× | {} |\n",
+            secs(&s.workspace.change),
+            secs(&s.ours.change),
+            times(r.workspace_change),
+            met(&[&t.workspace_change_ratio])
+        ));
+        out
+    }
+}
+
+fn ratio_of(a: &Figure, b: &Figure) -> Option<f64> {
+    Some(a.median? / b.median?)
 }
 
 fn median(samples: &[f64]) -> Option<f64> {
@@ -589,6 +681,33 @@ machine: 2 cores (AMD EPYC), 23.5 GiB memory, Docker 20.10.24 (API 1.41, fuse-ov
     }
 
     #[test]
+    fn the_workspace_table() {
+        let mut m = measured();
+        m.ws_cold = vec![50.5, 52.6, 51.0];
+        m.ws_noop = vec![0.12, 0.11, 0.13];
+        m.ws_change = vec![14.92, 10.0, 12.0];
+        let r = report(&m, &[Part::Ours, Part::Workspace]);
+        let t = r.table();
+        assert!(
+            t.contains("| workspace (`cargo xtask image`) | 3 services, one group | 1 service (ours above) | 3 / 1 | target | met |\n|---|---:|---:|---:|---|---|\n\
+                | cold chain | 51.00 s (50.50–52.60) | 42.09 s (40.49–45.72) | 1.21× | ≤ 1.3× | yes |\n\
+                | no-op rerun | 0.12 s (0.11–0.13) | 0.09 s (0.09–0.10) | 1.33× | | |\n\
+                | one-line change in one service | 12.00 s (10.00–14.92) | 10.27 s (9.19–10.49) | 1.17× | ≤ 1.2× | yes |\n"),
+            "{t}"
+        );
+        assert_eq!(r.targets.workspace_cold_ratio.met, Some(true));
+        m.ws_change = vec![13.0];
+        let r = report(&m, &[Part::Ours, Part::Workspace]);
+        assert_eq!(r.targets.workspace_change_ratio.met, Some(false));
+        // Without the workspace part, no workspace table.
+        assert!(
+            !report(&measured(), &[Part::Ours])
+                .table()
+                .contains("workspace")
+        );
+    }
+
+    #[test]
     fn the_report_reads_back_as_written() {
         let r = report(&measured(), &[Part::Ours, Part::Floor]);
         let tmp = tempfile::tempdir().unwrap();
@@ -600,6 +719,10 @@ machine: 2 cores (AMD EPYC), 23.5 GiB memory, Docker 20.10.24 (API 1.41, fuse-ov
         assert_eq!(json["parts"], serde_json::json!(["ours", "floor"]));
         assert_eq!(json["targets"][3]["name"], "cold chain / baseline");
         assert_eq!(json["targets"][3]["met"], true);
+        assert_eq!(
+            json["targets"][5]["name"],
+            "workspace of 3 services cold chain / 1 service"
+        );
         assert_eq!(json["seconds"]["baseline"]["nochange"]["median"], 0.65);
         assert_eq!(json["stages"][0]["cold"][0]["package"], "hello-world");
         assert_eq!(json["stages"][0]["cold"][0]["reason"], "stage");
