@@ -75,7 +75,7 @@ impl Chain<'_, '_, '_> {
                 labels.insert(UNCOMMITTED_LABEL.into(), "true".into());
             }
         }
-        labels.insert(TOOL_LABEL.into(), plan.group().name.clone());
+        labels.insert(TOOL_LABEL.into(), plan.group().package.clone());
         labels
     }
 
