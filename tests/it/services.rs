@@ -237,26 +237,7 @@ fn a_group_of_services_rehearses_from_its_committed_manifests() {
     };
     generate.execute(&Buffer::new()).unwrap();
     fixtures::commit(&root, "the manifests");
-    let args = ImageArgs {
-        manifest_path: Some(root.join("Cargo.toml")),
-        builder_base: Some(support::RUST_BASE.to_string()),
-        rehearse: true,
-        ..Default::default()
-    };
-    let sink = Buffer::new();
-    let result = args
-        .execute(&sink)
-        .map(|_| ())
-        .map_err(|e| format!("{e:#}"));
-    let lines: Vec<String> = sink
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Status { verb, message } => Some(format!("{verb} {message}")),
-            Event::Warning { message } => Some(format!("warning {message}")),
-            _ => None,
-        })
-        .collect();
+    let (result, lines) = support::rehearse(&root);
     assert!(result.is_ok(), "{result:?}\n{lines:#?}");
     let text = lines.join("\n");
     assert!(text.contains("Rehearsed 6 BuildConfig(s)"), "{text}");
