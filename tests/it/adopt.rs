@@ -695,31 +695,6 @@ fn an_openssl_client_links_statically_trusts_the_base_ca_and_writes_to_tmp_on_sc
     }
 }
 
-/// The rehearsal of the committed tree at `root`: its result and status lines.
-fn rehearse(root: &Path) -> (Result<(), String>, Vec<String>) {
-    let args = ImageArgs {
-        manifest_path: Some(root.join("Cargo.toml")),
-        builder_base: Some(support::RUST_BASE.to_string()),
-        rehearse: true,
-        ..Default::default()
-    };
-    let sink = Buffer::new();
-    let result = args
-        .execute(&sink)
-        .map(|_| ())
-        .map_err(|e| format!("{e:#}"));
-    let lines: Vec<String> = sink
-        .events()
-        .into_iter()
-        .filter_map(|e| match e {
-            Event::Status { verb, message } => Some(format!("{verb} {message}")),
-            Event::Warning { message } => Some(format!("warning {message}")),
-            _ => None,
-        })
-        .collect();
-    (result, lines)
-}
-
 /// One entry of an image's or a build context's file tree: (path, kind and mode).
 type Tree = BTreeMap<String, String>;
 
@@ -907,7 +882,7 @@ fn a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fa
         runs_with_its_args_and_copies_what_the_buildconfig_copies(&chain, &events, &root);
 
     // The rehearsal runs the committed Deployment: its args, its `/tmp` volume, its probe.
-    let (result, lines) = rehearse(&root);
+    let (result, lines) = support::rehearse(&root);
     assert!(result.is_ok(), "{result:?}\n{lines:#?}");
     let running = r#"emptyDir at /tmp, args ["--greeting", "hello from args"]"#;
     assert!(lines.iter().any(|l| l.contains(running)), "{lines:#?}");
@@ -922,7 +897,7 @@ fn a_service_started_with_args_writes_to_tmp_locally_and_in_the_rehearsal_and_fa
         "",
     );
     fixtures::commit(&root, "no /tmp mount");
-    let (result, lines) = rehearse(&root);
+    let (result, lines) = support::rehearse(&root);
     let err = result.expect_err("the rehearsal passed without /tmp");
     for s in [
         "the rehearsal of the Deployment `adopt-tmp`",

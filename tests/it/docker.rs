@@ -952,6 +952,7 @@ fn anatomy(image: &str, paths: Option<&[&str]>) -> (serde_json::Value, String) {
     let mut labels = config["Labels"].clone();
     let labels_map = labels.as_object_mut().unwrap();
     labels_map.remove("io.github.xtask-s2i.input-digest");
+    labels_map.remove("io.github.xtask-s2i.app-digest");
     // Podman's `docker build` is Buildah, which labels what it builds with its version.
     labels_map.remove("io.buildah.version");
     let config = serde_json::json!({

@@ -465,6 +465,24 @@ fn main() {
 }
 "#;
 
+/// The API of [`services`]: prints its line, then (unless given `--print`) answers every
+/// connection on port 8080 with it, as the Deployment's probe expects.
+const SERVICES_API: &str = r#"use std::io::Write;
+
+fn main() {
+    let line = svc_shared::line("api", 1);
+    println!("{line}");
+    if std::env::args().nth(1).as_deref() == Some("--print") {
+        return;
+    }
+    let listener = std::net::TcpListener::bind("0.0.0.0:8080").expect("bind 8080");
+    for mut stream in listener.incoming().flatten() {
+        let reply = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n{line}", line.len());
+        let _ = stream.write_all(reply.as_bytes());
+    }
+}
+"#;
+
 /// The root manifest of [`services`].
 const SERVICES_WORKSPACE: &str = r#"[workspace]
 members = ["common", "api", "worker", "tools"]
@@ -519,11 +537,7 @@ pub fn services(dest: &Path) -> PathBuf {
         );
     };
     service("api", "svc-api", "", "port = 8080\n");
-    write(
-        &root,
-        "api/src/main.rs",
-        "fn main() {\n    println!(\"{}\", svc_shared::line(\"api\", 1));\n}\n",
-    );
+    write(&root, "api/src/main.rs", SERVICES_API);
     service(
         "worker",
         "svc-worker",

@@ -1889,3 +1889,36 @@ fn a_group_of_services_has_one_builder_and_app_build_and_a_runtime_build_each() 
     let sequence = xtask_s2i::rehearse::sequence_of(&dir).unwrap().to_string();
     insta::assert_snapshot!(sequence);
 }
+
+/// `-p NAME` of a group's member: NAME's services alone, with the group's builder and app stage
+/// (the images and the `assemble` of the whole workspace, so their digests are the same).
+#[test]
+fn a_selected_member_keeps_its_groups_builder_and_app() {
+    use xtask_s2i::plan::{Plan, Stage};
+    let tmp = tempfile::tempdir().unwrap();
+    let root = crate::fixtures::services(tmp.path());
+    let metadata = xtask_s2i::config::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let all = Plan::for_workspace(&metadata, &[], None).unwrap();
+    let names =
+        |plans: &[Plan]| -> Vec<String> { plans.iter().map(|p| p.service().to_string()).collect() };
+    assert_eq!(
+        names(&all),
+        ["svc-api", "svc-worker", "svc-migrate", "svc-report"]
+    );
+    for (package, services) in [
+        ("svc-worker", &["svc-worker"][..]),
+        ("svc-tools", &["svc-migrate", "svc-report"][..]),
+    ] {
+        let selected = Plan::for_workspace(&metadata, &[package.to_string()], None).unwrap();
+        assert_eq!(names(&selected), services);
+        for plan in &selected {
+            let whole = all.iter().find(|p| p.service() == plan.service()).unwrap();
+            for stage in [Stage::Builder, Stage::App] {
+                assert_eq!(plan.image(stage), whole.image(stage), "{package}");
+            }
+            assert_eq!(plan.builder_context(), whole.builder_context());
+            assert_eq!(plan.app_key(), whole.app_key());
+            assert_eq!(plan.group().members.len(), 4);
+        }
+    }
+}

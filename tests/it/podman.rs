@@ -123,6 +123,8 @@ fn config(host: &str, image: &str) -> serde_json::Value {
         // The app stage's input digest hashes the builder image's ID, which differs between
         // engines (a commit's ID covers its creation time).
         labels.remove("io.github.xtask-s2i.input-digest");
+        // The runtime image's second digest hashes the app image's ID, likewise.
+        labels.remove("io.github.xtask-s2i.app-digest");
     }
     let empty_is_null = |v: &serde_json::Value| match v {
         serde_json::Value::String(s) if s.is_empty() => serde_json::Value::Null,

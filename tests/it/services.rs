@@ -119,7 +119,16 @@ fn files(image: &str) -> Vec<String> {
 }
 
 fn run(image: &str) -> String {
-    docker(&["run", "--rm", "--read-only", &format!("{image}:{TAG}")])
+    let image = format!("{image}:{TAG}");
+    // The API serves unless told to print its line only.
+    let args: &[&str] = if image.starts_with("svc-api:") {
+        &["--print"]
+    } else {
+        &[]
+    };
+    let mut cmd = vec!["run", "--rm", "--read-only", &image];
+    cmd.extend(args);
+    docker(&cmd)
 }
 
 /// (stage, image, cached) of each report.
@@ -208,4 +217,46 @@ fn three_services_share_one_builder_and_one_compile_and_get_a_runtime_image_each
     }
     assert_eq!(run("svc-worker"), "worker 2 fast=true!");
     assert_eq!(run("svc-api"), "api 1");
+}
+
+/// `--rehearse` of the group's committed manifests: the builder and app BuildConfigs once, a
+/// runtime BuildConfig per service from the group's app image, then the one workload (the
+/// API's Deployment) Ready; the rehearsal leaves no image behind.
+#[test]
+fn a_group_of_services_rehearses_from_its_committed_manifests() {
+    if !support::docker_available("a_group_of_services_rehearses_from_its_committed_manifests") {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = fixtures::services(tmp.path());
+    let generate = ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        no_build: true,
+        ..Default::default()
+    };
+    generate.execute(&Buffer::new()).unwrap();
+    fixtures::commit(&root, "the manifests");
+    let (result, lines) = support::rehearse(&root);
+    assert!(result.is_ok(), "{result:?}\n{lines:#?}");
+    let text = lines.join("\n");
+    assert!(text.contains("Rehearsed 6 BuildConfig(s)"), "{text}");
+    assert!(text.contains("Ready Deployment `svc-api`"), "{text}");
+    for stream in [
+        "svc-api",
+        "svc-worker",
+        "svc-migrate",
+        "svc-report",
+        "svc-api-app",
+    ] {
+        assert!(
+            !Command::new("docker")
+                .args(["image", "inspect", &format!("{stream}:rehearse")])
+                .output()
+                .unwrap()
+                .status
+                .success(),
+            "{stream}:rehearse is left"
+        );
+    }
 }

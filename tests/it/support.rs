@@ -153,3 +153,28 @@ pub fn build_with_onbuild(tag: &str, dir: &Path) {
         Engine::Podman => native(&["build", "-q", "--format", "docker", "-t", tag, &dir]),
     };
 }
+
+/// The rehearsal of the committed tree at `root`: its result and status lines.
+pub fn rehearse(root: &Path) -> (Result<(), String>, Vec<String>) {
+    let args = xtask_s2i::ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        builder_base: Some(RUST_BASE.to_string()),
+        rehearse: true,
+        ..Default::default()
+    };
+    let sink = xtask_s2i::sink::Buffer::new();
+    let result = args
+        .execute(&sink)
+        .map(|_| ())
+        .map_err(|e| format!("{e:#}"));
+    let lines: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            xtask_s2i::sink::Event::Status { verb, message } => Some(format!("{verb} {message}")),
+            xtask_s2i::sink::Event::Warning { message } => Some(format!("warning {message}")),
+            _ => None,
+        })
+        .collect();
+    (result, lines)
+}
