@@ -225,15 +225,29 @@ impl ImageArgs {
             plans,
             stages: Vec::new(),
         };
+        // One chain per group: its builder and app stage once, a runtime image per service.
+        let mut groups: Vec<Vec<&Plan>> = Vec::new();
         for plan in &summary.plans {
-            let source = crate::source::Closure::scan(plan, metadata)?;
-            let stages = crate::engine::build(plan, &source, &opts, sink)?;
-            summary.stages.extend(stages);
-            sink.event(Event::status(
-                "Run",
-                format!("it with `{}`", plan.run_hint()),
-            ));
+            match groups
+                .iter_mut()
+                .find(|g| g[0].group().name == plan.group().name)
+            {
+                Some(group) => group.push(plan),
+                None => groups.push(vec![plan]),
+            }
         }
+        let mut stages = Vec::new();
+        for services in &groups {
+            let source = crate::source::Closure::scan(services[0], metadata)?;
+            stages.extend(crate::engine::build(services, &source, &opts, sink)?);
+            for plan in services {
+                sink.event(Event::status(
+                    "Run",
+                    format!("it with `{}`", plan.run_hint()),
+                ));
+            }
+        }
+        summary.stages = stages;
         sink.event(Event::Summary {
             stages: summary.stages.clone(),
             seconds: started.elapsed().as_secs_f64(),

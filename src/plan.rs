@@ -12,6 +12,7 @@
 //! the file system only for the template overrides and, once, for the cluster's source (the
 //! manifests of the path dependencies, the `.s2iignore` at its top).
 
+mod group;
 mod images;
 mod layout;
 mod source;
@@ -28,6 +29,7 @@ use sha2::{Digest, Sha256};
 use crate::config::{Build, Config, Container, Okd, PackageInfo, PullPolicy};
 use crate::render::Templates;
 use crate::{Error, names};
+pub use group::{Group, Member};
 pub use images::{BuilderImage, RuntimeImage};
 pub use layout::{BUILDER_DIR, DOCKERFILE, Layout, RUNTIME_DOCKERFILE};
 pub use source::{ClusterSource, WORKSPACE_DIR_ENV};
@@ -160,6 +162,10 @@ pub struct Plan {
     /// overrides it.
     runtime_image: Option<RuntimeImage>,
     image_labels: BTreeMap<String, String>,
+    /// The services the builder and app stage build, this one among them.
+    group: Group,
+    /// The app image's labels: the group leader's [`Plan::image_labels`].
+    app_labels: BTreeMap<String, String>,
     layout: Layout,
     build: Build,
     container: Container,
@@ -178,6 +184,10 @@ struct Context<'a> {
     package: PackageCtx<'a>,
     bin: &'a str,
     bin_path: &'a str,
+    /// The binaries the app stage builds (this one alone unless the group has several).
+    members: &'a [Member],
+    /// Every member's features as `package/feature`, for a group of several.
+    group_features: Vec<String>,
     app_root: &'a str,
     cargo_home: String,
     target_dir: String,
@@ -253,23 +263,7 @@ impl Plan {
             container,
             okd,
         } = config;
-        let image = |name: &str| ImageRef {
-            name: name.to_string(),
-            tag: images.tag.clone(),
-        };
-        let (builder, app, runtime) = (
-            image(&images.builder_image),
-            image(&images.app_image),
-            image(&images.runtime_image),
-        );
-        let cluster = Cluster {
-            app_name: runtime.stream().to_string(),
-            base_stream: ImageRef {
-                name: format!("{}-base", builder.stream()),
-                tag: base_tag(&images.builder_base),
-            },
-            base: images.builder_base,
-        };
+        let ([builder, app, runtime], cluster) = stage_images(&images);
         let layout = Layout::new(
             &package.name,
             workspace_root,
@@ -279,8 +273,11 @@ impl Plan {
             okd.git.context_dir.clone(),
         );
         let cluster_source = ClusterSource::find(metadata, &layout).map_err(Error::from_anyhow);
+        let labels = image_labels(&package, &container.labels);
         let mut plan = Plan {
-            image_labels: image_labels(&package, &container.labels),
+            app_labels: labels.clone(),
+            image_labels: labels,
+            group: Group::default(),
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
             package,
             base: local_base,
@@ -303,6 +300,7 @@ impl Plan {
             #[cfg(feature = "internal")]
             overrides: templates.overrides.clone(),
         };
+        plan.group = Group::single(&plan);
         plan.render(templates)?;
         Ok(plan)
     }
@@ -378,6 +376,8 @@ impl Plan {
             },
             bin: &build.bin,
             bin_path: &self.bin_path,
+            members: &self.group.members,
+            group_features: self.group.features(),
             app_root: APP_ROOT,
             cargo_home: format!("{APP_ROOT}/cargo"),
             target_dir: format!("{APP_ROOT}/target"),
@@ -407,11 +407,7 @@ impl Plan {
             git_ref: self.okd.git.git_ref.as_deref(),
             context_dir: Some(self.layout.workspace_in_repo.as_str()).filter(|d| *d != "."),
             profile,
-            profile_dir: match profile {
-                "dev" | "test" => "debug",
-                "bench" => "release",
-                other => other,
-            },
+            profile_dir: profile_dir(profile),
             features: &build.features,
             no_default_features: build.no_default_features,
             vendor: build.vendor,
@@ -528,9 +524,25 @@ impl Plan {
         self.runtime_image.as_ref()
     }
 
-    /// Labels of the app and runtime images: OCI, `io.k8s.*` and the configured ones.
+    /// Labels of the runtime image: OCI, `io.k8s.*` and the configured ones.
     pub fn image_labels(&self) -> &BTreeMap<String, String> {
         &self.image_labels
+    }
+
+    /// Labels of the app image: the group leader's [`Plan::image_labels`].
+    pub fn app_labels(&self) -> &BTreeMap<String, String> {
+        &self.app_labels
+    }
+
+    /// The services this Plan's builder and app stage build, this one among them.
+    pub fn group(&self) -> &Group {
+        &self.group
+    }
+
+    /// Whether this Plan leads its group: the one whose builder and app stage the manifests
+    /// hold (always, for a group of one).
+    pub fn leads_group(&self) -> bool {
+        self.group.name == self.package.name
     }
 
     /// Every local and manifest path.
@@ -635,7 +647,45 @@ impl Plan {
         let mut key = self.build.app_inputs();
         key.insert("env".into(), serde_json::json!(self.container.env));
         key.insert("bin-path".into(), self.bin_path.clone().into());
+        if self.group.is_shared() {
+            for k in ["bin", "features", "bin-path"] {
+                key.remove(k);
+            }
+            key.insert("members".into(), serde_json::json!(self.group.members));
+        }
         key
+    }
+}
+
+/// The images of the three stages, as the local chain tags them, and the cluster's names.
+fn stage_images(images: &crate::config::Images) -> ([ImageRef; 3], Cluster) {
+    let image = |name: &str| ImageRef {
+        name: name.to_string(),
+        tag: images.tag.clone(),
+    };
+    let [builder, app, runtime] = [
+        &images.builder_image,
+        &images.app_image,
+        &images.runtime_image,
+    ]
+    .map(|name| image(name));
+    let cluster = Cluster {
+        app_name: runtime.stream().to_string(),
+        base_stream: ImageRef {
+            name: format!("{}-base", builder.stream()),
+            tag: base_tag(&images.builder_base),
+        },
+        base: images.builder_base.clone(),
+    };
+    ([builder, app, runtime], cluster)
+}
+
+/// The directory of `profile` under `target/<triple>/`.
+fn profile_dir(profile: &str) -> &str {
+    match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
     }
 }
 

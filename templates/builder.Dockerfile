@@ -11,7 +11,11 @@ LABEL io.openshift.s2i.scripts-url={{ scripts_url | dq }} \
 {% if expose_services %}
       io.openshift.expose-services={{ expose_services | dq }} \
 {% endif %}
+{% if members | length > 1 %}
+      io.k8s.description={{ ("Builds the static Rust binaries " ~ (members | map(attribute="bin") | join(", ")) ~ " with Source-to-Image") | dq }} \
+{% else %}
       io.k8s.description={{ ("Builds the static Rust binary `" ~ bin ~ "` of " ~ package.name ~ " with Source-to-Image") | dq }} \
+{% endif %}
       io.k8s.display-name={{ (package.name ~ " builder") | dq }} \
       io.openshift.tags={{ ("builder,rust," ~ package.name) | dq }}
 

@@ -4,6 +4,8 @@
 
 use std::io::{Read, Write};
 
+use sha2::Digest as _;
+
 use crate::Error;
 use anyhow::{Context as _, Result, bail};
 use bytes::Bytes;
@@ -202,6 +204,30 @@ pub(crate) fn concat(parts: &[(&[u8], &str, &str)]) -> Result<Vec<u8>> {
 
 /// The contents of the single regular file in a tar (what the archive endpoint returns for the
 /// path of a file).
+/// sha256 over what a tar holds, not when: each entry's path, type, mode (permission bits) and
+/// contents, in order. The runtime files `assemble` writes on every build hash the same.
+pub(crate) fn content_digest(tar_bytes: &[u8]) -> Result<String> {
+    let mut h = sha2::Sha256::new();
+    for entry in tar::Archive::new(tar_bytes).entries()? {
+        let mut entry = entry?;
+        let header = entry.header();
+        let (kind, mode) = (header.entry_type().as_byte(), header.mode()? & 0o7777);
+        let link = header.link_name_bytes().map(|l| l.into_owned());
+        let path = entry.path_bytes().into_owned();
+        let mut body = Vec::new();
+        entry.read_to_end(&mut body)?;
+        h.update((path.len() as u64).to_le_bytes());
+        h.update(&path);
+        h.update([kind]);
+        h.update(mode.to_le_bytes());
+        h.update(link.unwrap_or_default());
+        h.update([0]);
+        h.update((body.len() as u64).to_le_bytes());
+        h.update(&body);
+    }
+    Ok(crate::plan::hex(&sha2::Digest::finalize(h)))
+}
+
 pub fn single_file(tar_bytes: &[u8], what: &str) -> Result<Vec<u8>> {
     let mut archive = tar::Archive::new(tar_bytes);
     for entry in archive

@@ -125,21 +125,26 @@ impl Revision {
     }
 }
 
-/// Runs the chain of one plan: builds (or reuses) the builder, app and runtime images, tags them,
-/// and pushes them with `opts.push`. Blocks until done; Ctrl-C and SIGTERM stop it cleanly.
+/// Runs the chain of one group (`services`, Plans of one [`Group`](crate::plan::Group), the
+/// source being theirs): builds (or reuses) the group's builder and app image and each
+/// service's runtime image, tags them, and pushes them with `opts.push`. Blocks until done;
+/// Ctrl-C and SIGTERM stop it cleanly.
 pub fn build(
-    plan: &Plan,
+    services: &[&Plan],
     source: &dyn SourceTree,
     opts: &Options,
     sink: &dyn Sink,
 ) -> Result<Vec<StageReport>> {
+    let Some(plan) = services.first() else {
+        return Ok(Vec::new());
+    };
     // Scoped threads write tar streams (the source, the artifacts) while the runtime uploads them.
     let rt = runtime()?;
     std::thread::scope(|scope| {
         rt.block_on(async {
             let (docker, mut signals) = connect(sink).await?;
             let chain = stages::Chain::new(&docker, plan, source, opts, sink, scope);
-            let result = until_signal(&mut signals, chain.run()).await;
+            let result = until_signal(&mut signals, chain.run(services)).await;
             // Whatever happened, remove what this run created and did not finish.
             docker.janitor().clean(&docker).await;
             result
@@ -185,7 +190,7 @@ pub fn interrupted_exit_code(e: &anyhow::Error) -> Option<i32> {
 /// Reports a finished stage and returns its report.
 fn report(
     sink: &dyn Sink,
-    plan: &Plan,
+    package: &str,
     stage: &str,
     image: String,
     image_info: &client::ImageInfo,
@@ -193,7 +198,7 @@ fn report(
     cached: bool,
 ) -> StageReport {
     let report = StageReport {
-        package: plan.package().to_string(),
+        package: package.to_string(),
         stage: stage.to_string(),
         image,
         id: image_info.id.clone(),
@@ -437,20 +442,20 @@ mod tests {
         let sink = trace();
         let opts = Options::default();
         let source = Tiny::new("fn main() { println!(\"tiny 1\"); }\n");
-        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        let stages = build(&[&plan], &source, &opts, &sink).unwrap();
         assert_eq!(stages.len(), 3);
         let run =
             |plan: &Plan| docker_out(&["run", "--rm", &plan.image(Stage::Runtime).reference()]);
         assert_eq!(run(&plan), "tiny 1");
 
         // Nothing changed: every stage is fresh.
-        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        let stages = build(&[&plan], &source, &opts, &sink).unwrap();
         assert!(stages.iter().all(|s| s.cached), "{stages:#?}");
 
         // A source change: app and runtime rebuilt, incrementally.
         let source = Tiny::new("fn main() { println!(\"tiny 2\"); }\n");
         let sink = trace();
-        let stages = build(&plan, &source, &opts, &sink).unwrap();
+        let stages = build(&[&plan], &source, &opts, &sink).unwrap();
         let cached: Vec<bool> = stages.iter().map(|s| s.cached).collect();
         assert_eq!(cached, [true, false, false]);
         assert_eq!(run(&plan), "tiny 2");
@@ -472,7 +477,7 @@ mod tests {
         let app = plan.image(Stage::App).reference();
         let before = docker_out(&["image", "inspect", "-f", "{{.Id}}", &app]);
         let source = Tiny::new("fn main() { let x: u32 = \"no\"; }\n");
-        let err = build(&plan, &source, &opts, &trace()).unwrap_err();
+        let err = build(&[&plan], &source, &opts, &trace()).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("mismatched types"), "{msg}");
         assert!(msg.contains("exit code 101"), "{msg}");

@@ -40,6 +40,10 @@ use crate::sink::{Event, Sink, StageReport, human_size};
 /// What the archive endpoint gave for a path of a container: its tar, or why not.
 type Downloaded = Result<Vec<u8>, super::client::Error>;
 
+/// The runtime stage's second digest: over the app image's ID, so an unchanged app stage needs
+/// no reading of the binary.
+const APP_DIGEST_LABEL: &str = "io.github.xtask-s2i.app-digest";
+
 const ENGINE_VERSION: &str = concat!(env!("CARGO_PKG_NAME"), " ", env!("CARGO_PKG_VERSION"));
 
 mod app;
@@ -83,26 +87,44 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         self.sink.event(Event::status(verb, message));
     }
 
-    /// Builds the three stages, removes the images their tags moved away from, and pushes.
-    pub async fn run(&self) -> Result<Vec<StageReport>> {
+    /// Builds the group's builder and app stage once (with this chain's plan, any of the group),
+    /// then the runtime stage of each of `services` (members of the same group); pushes them.
+    /// The images the tags move away from are removed by the janitor, however the run ends.
+    pub async fn run(&self, services: &[&'a Plan]) -> Result<Vec<StageReport>> {
         let started = Instant::now();
         let plan = self.plan;
         let base = self
             .docker
             .ensure_base(plan.base(), plan.pull_policy(), self.sink)
             .await?;
-        // The images the tags move away from are removed by the janitor, however the run ends.
         let builder = self.builder(&base).await?;
         let app = self.app(&builder.image).await?;
-        let runtime = self.runtime(&app.image).await?;
+        let mut stages = vec![builder.report, app.report];
+        for service in services {
+            let chain = Chain {
+                plan: service,
+                ..*self
+            };
+            let runtime = chain.runtime(&app.image).await?;
+            let fresh = [&stages[0], &stages[1], &runtime.report];
+            let fresh = fresh.iter().filter(|s| s.cached).count();
+            chain.finished(started, &runtime.report, fresh);
+            stages.push(runtime.report);
+        }
         if self.opts.push {
-            for image in Stage::ALL.map(|stage| plan.image(stage)) {
+            let runtimes = services.iter().map(|s| s.image(Stage::Runtime));
+            let group = [Stage::Builder, Stage::App].map(|stage| plan.image(stage));
+            for image in group.into_iter().chain(runtimes) {
                 self.status("Pushing", image.reference());
                 push::push(self.docker, &image.name, &image.tag, self.sink).await?;
             }
         }
-        let stages = vec![builder.report, app.report, runtime.report];
-        let fresh = stages.iter().filter(|s| s.cached).count();
+        Ok(stages)
+    }
+
+    /// The `Finished` line of this chain's service, `fresh` of its three stages fresh.
+    fn finished(&self, started: Instant, runtime: &StageReport, fresh: usize) {
+        let plan = self.plan;
         self.status(
             "Finished",
             format!(
@@ -110,7 +132,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 plan.package(),
                 started.elapsed().as_secs_f64(),
                 plan.image(Stage::Runtime).reference(),
-                human_size(stages[2].size),
+                human_size(runtime.size),
                 match fresh {
                     0 => String::new(),
                     3 => ", nothing changed".to_string(),
@@ -118,16 +140,20 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
                 }
             ),
         );
-        Ok(stages)
     }
 
     /// The tagged image of `stage` when it already has this stage's input digest.
     async fn fresh(&self, stage: Stage, digest: &str) -> Result<Option<ImageInfo>> {
+        self.fresh_by(stage, DIGEST_LABEL, digest).await
+    }
+
+    /// The tagged image of `stage` when its `label` is `digest`.
+    async fn fresh_by(&self, stage: Stage, label: &str, digest: &str) -> Result<Option<ImageInfo>> {
         let existing = self
             .docker
             .image(&self.plan.image(stage).reference())
             .await?;
-        Ok(existing.filter(|i| !self.opts.no_cache && i.label(DIGEST_LABEL) == Some(digest)))
+        Ok(existing.filter(|i| !self.opts.no_cache && i.label(label) == Some(digest)))
     }
 
     /// Tags a freshly built image of `stage` and notes the image the tag moved away from.
@@ -146,12 +172,23 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         Ok(self.docker.existing_image(id).await?)
     }
 
-    /// This tool's labels of a stage: the package and the stage's input digest.
-    fn labels(&self, digest: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (TOOL_LABEL.to_string(), self.plan.package().to_string()),
-            (DIGEST_LABEL.to_string(), digest.to_string()),
-        ])
+    /// This tool's labels of a stage: the package (the group's leader for the builder and app
+    /// stage, which its services share) and the stage's input digest.
+    fn labels(&self, stage: Stage, digest: &str) -> BTreeMap<String, String> {
+        self.digest_labels(stage, &[(DIGEST_LABEL, digest)])
+    }
+
+    /// This tool's labels of a stage with several digest labels (the runtime stage's two).
+    fn digest_labels(&self, stage: Stage, digests: &[(&str, &str)]) -> BTreeMap<String, String> {
+        let package = match stage {
+            Stage::Runtime => self.plan.package(),
+            Stage::Builder | Stage::App => &self.plan.group().name,
+        };
+        let mut labels = BTreeMap::from([(TOOL_LABEL.to_string(), package.to_string())]);
+        for (label, digest) in digests {
+            labels.insert(label.to_string(), digest.to_string());
+        }
+        labels
     }
 
     /// The executor of the steps.
@@ -217,11 +254,11 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
 
     /// This tool's labels as instructions for a commit's or an import's `changes` (one
     /// single-line instruction each, as both engines read them: `direct`).
-    fn label_changes(&self, digest: &str) -> Vec<String> {
-        vec![
-            format!("LABEL {TOOL_LABEL}=\"{}\"", self.plan.package()),
-            format!("LABEL {DIGEST_LABEL}=\"{digest}\""),
-        ]
+    fn label_changes(&self, stage: Stage, digests: &[(&str, &str)]) -> Vec<String> {
+        self.digest_labels(stage, digests)
+            .iter()
+            .map(|(k, v)| format!("LABEL {k}=\"{v}\""))
+            .collect()
     }
 
     /// The builder as one container from the base (the scripts uploaded, the setup as its
@@ -244,7 +281,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             env.push(format!("PATH={}", direct::DEFAULT_PATH));
         }
         changes.extend(image_changes);
-        changes.extend(self.label_changes(digest));
+        changes.extend(self.label_changes(Stage::Builder, &[(DIGEST_LABEL, digest)]));
         env.extend(image.env.iter().map(|(k, v)| format!("{k}={v}")));
         let scripts = Bytes::from(direct::scripts_tar(image).map_err(Error::new)?);
         let run = ContainerRun {
@@ -300,7 +337,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .docker_build(DockerBuild {
                 log: "builder".into(),
                 dockerfile: dockerfile.to_string(),
-                labels: self.labels(digest),
+                labels: self.labels(Stage::Builder, digest),
                 context,
                 no_cache: self.opts.no_cache,
             })
@@ -321,34 +358,54 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             })
     }
 
+    /// The runtime stage. Its digest is over what it is made of (the binary's and the runtime
+    /// files' contents, the Dockerfile), so a service whose binary a group's new app image did
+    /// not change keeps its image; the app image's ID, labelled too, skips reading the binary
+    /// when the app stage was fresh.
     async fn runtime(&self, app: &ImageInfo) -> Result<Done> {
         let started = Instant::now();
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
-        let digest = digest(&[
-            "runtime",
-            ENGINE_VERSION,
-            &app.id,
-            plan.runtime_dockerfile(),
-            plan.bin(),
-        ]);
-        if let Some(image) = self.fresh(Stage::Runtime, &digest).await? {
+        let (dockerfile, bin) = (plan.runtime_dockerfile(), plan.bin());
+        let from_app = digest(&["runtime", ENGINE_VERSION, &app.id, dockerfile, bin]);
+        if let Some(image) = self
+            .fresh_by(Stage::Runtime, APP_DIGEST_LABEL, &from_app)
+            .await?
+        {
             let report = self.report(Stage::Runtime, &image, started, true);
             return Ok(Done { report, image });
         }
-        self.status("Building", format!("runtime {reference}"));
         let (binary, files) = self.read_binary(app).await?;
         // The binary first: a dynamic one is the more fundamental error of a custom `assemble`.
         static_binary(plan, &binary)?;
         let files = files.map(|f| self.runtime_files(f)).transpose()?;
+        let files_digest = files.as_deref().map(archive::content_digest).transpose()?;
+        let binary_digest = plan::hex(&Sha256::digest(&binary));
+        let content = digest(&[
+            "runtime",
+            ENGINE_VERSION,
+            &binary_digest,
+            files_digest.as_deref().unwrap_or("no runtime files"),
+            dockerfile,
+            bin,
+        ]);
+        if let Some(image) = self.fresh(Stage::Runtime, &content).await? {
+            let report = self.report(Stage::Runtime, &image, started, true);
+            return Ok(Done { report, image });
+        }
+        self.status("Building", format!("runtime {reference}"));
+        let digests = [
+            (DIGEST_LABEL, content.as_str()),
+            (APP_DIGEST_LABEL, &from_app),
+        ];
         let image = plan.runtime_image().ok_or_else(|| overridden("runtime"));
         let recipe = image.and_then(|i| Ok((i, direct::runtime_changes(i)?)));
         let id = match self.direct("runtime", recipe) {
             Some((image, changes)) => {
-                self.runtime_direct(image, changes, binary, files, &digest)
+                self.runtime_direct(image, changes, binary, files, &digests)
                     .await?
             }
-            None => self.runtime_docker_build(binary, files, &digest).await?,
+            None => self.runtime_docker_build(binary, files, &digests).await?,
         };
         let image = self.finish(&id, Stage::Runtime).await?;
         let report = self.report(Stage::Runtime, &image, started, false);
@@ -363,14 +420,14 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         image_changes: Vec<String>,
         binary: Vec<u8>,
         files: Option<Vec<u8>>,
-        digest: &str,
+        digests: &[(&str, &str)],
     ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
         // What the classic builder gives `FROM scratch`, then the image's own.
         let mut changes = vec![format!("ENV PATH={}", direct::DEFAULT_PATH)];
         changes.extend(image_changes);
-        changes.extend(self.label_changes(digest));
+        changes.extend(self.label_changes(Stage::Runtime, digests));
         let binary = archive::context_tar([(image.binary.as_str(), binary.as_slice(), 0o755)])?;
         // `COPY runtime/ /`: the directory's entries at the root, owned by root as `COPY` makes
         // them; then the binary.
@@ -394,7 +451,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         &self,
         binary: Vec<u8>,
         files: Option<Vec<u8>>,
-        digest: &str,
+        digests: &[(&str, &str)],
     ) -> Result<String> {
         let plan = self.plan;
         let reference = plan.image(Stage::Runtime).reference();
@@ -409,7 +466,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             .docker_build(DockerBuild {
                 log: "runtime".into(),
                 dockerfile: plan.runtime_dockerfile().to_string(),
-                labels: self.labels(digest),
+                labels: self.digest_labels(Stage::Runtime, digests),
                 context,
                 no_cache: self.opts.no_cache,
             })
@@ -510,9 +567,13 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         cached: bool,
     ) -> StageReport {
         let reference = self.plan.image(stage).reference();
+        let package = match stage {
+            Stage::Runtime => self.plan.package(),
+            Stage::Builder | Stage::App => &self.plan.group().name,
+        };
         report(
             self.sink,
-            self.plan,
+            package,
             stage.name(),
             reference,
             image,

@@ -45,8 +45,11 @@ pub(super) fn objects(ctx: &Ctx<'_>, builder_dir: &str) -> Result<Vec<Manifest>>
     let git = git_source(ctx.plan)?;
     let source = ctx.plan.cluster_source()?;
     let mut out = streams(ctx)?;
-    out.push(Manifest::new(&builder_build(ctx, &git, builder_dir))?);
-    out.push(Manifest::new(&app_build(ctx, &git, source))?);
+    // A group's builder and app are its leader's to write, once.
+    if ctx.plan.leads_group() {
+        out.push(Manifest::new(&builder_build(ctx, &git, builder_dir))?);
+        out.push(Manifest::new(&app_build(ctx, &git, source))?);
+    }
     out.push(Manifest::new(&runtime_build(ctx))?);
     Ok(out)
 }
@@ -63,6 +66,15 @@ fn streams(ctx: &Ctx<'_>) -> Result<Vec<Manifest>> {
             tags,
         },
     };
+    if !ctx.plan.leads_group() {
+        let runtime = stream(
+            ctx.image(Stage::Runtime),
+            Stage::Runtime.name(),
+            true,
+            vec![],
+        );
+        return Ok(vec![Manifest::new(&runtime)?]);
+    }
     let mut out = vec![Manifest::new(&stream(
         &cluster.base_stream,
         "builder-base",

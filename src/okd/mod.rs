@@ -139,7 +139,8 @@ impl<'a> Ctx<'a> {
 }
 
 fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
-    let shared = plans.len() > 1;
+    // One builder context per group: `builder/` for one group, `<leader>/builder/` for several.
+    let shared = plans.iter().filter(|p| p.leads_group()).count() > 1;
     let mut set = FileSet::new(dir);
     let mut resources = Vec::new();
     // (kind, name) → package, to refuse two packages writing the same object.
@@ -169,7 +170,11 @@ fn file_set(dir: &Path, plans: &[&Plan]) -> Result<FileSet> {
             resources.push(file.clone());
             set.add(file, manifest.yaml, 0o644);
         }
-        for f in plan.cluster_builder_context() {
+        let builder_context = match plan.leads_group() {
+            true => plan.cluster_builder_context(),
+            false => &[],
+        };
+        for f in builder_context {
             set.add(
                 format!("{builder_dir}/{}", f.path),
                 f.contents.clone(),

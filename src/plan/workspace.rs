@@ -27,17 +27,39 @@ impl Plan {
         let builder_base_override = builder_base_override
             .map(config::builder_base_override)
             .transpose()?;
+        // Groups are formed over every configured package, so `-p NAME` builds NAME's group's
+        // builder and app stage as the whole workspace does (same images, same digests).
         let mut plans = Vec::new();
-        for package in selected {
-            let config = config::load(metadata, package)?;
+        for package in with_group_candidates(metadata, &selected) {
+            let chosen = selected.iter().any(|s| s.id == package.id);
+            let config = match config::load(metadata, package) {
+                Ok(config) => config,
+                Err(e) if chosen => return Err(e.into()),
+                // Another package's error is its own `-p` run's to report.
+                Err(_) => continue,
+            };
             // The override changes the local build only; the manifests build FROM the configured
             // base, which the Plan takes from the configuration.
             let local_base = builder_base_override
                 .clone()
                 .unwrap_or_else(|| config.images.builder_base.clone());
-            plans.push(Plan::new(config, local_base, &templates, metadata)?);
+            match Plan::new(config, local_base, &templates, metadata) {
+                Ok(plan) => plans.push(plan),
+                Err(e) if chosen => return Err(e),
+                Err(_) => continue,
+            }
         }
-        Ok(plans)
+        super::group::form(&mut plans, &templates)?;
+        let mut ordered = Vec::new();
+        for package in selected {
+            if let Some(i) = plans
+                .iter()
+                .position(|p| p.package() == package.name.as_str())
+            {
+                ordered.push(plans.remove(i));
+            }
+        }
+        Ok(ordered)
     }
 
     /// The Plans whose manifests are generated along with `selected` (the Plans of `names`): a
@@ -73,6 +95,16 @@ impl Plan {
         }
         Ok(all)
     }
+}
+
+/// The packages whose Plans are grouped with `selected`'s: every member with
+/// `[package.metadata.s2i]` and the selected ones, in the workspace's member order.
+fn with_group_candidates<'m>(metadata: &'m Metadata, selected: &[&'m Package]) -> Vec<&'m Package> {
+    metadata
+        .workspace_packages()
+        .into_iter()
+        .filter(|p| p.metadata.get("s2i").is_some() || selected.iter().any(|s| s.id == p.id))
+        .collect()
 }
 
 /// The workspace members with `[package.metadata.s2i]`, or those named (which must be members).

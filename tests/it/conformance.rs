@@ -695,3 +695,142 @@ fn config(image: &str) -> serde_json::Value {
         "Env": env,
     })
 }
+
+/// A committed Cargo workspace at a repository's root: the service `inc-svc` (the package with
+/// `[package.metadata.s2i]`, images tagged `tag`) depends on the path libraries `inc-core` and
+/// `inc-util`; neither library depends on the other, and nothing comes from a registry. The
+/// service prints `svc <core's word> <util's word>`. Returns the root.
+fn incremental_workspace(dest: &Path, tag: &str) -> PathBuf {
+    use crate::fixtures::{git_commit_all, run, write};
+    let root = dest.join("inc-ws");
+    write(
+        &root,
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"core\", \"util\", \"svc\"]\nresolver = \"2\"\n",
+    );
+    for lib in ["core", "util"] {
+        write(
+            &root,
+            &format!("{lib}/Cargo.toml"),
+            &format!("[package]\nname = \"inc-{lib}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n"),
+        );
+        write(
+            &root,
+            &format!("{lib}/src/lib.rs"),
+            &format!(
+                "//! The {lib} library.\npub fn word() -> &'static str {{\n    \"{lib}-1\"\n}}\n"
+            ),
+        );
+    }
+    write(
+        &root,
+        "svc/Cargo.toml",
+        &format!(
+            r#"[package]
+name = "inc-svc"
+version = "0.1.0"
+edition = "2021"
+
+[dependencies]
+inc-core = {{ path = "../core" }}
+inc-util = {{ path = "../util" }}
+
+[package.metadata.s2i]
+tag = "{tag}"
+"#
+        ),
+    );
+    write(
+        &root,
+        "svc/src/main.rs",
+        "fn main() {\n    println!(\"svc {} {}\", inc_core::word(), inc_util::word());\n}\n",
+    );
+    write(&root, ".gitignore", "/target\n");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(&root, &cargo, &["generate-lockfile", "--offline"]);
+    git_commit_all(&root);
+    root
+}
+
+/// The app BuildConfig's env of the workspace at `root`, as `-e` arguments.
+fn build_env_args(root: &Path) -> Vec<String> {
+    let metadata = xtask_s2i::config::read_metadata(Some(&root.join("Cargo.toml"))).unwrap();
+    let plan = xtask_s2i::plan::Plan::for_workspace(&metadata, &[], Some(support::RUST_BASE))
+        .unwrap()
+        .remove(0);
+    env_args(&plan.build_env())
+}
+
+/// What the app image's `run` script prints.
+fn runs(image: &str) -> String {
+    docker(&["run", "--rm", image, RUN])
+}
+
+/// The upstream `s2i` CLI, run incrementally on a committed workspace after a one-line change in
+/// one library, recompiles only that library and the service that depends on it: `s2i` clones
+/// the repository, so every file is new, and `assemble` gives the unchanged files (the other
+/// library's among them) the times the previous build recorded.
+#[test]
+fn s2i_incremental_on_a_workspace_recompiles_only_the_changed_crate_and_its_dependents() {
+    let test =
+        "s2i_incremental_on_a_workspace_recompiles_only_the_changed_crate_and_its_dependents";
+    if !support::docker_available(test) || !tool("s2i", &["version"], test) {
+        return;
+    }
+    let _lock = support::engine_lock();
+    let tag = "conformance-workspace";
+    let refs: Vec<String> = ["inc-svc-builder", "inc-svc-app", "inc-svc", "inc-svc-s2i"]
+        .map(|n| format!("{n}:{tag}"))
+        .to_vec();
+    remove_images(&refs);
+    let result = std::panic::catch_unwind(|| workspace_incremental(tag, &refs));
+    remove_images(&refs);
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
+
+/// [`s2i_incremental_on_a_workspace_recompiles_only_the_changed_crate_and_its_dependents`]
+/// with the images `refs` (builder, app, runtime, `s2i`'s app).
+fn workspace_incremental(tag: &str, refs: &[String]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = incremental_workspace(tmp.path(), tag);
+    let sink = Buffer::new();
+    let args = ImageArgs {
+        manifest_path: Some(root.join("Cargo.toml")),
+        builder_base: Some(support::RUST_BASE.to_string()),
+        ..Default::default()
+    };
+    if let Err(e) = args.execute(&sink) {
+        panic!("the chain failed: {e:#}\n{}", log_lines(&sink.events()));
+    }
+    let env = build_env_args(&root);
+    let env: Vec<&str> = env.iter().map(String::as_str).collect();
+    let (builder, app) = (&refs[0], &refs[3]);
+    let incremental = [&env[..], &["--incremental"]].concat();
+
+    let first = s2i_build(&root, builder, app, &incremental);
+    let all = ["inc-core", "inc-util", "inc-svc"].map(str::to_string);
+    assert_eq!(compiled(&first), BTreeSet::from(all), "{first}");
+    assert_eq!(runs(app), "svc core-1 util-1");
+
+    // One line of `inc-util` changes, committed: `s2i` clones the commit.
+    crate::fixtures::write(
+        &root,
+        "util/src/lib.rs",
+        "//! The util library.\npub fn word() -> &'static str {\n    \"util-2\"\n}\n",
+    );
+    crate::fixtures::commit(&root, "a one-line change in inc-util");
+    let second = s2i_build(&root, builder, app, &incremental);
+    assert!(
+        second.contains("Restoring build artifacts")
+            && second.contains("Restored the modification times of"),
+        "{second}"
+    );
+    assert_eq!(
+        compiled(&second),
+        BTreeSet::from(["inc-util", "inc-svc"].map(str::to_string)),
+        "an incremental s2i build after a one-line change in inc-util:\n{second}"
+    );
+    assert_eq!(runs(app), "svc core-1 util-2");
+}

@@ -465,6 +465,92 @@ fn main() {
 }
 "#;
 
+/// The root manifest of [`services`].
+const SERVICES_WORKSPACE: &str = r#"[workspace]
+members = ["common", "api", "worker", "tools"]
+resolver = "2"
+
+[workspace.package]
+version = "0.1.0"
+edition = "2021"
+repository = "https://example.invalid/adopt/services"
+
+[workspace.dependencies]
+itoa = "1"
+
+[workspace.metadata.s2i]
+tag = "it-svc"
+
+[workspace.metadata.s2i.okd]
+webhooks = ["github"]
+"#;
+
+/// The library the services share, with a crates.io dependency.
+fn services_shared(root: &Path) {
+    write(
+        root,
+        "common/Cargo.toml",
+        "[package]\nname = \"svc-shared\"\nversion.workspace = true\nedition.workspace = true\n\n[dependencies]\nitoa.workspace = true\n",
+    );
+    write(
+        root,
+        "common/src/lib.rs",
+        "//! What the services share.\npub fn line(who: &str, n: u64) -> String {\n    format!(\"{who} {}\", itoa::Buffer::new().format(n))\n}\n",
+    );
+}
+
+/// A workspace of three services sharing a library and a crates.io dependency: `svc-api` (a
+/// port), `svc-worker` (a feature of its own, `fast`, switched on by its configuration) and
+/// `svc-tools` (two binaries: `svc-migrate` is the configured one; `svc-report` is another).
+/// Every package configures `[package.metadata.s2i]`; the workspace sets the tag. Returns the
+/// workspace root.
+pub fn services(dest: &Path) -> PathBuf {
+    let root = dest.join("svc-ws");
+    write(&root, "Cargo.toml", SERVICES_WORKSPACE);
+    services_shared(&root);
+    let service = |dir: &str, name: &str, extra: &str, s2i: &str| {
+        write(
+            &root,
+            &format!("{dir}/Cargo.toml"),
+            &format!(
+                "[package]\nname = \"{name}\"\nversion.workspace = true\nedition.workspace = true\nrepository.workspace = true\n{extra}\n[dependencies]\nsvc-shared = {{ path = \"../common\" }}\n\n[package.metadata.s2i]\n{s2i}"
+            ),
+        );
+    };
+    service("api", "svc-api", "", "port = 8080\n");
+    write(
+        &root,
+        "api/src/main.rs",
+        "fn main() {\n    println!(\"{}\", svc_shared::line(\"api\", 1));\n}\n",
+    );
+    service(
+        "worker",
+        "svc-worker",
+        "\n[features]\nfast = []\n",
+        "features = [\"fast\"]\n",
+    );
+    write(
+        &root,
+        "worker/src/main.rs",
+        "fn main() {\n    println!(\"{} fast={}\", svc_shared::line(\"worker\", 2), cfg!(feature = \"fast\"));\n}\n",
+    );
+    service("tools", "svc-tools", "", "bin = \"svc-migrate\"\n");
+    write(
+        &root,
+        "tools/src/bin/svc-migrate.rs",
+        "fn main() {\n    println!(\"{}\", svc_shared::line(\"migrate\", 3));\n}\n",
+    );
+    write(
+        &root,
+        "tools/src/bin/svc-report.rs",
+        "fn main() {\n    println!(\"{}\", svc_shared::line(\"report\", 4));\n}\n",
+    );
+    write(&root, ".gitignore", "/target\n");
+    lock(&root);
+    git_commit_all(&root);
+    root
+}
+
 /// The HTTP service (see the module's list) on port 8080: it refuses to start without
 /// `--greeting TEXT`, and answers every request 200 with the greeting after writing (and
 /// removing) a file in `std::env::temp_dir()`, or 500 with the error when it cannot. Its

@@ -17,5 +17,6 @@ mod policy;
 mod rehearse;
 mod render;
 mod sequence;
+mod services;
 mod source;
 mod support;

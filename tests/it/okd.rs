@@ -1822,3 +1822,72 @@ fn runtime_files_none_copies_the_binary_alone_and_serves_tls_probes_use_https() 
     );
     assert_chain(&set);
 }
+
+/// A workspace of three services ([`crate::fixtures::services`]) is one group: one builder and
+/// one app BuildConfig (the leader's names), a runtime BuildConfig per service watching the
+/// group's app tag and copying its own binary; the objects match the schemas, `kubectl
+/// kustomize` builds the directory and every BuildConfig builds once per push.
+#[test]
+fn a_group_of_services_has_one_builder_and_app_build_and_a_runtime_build_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = crate::fixtures::services(tmp.path());
+    let set = one_set(&root.join("Cargo.toml"));
+    Schemas::load().assert_valid(&set);
+    let objects = by_kind_name(&set);
+    let builds: Vec<&str> = objects
+        .keys()
+        .filter_map(|k| k.strip_prefix("BuildConfig/"))
+        .collect();
+    assert_eq!(
+        builds,
+        [
+            "svc-api",
+            "svc-api-app",
+            "svc-api-builder",
+            "svc-tools",
+            "svc-worker"
+        ]
+    );
+    assert!(
+        set.files.keys().any(|f| f == "builder/Dockerfile"),
+        "{:?}",
+        set.files.keys()
+    );
+    let assemble = &set.files["builder/s2i/bin/assemble"].0;
+    assert!(
+        assemble.contains("--package 'svc-api' --bin 'svc-api' --package 'svc-worker' --bin 'svc-worker' --package 'svc-tools' --bin 'svc-migrate'"),
+        "{assemble}"
+    );
+    assert!(
+        assemble.contains("--features 'svc-worker/fast'"),
+        "{assemble}"
+    );
+    for (service, bin) in [
+        ("svc-api", "svc-api"),
+        ("svc-worker", "svc-worker"),
+        ("svc-tools", "svc-migrate"),
+    ] {
+        let bc = &objects[&format!("BuildConfig/{service}")];
+        assert_eq!(watched(bc), ["svc-api-app:latest"], "{service}");
+        let from = &bc["spec"]["source"]["images"][0];
+        assert_eq!(from["from"]["name"], "svc-api-app:latest", "{service}");
+        assert_eq!(
+            from["paths"][0]["sourcePath"],
+            format!("/opt/app-root/bin/{bin}")
+        );
+    }
+
+    let dir = tmp.path().join("okd");
+    for (rel, file) in &set.files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &file.0).unwrap();
+    }
+    if kubectl_available(
+        "a_group_of_services_has_one_builder_and_app_build_and_a_runtime_build_each",
+    ) {
+        assert_eq!(kustomize(&dir).len(), objects.len());
+    }
+    let sequence = xtask_s2i::rehearse::sequence_of(&dir).unwrap().to_string();
+    insta::assert_snapshot!(sequence);
+}

@@ -18,7 +18,7 @@ pub const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
 
 /// What an S2I build's labels are made from.
 pub(crate) struct Inputs<'a> {
-    /// The app BuildConfig's `output.imageLabels`: the Plan's image labels.
+    /// The app BuildConfig's `output.imageLabels`: the Plan's app labels.
     pub image_labels: BTreeMap<String, String>,
     /// The builder image, as the build names it.
     pub builder: &'a str,
@@ -28,7 +28,7 @@ pub(crate) struct Inputs<'a> {
     pub context_dir: &'a str,
     /// The commit the source is, if known.
     pub revision: Option<&'a Revision>,
-    /// The package: this tool's label.
+    /// The package (the group's leader): this tool's label.
     pub package: &'a str,
 }
 
@@ -67,9 +67,10 @@ pub(crate) fn labels(inputs: &Inputs<'_>) -> BTreeMap<String, String> {
     labels
 }
 
-/// The labels of the local chain's app image (its digest aside): the Plan's image labels, its
-/// builder image and the cluster's `contextDir`, with the working tree's `location` and
-/// `revision`.
+/// The labels of the local chain's app image (its digest aside): the Plan's app labels (its
+/// group leader's image labels, what the app BuildConfig's `output.imageLabels` holds), its
+/// builder image, the cluster's `contextDir` and its group's name, with the working tree's
+/// `location` and `revision`.
 pub(crate) fn of_plan(
     plan: &Plan,
     location: &str,
@@ -80,12 +81,12 @@ pub(crate) fn of_plan(
         .map(|s| s.context_dir.clone())
         .unwrap_or_default();
     labels(&Inputs {
-        image_labels: plan.image_labels().clone(),
+        image_labels: plan.app_labels().clone(),
         builder: &plan.image(Stage::Builder).reference(),
         location,
         context_dir: &context_dir,
         revision,
-        package: plan.package(),
+        package: &plan.group().name,
     })
 }
 
