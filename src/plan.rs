@@ -144,6 +144,8 @@ pub struct Cluster {
 #[derive(Debug, Clone)]
 pub struct Plan {
     package: PackageInfo,
+    /// The service: the package's name, or a binary's of its `bins`.
+    service: String,
     /// The image the local builder is `FROM`: `builder-base`, or the `--builder-base` /
     /// `XTASK_S2I_BUILDER_BASE` override.
     base: String,
@@ -257,6 +259,7 @@ impl Plan {
         // Every domain goes somewhere: a new one fails to compile here until it is given its part.
         let Config {
             package,
+            service,
             workspace_root,
             images,
             build,
@@ -265,7 +268,7 @@ impl Plan {
         } = config;
         let ([builder, app, runtime], cluster) = stage_images(&images);
         let layout = Layout::new(
-            &package.name,
+            &service,
             workspace_root,
             package.manifest_path.clone(),
             metadata.target_directory.clone().into_std_path_buf(),
@@ -280,6 +283,7 @@ impl Plan {
             group: Group::default(),
             bin_path: format!("{APP_ROOT}/bin/{}", build.bin),
             package,
+            service,
             base: local_base,
             builder_packages: images.builder_packages,
             builder,
@@ -451,6 +455,12 @@ impl Plan {
         &self.package.name
     }
 
+    /// The service's name: the package's, or a binary's of its `bins` (the default of its image
+    /// names, and its directory under `target/s2i/`).
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
     /// The package version (the images' `org.opencontainers.image.version`).
     pub fn version(&self) -> &str {
         &self.package.version
@@ -542,7 +552,7 @@ impl Plan {
     /// Whether this Plan leads its group: the one whose builder and app stage the manifests
     /// hold (always, for a group of one).
     pub fn leads_group(&self) -> bool {
-        self.group.name == self.package.name
+        self.group.name == self.service
     }
 
     /// Every local and manifest path.

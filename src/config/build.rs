@@ -72,6 +72,11 @@ pub struct Build {
 }
 
 impl BuildLayer {
+    /// A service of `bins`: the binary its table names.
+    pub(super) fn set_bin(&mut self, bin: String) {
+        self.bin = Some(bin);
+    }
+
     /// Checks the build keys of `package`'s merged configuration and applies their defaults.
     pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Build, Error> {
         let BuildLayer {

@@ -112,7 +112,12 @@ pub struct Images {
 
 impl ImagesLayer {
     /// Checks the image keys of `package`'s merged configuration and applies their defaults.
-    pub(super) fn resolve(self, v: &Validator, package: &Package) -> Result<Images, Error> {
+    pub(super) fn resolve(
+        self,
+        v: &Validator,
+        package: &Package,
+        service: &str,
+    ) -> Result<Images, Error> {
         let ImagesLayer {
             builder_base,
             builder_packages,
@@ -124,7 +129,7 @@ impl ImagesLayer {
         } = self;
         let builder_base = v.builder_base(builder_base)?;
         let builder_packages = v.builder_packages(builder_packages.unwrap_or_default())?;
-        let name = package.name.as_str();
+        let name = service;
         let (builder_image, app_image, runtime_image) =
             v.images(name, builder_image, app_image, runtime_image)?;
         Ok(Images {

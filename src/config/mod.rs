@@ -91,6 +91,9 @@ pub const OKD_KEYS: &[KeyDoc] = &concat::<
 pub struct Config {
     /// What `[package]` says about the package.
     pub package: PackageInfo,
+    /// The service's name: the package's, or for a table of `bins` the binary's (the default
+    /// of its image names).
+    pub service: String,
     /// The directory of the workspace's root `Cargo.toml`.
     pub workspace_root: PathBuf,
     /// The images of the chain: base, names, tag, pull policy.
@@ -160,6 +163,7 @@ impl RawConfig {
         v: &Validator,
         metadata: &Metadata,
         package: &Package,
+        service: &str,
     ) -> Result<Config, Error> {
         let RawConfig {
             images,
@@ -168,7 +172,7 @@ impl RawConfig {
             okd,
         } = self;
         let info = package::package_info(package);
-        let images = images.resolve(v, package)?;
+        let images = images.resolve(v, package, service)?;
         let build = build.resolve(v, package)?;
         let container = container.resolve(v)?;
         let okd = okd.resolve(
@@ -180,6 +184,7 @@ impl RawConfig {
         )?;
         Ok(Config {
             package: info,
+            service: service.to_string(),
             workspace_root: metadata.workspace_root.clone().into_std_path_buf(),
             images,
             build,
@@ -217,18 +222,90 @@ pub fn read_metadata(manifest_path: Option<&Path>) -> anyhow::Result<Metadata> {
     })
 }
 
-/// Reads, merges and validates the configuration of `package`. `builder-base` is the configured
-/// one: a `--builder-base` override goes through [`builder_base_override`] instead.
+/// Reads, merges and validates the configuration of `package`: its first service (the package's
+/// own, or the first of its `bins`). `builder-base` is the configured one: a `--builder-base`
+/// override goes through [`builder_base_override`] instead.
 pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, Error> {
+    let mut services = load_services(metadata, package)?;
+    Ok(services.remove(0))
+}
+
+/// Reads, merges and validates the services of `package`: the package's own
+/// `[package.metadata.s2i]`, or, when it has `bins`, one per binary named there, each table over
+/// the package's (which over the workspace's), the keys of one service (`bin`, the image names,
+/// `okd.context-dir`) not inherited.
+pub fn load_services(metadata: &Metadata, package: &Package) -> Result<Vec<Config>, Error> {
     let pkg_src = Source::package(package);
     let ws_src = Source::workspace(metadata);
     let pkg_raw = RawConfig::read(&pkg_src)?;
     let mut raw = RawConfig::read(&ws_src)?;
     read::refuse_per_package(&ws_src)?;
     raw.apply_layer(pkg_raw);
-    let v = Validator {
-        pkg: &pkg_src,
-        ws: &ws_src,
+    let bins = bin_tables(&pkg_src)?;
+    if bins.is_empty() {
+        let v = Validator {
+            bin: None,
+            pkg: &pkg_src,
+            ws: &ws_src,
+        };
+        return Ok(vec![raw.resolve(&v, metadata, package, &package.name)?]);
+    }
+    let mut services = Vec::new();
+    for name in bins {
+        let bin_src = Source::bin(&pkg_src, &name);
+        let mut bin_raw = RawConfig::read(&bin_src)?;
+        bin_raw.build.set_bin(name.clone());
+        let mut merged = raw.clone();
+        merged.apply_layer(bin_raw);
+        let v = Validator {
+            bin: Some(&bin_src),
+            pkg: &pkg_src,
+            ws: &ws_src,
+        };
+        services.push(merged.resolve(&v, metadata, package, &name)?);
+    }
+    Ok(services)
+}
+
+/// The names of `bins` (each a table, without a `bin` of its own), in name order; `bins`
+/// and `bin` together are refused.
+fn bin_tables(pkg: &Source) -> Result<Vec<String>, Error> {
+    let Some(bins) = pkg.value.get(source::BINS) else {
+        return Ok(Vec::new());
     };
-    raw.resolve(&v, metadata, package)
+    let refuse = |path: &[&str], message: String, note: &str| {
+        Err(pkg.error(path, message, Some(note.to_string())))
+    };
+    let example = "e.g. `[package.metadata.s2i.bins.server]` with `port = 8080`, and \
+                   `[package.metadata.s2i.bins.migrate]` with `okd.workload = \"cronjob\"`";
+    let Value::Object(map) = bins else {
+        return refuse(
+            &[source::BINS],
+            "`bins` must be a table of tables, one per binary".into(),
+            example,
+        );
+    };
+    if pkg.has(&["bin"]) {
+        return refuse(&["bin"], "`bin` and `bins` cannot both be set: with `bins`, each of its tables is a service of the binary it names".into(), "remove `bin`, or make it a table of `bins`");
+    }
+    for (name, table) in map {
+        if !table.is_object() {
+            return refuse(
+                &[source::BINS, name],
+                format!("`bins.{name}` must be a table"),
+                example,
+            );
+        }
+        if table.get("bin").is_some() {
+            return refuse(
+                &[source::BINS, name, "bin"],
+                format!("`bins.{name}` names its binary: `bin` cannot be set in it"),
+                "remove `bin`",
+            );
+        }
+    }
+    if map.is_empty() {
+        return refuse(&[source::BINS], "`bins` is empty".into(), example);
+    }
+    Ok(map.keys().cloned().collect())
 }

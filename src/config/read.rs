@@ -16,16 +16,27 @@ use crate::names;
 /// Pass one: the keys of every table against the documented ones, then the keys that belong to
 /// one package refused in `[workspace.metadata.s2i]`.
 pub(super) fn known_keys(src: &Source) -> Result<(), Error> {
-    check_table(src, &[], &src.value, KEYS)?;
+    let bins: &[&str] = match src.is_package_table() {
+        true => &[super::source::BINS],
+        false => &[],
+    };
+    check_table(src, &[], &src.value, KEYS, bins)?;
     if let Some(okd) = src.value.get("okd").filter(|v| v.is_object()) {
-        check_table(src, &["okd"], okd, OKD_KEYS)?;
+        check_table(src, &["okd"], okd, OKD_KEYS, &[])?;
     }
     Ok(())
 }
 
 /// The keys of the table at `at`, and of its sub-tables of fixed keys.
-fn check_table(src: &Source, at: &[&str], table: &Value, docs: &[KeyDoc]) -> Result<(), Error> {
-    let names: Vec<&str> = docs.iter().map(|k| k.key).collect();
+fn check_table(
+    src: &Source,
+    at: &[&str],
+    table: &Value,
+    docs: &[KeyDoc],
+    extra: &[&str],
+) -> Result<(), Error> {
+    let mut names: Vec<&str> = docs.iter().map(|k| k.key).collect();
+    names.extend(extra);
     check_keys(src, at, table, &names)?;
     for doc in docs.iter().filter(|d| !d.table.is_empty()) {
         if let Some(sub) = table.get(doc.key).filter(|v| v.is_object()) {
@@ -109,8 +120,8 @@ fn check_keys(src: &Source, at: &[&str], table: &Value, valid: &[&str]) -> Resul
     let table_name = src
         .prefix
         .iter()
-        .chain(at.iter())
-        .copied()
+        .map(String::as_str)
+        .chain(at.iter().copied())
         .collect::<Vec<_>>()
         .join(".");
     let suggestion = valid

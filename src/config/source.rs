@@ -12,12 +12,15 @@ use serde_json::Value;
 use crate::names;
 use crate::{Error, Location};
 
+/// The key of the package table whose sub-tables are services of one binary each.
+pub(super) const BINS: &str = "bins";
+
 /// Where a key's value came from: the package's manifest or the workspace root's.
 pub(super) struct Source {
     pub(super) file: PathBuf,
     pub(super) text: String,
     /// The table of the keys, e.g. `package.metadata.s2i`.
-    pub(super) prefix: &'static [&'static str],
+    pub(super) prefix: Vec<String>,
     /// The table as `cargo metadata` reports it; `Null` when the manifest has none.
     pub(super) value: Value,
 }
@@ -29,7 +32,7 @@ impl Source {
         Source {
             text: read(&file),
             file,
-            prefix: &["package", "metadata", "s2i"],
+            prefix: ["package", "metadata", "s2i"].map(String::from).to_vec(),
             value: package.metadata.get("s2i").cloned().unwrap_or(Value::Null),
         }
     }
@@ -43,13 +46,30 @@ impl Source {
         Source {
             text: read(&file),
             file,
-            prefix: &["workspace", "metadata", "s2i"],
+            prefix: ["workspace", "metadata", "s2i"].map(String::from).to_vec(),
             value: metadata
                 .workspace_metadata
                 .get("s2i")
                 .cloned()
                 .unwrap_or(Value::Null),
         }
+    }
+
+    /// `[package.metadata.s2i.bins.<name>]` of the package table `pkg`.
+    pub(super) fn bin(pkg: &Source, name: &str) -> Source {
+        let mut prefix = pkg.prefix.clone();
+        prefix.extend([BINS.to_string(), name.to_string()]);
+        Source {
+            file: pkg.file.clone(),
+            text: pkg.text.clone(),
+            prefix,
+            value: pkg.value[BINS][name].clone(),
+        }
+    }
+
+    /// Whether this is a package's `[package.metadata.s2i]` (the one table with `bins`).
+    pub(super) fn is_package_table(&self) -> bool {
+        self.prefix.len() == 3 && self.prefix[0] == "package"
     }
 
     /// Whether the table sets the key at `path`.
@@ -69,7 +89,7 @@ impl Source {
         let full: Vec<&str> = self
             .prefix
             .iter()
-            .copied()
+            .map(String::as_str)
             .chain(path.iter().copied())
             .collect();
         let e = Error::new(message).at(Location::Key {

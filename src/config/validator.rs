@@ -7,18 +7,22 @@ use crate::Error;
 
 /// Checks a merged configuration, naming the file each value came from.
 pub(crate) struct Validator<'a> {
+    /// A service of `bins`: its `[package.metadata.s2i.bins.<name>]`.
+    pub(super) bin: Option<&'a Source>,
     pub(super) pkg: &'a Source,
     pub(super) ws: &'a Source,
 }
 
 impl Validator<'_> {
-    /// The source a (merged) value came from: the package when it sets the key, else the workspace.
+    /// The source a (merged) value came from: the most specific table that sets the key (the
+    /// binary's, the package's, the workspace's), else the most specific.
     pub(super) fn src(&self, path: &[&str]) -> &Source {
-        if !self.pkg.has(path) && self.ws.has(path) {
-            self.ws
-        } else {
-            self.pkg
-        }
+        let tables: Vec<&Source> = self.bin.into_iter().chain([self.pkg, self.ws]).collect();
+        tables
+            .iter()
+            .copied()
+            .find(|t| t.has(path))
+            .unwrap_or(tables[0])
     }
 
     /// The error about the key at `path`, with `note`.

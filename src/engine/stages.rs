@@ -129,7 +129,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
             "Finished",
             format!(
                 "{} in {:.1}s: runtime image {} ({}){}",
-                plan.package(),
+                plan.service(),
                 started.elapsed().as_secs_f64(),
                 plan.image(Stage::Runtime).reference(),
                 human_size(runtime.size),
@@ -182,7 +182,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
     fn digest_labels(&self, stage: Stage, digests: &[(&str, &str)]) -> BTreeMap<String, String> {
         let package = match stage {
             Stage::Runtime => self.plan.package(),
-            Stage::Builder | Stage::App => &self.plan.group().name,
+            Stage::Builder | Stage::App => &self.plan.group().package,
         };
         let mut labels = BTreeMap::from([(TOOL_LABEL.to_string(), package.to_string())]);
         for (label, digest) in digests {
@@ -569,7 +569,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         let reference = self.plan.image(stage).reference();
         let package = match stage {
             Stage::Runtime => self.plan.package(),
-            Stage::Builder | Stage::App => &self.plan.group().name,
+            Stage::Builder | Stage::App => &self.plan.group().package,
         };
         report(
             self.sink,

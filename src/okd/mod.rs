@@ -52,7 +52,7 @@ pub fn file_sets(plans: &[Plan]) -> Result<Vec<FileSet>> {
         .into_iter()
         .map(|(dir, mut plans)| {
             // The same bytes whatever order the packages were selected in.
-            plans.sort_by(|a, b| a.package().cmp(b.package()));
+            plans.sort_by(|a, b| (a.package(), a.service()).cmp(&(b.package(), b.service())));
             file_set(dir, &plans)
         })
         .collect()

@@ -26,9 +26,11 @@ use crate::render::Templates;
 /// The services one builder and one app stage build.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Group {
-    /// The leading package's name: the value of the tool's label on the group's builder and
-    /// app images.
+    /// The leading service's name (its [`Plan::service`]).
     pub name: String,
+    /// The leading service's package: the value of the tool's label on the group's builder and
+    /// app images.
+    pub package: String,
     /// The binaries the app stage builds, leader first.
     pub members: Vec<Member>,
 }
@@ -48,7 +50,8 @@ impl Group {
     /// The group of one service: the Plan alone.
     pub(super) fn single(plan: &Plan) -> Group {
         Group {
-            name: plan.package.name.clone(),
+            name: plan.service.clone(),
+            package: plan.package.name.clone(),
             members: vec![Member {
                 package: plan.package.name.clone(),
                 bin: plan.build.bin.clone(),
@@ -88,7 +91,8 @@ pub(super) fn form(plans: &mut [Plan], templates: &Templates) -> Result<()> {
     for members in groups.values().filter(|m| m.len() > 1) {
         let leader = members[0];
         let group = Group {
-            name: plans[leader].package.name.clone(),
+            name: plans[leader].service.clone(),
+            package: plans[leader].package.name.clone(),
             members: members
                 .iter()
                 .flat_map(|&i| plans[i].group.members.clone())
@@ -108,7 +112,7 @@ pub(super) fn form(plans: &mut [Plan], templates: &Templates) -> Result<()> {
 fn key(p: &Plan) -> String {
     let explicit = |stage: Stage, suffix: &str| {
         let name = &p.image(stage).name;
-        (*name != format!("{}{suffix}", p.package.name)).then(|| name.clone())
+        (*name != format!("{}{suffix}", p.service)).then(|| name.clone())
     };
     let qualified = p.build.features.iter().any(|f| f.contains('/'));
     format!(

@@ -32,32 +32,35 @@ impl Plan {
         let mut plans = Vec::new();
         for package in with_group_candidates(metadata, &selected) {
             let chosen = selected.iter().any(|s| s.id == package.id);
-            let config = match config::load(metadata, package) {
-                Ok(config) => config,
-                Err(e) if chosen => return Err(e.into()),
-                // Another package's error is its own `-p` run's to report.
-                Err(_) => continue,
-            };
-            // The override changes the local build only; the manifests build FROM the configured
-            // base, which the Plan takes from the configuration.
-            let local_base = builder_base_override
-                .clone()
-                .unwrap_or_else(|| config.images.builder_base.clone());
-            match Plan::new(config, local_base, &templates, metadata) {
-                Ok(plan) => plans.push(plan),
+            let services = config::load_services(metadata, package).map_err(Into::into);
+            let made = services.and_then(|services| {
+                services
+                    .into_iter()
+                    .map(|config| {
+                        // The override changes the local build only; the manifests build FROM
+                        // the configured base, which the Plan takes from the configuration.
+                        let local_base = builder_base_override
+                            .clone()
+                            .unwrap_or_else(|| config.images.builder_base.clone());
+                        Plan::new(config, local_base, &templates, metadata)
+                    })
+                    .collect::<Result<Vec<Plan>>>()
+            });
+            match made {
+                Ok(made) => plans.extend(made),
                 Err(e) if chosen => return Err(e),
+                // Another package's error is its own `-p` run's to report.
                 Err(_) => continue,
             }
         }
         super::group::form(&mut plans, &templates)?;
         let mut ordered = Vec::new();
         for package in selected {
-            if let Some(i) = plans
-                .iter()
-                .position(|p| p.package() == package.name.as_str())
-            {
-                ordered.push(plans.remove(i));
-            }
+            let (theirs, rest): (Vec<Plan>, Vec<Plan>) = plans
+                .into_iter()
+                .partition(|p| p.package() == package.name.as_str());
+            plans = rest;
+            ordered.extend(theirs);
         }
         Ok(ordered)
     }
@@ -88,7 +91,7 @@ impl Plan {
             false => Vec::new(),
         };
         for other in others {
-            let chosen = all.iter().any(|p| p.package() == other.package());
+            let chosen = all.iter().any(|p| p.service() == other.service());
             if !chosen && dirs.contains(&other.layout.manifests_dir.as_path()) {
                 all.push(other);
             }

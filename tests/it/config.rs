@@ -1611,3 +1611,96 @@ fn build_rs_check_exports_the_runtime_image_and_fails_a_bad_configuration() {
         assert!(stderr.contains(&expected), "no {expected:?} in:\n{stderr}");
     }
 }
+
+/// A package with two binaries as two services of `bins`: each table over the package's (which
+/// keeps the keys of one service to itself), each service named after its binary.
+#[test]
+fn bins_make_a_service_of_each_binary() {
+    let ws = Ws::new(&[
+        (
+            "Cargo.toml",
+            &package(
+                "tools",
+                "env = { LEVEL = \"info\" }\nlabels = { team = \"a\" }\n\n[package.metadata.s2i.bins.serve]\nport = 8080\n\n[package.metadata.s2i.bins.migrate]\nlabels = { role = \"migrate\" }\n",
+            ),
+        ),
+        ("src/bin/serve.rs", "fn main() {}\n"),
+        ("src/bin/migrate.rs", "fn main() {}\n"),
+    ]);
+    let summary = ws.run().unwrap();
+    let services: Vec<(String, String, Option<u16>)> = summary
+        .plans()
+        .iter()
+        .map(|p| {
+            (
+                p.service().to_string(),
+                p.bin().to_string(),
+                p.container().port,
+            )
+        })
+        .collect();
+    assert_eq!(
+        services,
+        [
+            ("migrate".to_string(), "migrate".to_string(), None),
+            ("serve".to_string(), "serve".to_string(), Some(8080)),
+        ]
+    );
+    let migrate = &summary.plans()[0];
+    assert_eq!(migrate.container().env["LEVEL"], "info");
+    assert_eq!(migrate.container().labels["team"], "a");
+    assert_eq!(migrate.container().labels["role"], "migrate");
+    // One group: the first service leads (its names), both binaries in one `assemble`.
+    assert_eq!(
+        migrate.image(xtask_s2i::plan::Stage::App).name,
+        "migrate-app"
+    );
+    assert_eq!(
+        summary.plans()[1].image(xtask_s2i::plan::Stage::App).name,
+        "migrate-app"
+    );
+    assert_eq!(
+        summary.plans()[1]
+            .image(xtask_s2i::plan::Stage::Runtime)
+            .name,
+        "serve"
+    );
+}
+
+/// Wrong shapes of `bins` are refused, naming the file and the key.
+#[test]
+fn wrong_bins_are_refused() {
+    let ws = Ws::new(&[
+        ("Cargo.toml", &package("tools", "")),
+        ("src/bin/serve.rs", "fn main() {}\n"),
+        ("src/bin/migrate.rs", "fn main() {}\n"),
+    ]);
+    for (s2i, expected) in [
+        (
+            "bin = \"serve\"\n[package.metadata.s2i.bins.migrate]\n",
+            "`bin` and `bins` cannot both be set",
+        ),
+        ("bins = 3\n", "`bins` must be a table of tables"),
+        (
+            "[package.metadata.s2i.bins]\nmigrate = 1\n",
+            "`bins.migrate` must be a table",
+        ),
+        (
+            "[package.metadata.s2i.bins.migrate]\nbin = \"serve\"\n",
+            "`bins.migrate` names its binary",
+        ),
+        (
+            "[package.metadata.s2i.bins.nope]\n",
+            "has no binary target `nope`",
+        ),
+        (
+            "[package.metadata.s2i.bins.migrate]\nprot = 8080\n",
+            "unknown key `prot` in `[package.metadata.s2i.bins.migrate]`",
+        ),
+    ] {
+        ws.write("Cargo.toml", &package("tools", s2i));
+        let err = ws.fail(ws.args(|_| {}));
+        assert!(err.contains(expected), "{s2i}: {err}");
+        assert!(err.contains("Cargo.toml"), "{s2i}: {err}");
+    }
+}

@@ -501,7 +501,8 @@ fn services_shared(root: &Path) {
 
 /// A workspace of three services sharing a library and a crates.io dependency: `svc-api` (a
 /// port), `svc-worker` (a feature of its own, `fast`, switched on by its configuration) and
-/// `svc-tools` (two binaries: `svc-migrate` is the configured one; `svc-report` is another).
+/// `svc-tools` (two binaries, each a service of `bins`: `svc-migrate`, and `svc-report` with a
+/// label of its own).
 /// Every package configures `[package.metadata.s2i]`; the workspace sets the tag. Returns the
 /// workspace root.
 pub fn services(dest: &Path) -> PathBuf {
@@ -534,7 +535,12 @@ pub fn services(dest: &Path) -> PathBuf {
         "worker/src/main.rs",
         "fn main() {\n    println!(\"{} fast={}\", svc_shared::line(\"worker\", 2), cfg!(feature = \"fast\"));\n}\n",
     );
-    service("tools", "svc-tools", "", "bin = \"svc-migrate\"\n");
+    service(
+        "tools",
+        "svc-tools",
+        "",
+        "\n[package.metadata.s2i.bins.svc-migrate]\n\n[package.metadata.s2i.bins.svc-report]\nlabels = { \"com.example.role\" = \"report\" }\n",
+    );
     write(
         &root,
         "tools/src/bin/svc-migrate.rs",

@@ -1844,7 +1844,8 @@ fn a_group_of_services_has_one_builder_and_app_build_and_a_runtime_build_each() 
             "svc-api",
             "svc-api-app",
             "svc-api-builder",
-            "svc-tools",
+            "svc-migrate",
+            "svc-report",
             "svc-worker"
         ]
     );
@@ -1855,18 +1856,15 @@ fn a_group_of_services_has_one_builder_and_app_build_and_a_runtime_build_each() 
     );
     let assemble = &set.files["builder/s2i/bin/assemble"].0;
     assert!(
-        assemble.contains("--package 'svc-api' --bin 'svc-api' --package 'svc-worker' --bin 'svc-worker' --package 'svc-tools' --bin 'svc-migrate'"),
+        assemble.contains("--package 'svc-api' --bin 'svc-api' --package 'svc-worker' --bin 'svc-worker' --package 'svc-tools' --bin 'svc-migrate' --package 'svc-tools' --bin 'svc-report'"),
         "{assemble}"
     );
     assert!(
         assemble.contains("--features 'svc-worker/fast'"),
         "{assemble}"
     );
-    for (service, bin) in [
-        ("svc-api", "svc-api"),
-        ("svc-worker", "svc-worker"),
-        ("svc-tools", "svc-migrate"),
-    ] {
+    for service in ["svc-api", "svc-worker", "svc-migrate", "svc-report"] {
+        let bin = service;
         let bc = &objects[&format!("BuildConfig/{service}")];
         assert_eq!(watched(bc), ["svc-api-app:latest"], "{service}");
         let from = &bc["spec"]["source"]["images"][0];

@@ -13,13 +13,15 @@ use crate::fixtures;
 use crate::support;
 
 const TAG: &str = "it-svc";
-/// The group's builder and app (the leader's names), then the three runtime images.
-const IMAGES: [&str; 5] = [
+/// The group's builder and app (the leader's names), then the four runtime images (the tools
+/// package's two binaries are a service each).
+const IMAGES: [&str; 6] = [
     "svc-api-builder",
     "svc-api-app",
     "svc-api",
     "svc-worker",
-    "svc-tools",
+    "svc-migrate",
+    "svc-report",
 ];
 
 fn docker(args: &[&str]) -> String {
@@ -128,6 +130,51 @@ fn stages(reports: &[StageReport]) -> Vec<(String, String, bool)> {
         .collect()
 }
 
+/// The first build: one builder, one app stage compiling every crate once, a runtime image per
+/// service holding its binary alone, and no builder or app image of the other services.
+fn each_service_has_its_image(reports: &[StageReport], log: &[String]) {
+    let image = |name: &str| format!("{name}:{TAG}");
+    assert_eq!(
+        stages(reports),
+        [
+            ("builder", image(IMAGES[0]), false),
+            ("app", image(IMAGES[1]), false),
+            ("runtime", image(IMAGES[2]), false),
+            ("runtime", image(IMAGES[3]), false),
+            ("runtime", image(IMAGES[4]), false),
+            ("runtime", image(IMAGES[5]), false),
+        ]
+        .map(|(s, i, c)| (s.to_string(), i, c)),
+        "{log:#?}"
+    );
+    // One cargo invocation: every dependency compiled once, every service once.
+    for krate in ["itoa", "svc-shared", "svc-api", "svc-worker", "svc-tools"] {
+        assert_eq!(compiled(log, krate), 1, "{krate}:\n{}", log.join("\n"));
+    }
+    for other in [
+        "svc-worker-builder",
+        "svc-worker-app",
+        "svc-migrate-builder",
+        "svc-tools-app",
+    ] {
+        assert!(!exists(&image(other)), "{other} was built");
+    }
+    assert_eq!(run("svc-api"), "api 1");
+    assert_eq!(run("svc-worker"), "worker 2 fast=true");
+    assert_eq!(run("svc-migrate"), "migrate 3");
+    assert_eq!(run("svc-report"), "report 4");
+    for service in ["svc-api", "svc-worker", "svc-migrate", "svc-report"] {
+        let bin = service;
+        let files = files(&image(service));
+        // `docker export` adds `.dockerenv`; the rest at the root are binaries.
+        let bins: Vec<&String> = files
+            .iter()
+            .filter(|f| !f.contains('/') && *f != ".dockerenv")
+            .collect();
+        assert_eq!(bins, [bin], "{service}: {files:?}");
+    }
+}
+
 #[test]
 fn three_services_share_one_builder_and_one_compile_and_get_a_runtime_image_each() {
     if !support::docker_available(
@@ -141,42 +188,7 @@ fn three_services_share_one_builder_and_one_compile_and_get_a_runtime_image_each
     let _images = Images::new();
 
     let (reports, log) = build(&root);
-    let image = |name: &str| format!("{name}:{TAG}");
-    assert_eq!(
-        stages(&reports),
-        [
-            ("builder", image(IMAGES[0]), false),
-            ("app", image(IMAGES[1]), false),
-            ("runtime", image(IMAGES[2]), false),
-            ("runtime", image(IMAGES[3]), false),
-            ("runtime", image(IMAGES[4]), false),
-        ]
-        .map(|(s, i, c)| (s.to_string(), i, c)),
-        "{log:#?}"
-    );
-    // One cargo invocation: every dependency compiled once, every service once.
-    for krate in ["itoa", "svc-shared", "svc-api", "svc-worker", "svc-tools"] {
-        assert_eq!(compiled(&log, krate), 1, "{krate}:\n{}", log.join("\n"));
-    }
-    for other in ["svc-worker-builder", "svc-worker-app", "svc-tools-builder"] {
-        assert!(!exists(&image(other)), "{other} was built");
-    }
-    assert_eq!(run("svc-api"), "api 1");
-    assert_eq!(run("svc-worker"), "worker 2 fast=true");
-    assert_eq!(run("svc-tools"), "migrate 3");
-    for (service, bin) in [
-        ("svc-api", "svc-api"),
-        ("svc-worker", "svc-worker"),
-        ("svc-tools", "svc-migrate"),
-    ] {
-        let files = files(&image(service));
-        // `docker export` adds `.dockerenv`; the rest at the root are binaries.
-        let bins: Vec<&String> = files
-            .iter()
-            .filter(|f| !f.contains('/') && *f != ".dockerenv")
-            .collect();
-        assert_eq!(bins, [bin], "{service}: {files:?}");
-    }
+    each_service_has_its_image(&reports, &log);
 
     // A one-line change in the worker: the app stage builds incrementally (the worker alone is
     // compiled) and only the worker's runtime image is new.
@@ -184,7 +196,7 @@ fn three_services_share_one_builder_and_one_compile_and_get_a_runtime_image_each
     support::edit(&main, "fast={}", "fast={}!");
     let (again, log) = build(&root);
     let cached: Vec<bool> = again.iter().map(|r| r.cached).collect();
-    assert_eq!(cached, [true, false, true, false, true], "{log:#?}");
+    assert_eq!(cached, [true, false, true, false, true, true], "{log:#?}");
     for (before, after) in reports.iter().zip(&again) {
         if after.cached {
             assert_eq!(before.id, after.id, "{}", after.image);

@@ -69,7 +69,7 @@ pub(crate) fn labels(inputs: &Inputs<'_>) -> BTreeMap<String, String> {
 
 /// The labels of the local chain's app image (its digest aside): the Plan's app labels (its
 /// group leader's image labels, what the app BuildConfig's `output.imageLabels` holds), its
-/// builder image, the cluster's `contextDir` and its group's name, with the working tree's
+/// builder image, the cluster's `contextDir` and its group's package, with the working tree's
 /// `location` and `revision`.
 pub(crate) fn of_plan(
     plan: &Plan,
@@ -86,7 +86,7 @@ pub(crate) fn of_plan(
         location,
         context_dir: &context_dir,
         revision,
-        package: &plan.group().name,
+        package: &plan.group().package,
     })
 }
 
