@@ -98,6 +98,33 @@ pub struct Revision {
     pub dirty: bool,
 }
 
+impl Revision {
+    /// The arguments of `git show` that print a commit's author, date and subject as upstream
+    /// `s2i` reads them; the commit follows.
+    pub(crate) const SHOW: [&str; 4] = [
+        "--no-pager",
+        "show",
+        "-s",
+        "--format=%an%x00%ae%x00%ad%x00%<(80,trunc)%s",
+    ];
+
+    /// The revision `id` on `reference` with the author, date and subject of `show` (the
+    /// output of `git show` with [`Revision::SHOW`]).
+    pub(crate) fn from_show(id: String, reference: String, show: &str, dirty: bool) -> Revision {
+        let mut fields = show.split('\0').map(|f| f.trim().to_string());
+        let mut next = || fields.next().unwrap_or_default();
+        Revision {
+            id,
+            reference,
+            author_name: next(),
+            author_email: next(),
+            date: next(),
+            message: next(),
+            dirty,
+        }
+    }
+}
+
 /// Runs the chain of one group (`services`, Plans of one [`Group`](crate::plan::Group), the
 /// source being theirs): builds (or reuses) the group's builder and app image and each
 /// service's runtime image, tags them, and pushes them with `opts.push`. Blocks until done;

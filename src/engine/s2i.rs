@@ -28,6 +28,7 @@ use super::client::{Client, ImageInfo};
 use crate::Error;
 use crate::plan::{ASSEMBLE_USER_LABEL, DESTINATION, DESTINATION_LABEL, SCRIPTS_URL_LABEL};
 
+pub(crate) mod labels;
 pub(crate) mod step;
 
 /// What upstream runs scripts with when the image has an `ENTRYPOINT`.

@@ -25,9 +25,9 @@ use anyhow::{Context as _, Result};
 use bytes::Bytes;
 use sha2::{Digest as _, Sha256};
 
-use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo, Output};
+use super::client::{Client, ContainerSpec, ImageConfig, ImageInfo};
 use super::elf::Linkage;
-use super::step::{DockerBuild, Runner};
+use super::step::{ContainerRun, DockerBuild, Prepared, Runner};
 use super::{Options, SourceTree, archive, direct, elf, push, report};
 use crate::Error;
 use crate::plan::{
@@ -284,27 +284,27 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
         changes.extend(self.label_changes(Stage::Builder, &[(DIGEST_LABEL, digest)]));
         env.extend(image.env.iter().map(|(k, v)| format!("{k}={v}")));
         let scripts = Bytes::from(direct::scripts_tar(image).map_err(Error::new)?);
-        let container = self
-            .docker
-            .create_container(builder_spec(plan, base, image, env))
+        let run = ContainerRun {
+            log: "builder".into(),
+            spec: builder_spec(base, image, env),
+            keep: true,
+            ..Default::default()
+        };
+        let ran = self
+            .runner()
+            .run(run, async |container| {
+                let scripts = scripts.clone();
+                let body = futures_util::stream::once(async move { Ok(scripts) });
+                self.docker
+                    .upload(container, "/", body)
+                    .await
+                    .context("failed to copy the S2I scripts into the builder")?;
+                Ok(Prepared::Ready)
+            })
             .await?;
-        self.docker
-            .upload(
-                &container,
-                "/",
-                futures_util::stream::once(async move { Ok(scripts) }),
-            )
-            .await
-            .context("failed to copy the S2I scripts into the builder")?;
-        let mut output = Output::new("builder");
-        let code = self
-            .docker
-            .run(&container, &mut output, None, self.sink)
-            .await?;
-        if code != 0 {
-            self.docker.remove_container(&container).await?;
-            return Err(builder_run_failed(plan, code, &output.tail()));
-        }
+        let Some(container) = ran.kept else {
+            return Err(builder_run_failed(plan, ran.code, &ran.output.tail()));
+        };
         let comment = format!(
             "the S2I builder of {} from {}, assembled by xtask-s2i",
             plan.package(),
@@ -585,12 +585,7 @@ impl<'a, 's, 'e> Chain<'a, 's, 'e> {
 
 /// The container a directly assembled builder is made in: from the base, as the template's
 /// `RUN` runs (its user, working directory and environment, the base's `SHELL`).
-fn builder_spec(
-    plan: &Plan,
-    base: &ImageInfo,
-    image: &BuilderImage,
-    env: Vec<String>,
-) -> ContainerSpec {
+fn builder_spec(base: &ImageInfo, image: &BuilderImage, env: Vec<String>) -> ContainerSpec {
     // A shell-form `RUN` runs in the base's `SHELL`, `/bin/sh -c` by default.
     let shell = match base.shell.is_empty() {
         true => vec!["/bin/sh".into(), "-c".into()],
@@ -602,8 +597,6 @@ fn builder_spec(
         working_dir: Some(image.workdir.clone()),
         env: Some(env),
         cmd: Some(shell.into_iter().chain([image.setup.clone()]).collect()),
-        labels: tool_label(plan),
-        attach: true,
         ..Default::default()
     }
 }

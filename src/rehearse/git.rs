@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use crate::Error;
+use crate::engine::Revision;
 use crate::sink::{Event, Sink};
 
 /// The resolved commit and what it was resolved from.
@@ -28,6 +29,20 @@ impl Committed {
     /// The first 12 hex digits of the commit.
     pub fn short(&self) -> &str {
         &self.commit[..self.commit.len().min(12)]
+    }
+}
+
+impl Committed {
+    /// The commit as upstream `s2i` labels it, on `reference` (what the BuildConfigs clone);
+    /// never dirty: the rehearsal builds the committed tree.
+    pub fn revision(&self, reference: &str) -> Result<Revision> {
+        let show = git(&self.root, &[&Revision::SHOW[..], &[&self.commit]].concat())?;
+        Ok(Revision::from_show(
+            self.commit.clone(),
+            reference.to_string(),
+            &show.unwrap_or_default(),
+            false,
+        ))
     }
 }
 

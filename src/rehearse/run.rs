@@ -6,7 +6,8 @@
 //! A Deployment with a readiness probe must pass it (HTTP GET or TCP, against the container's IP
 //! on its network, within the probe's own deadline); one without must still be running after a
 //! moment (a container that exits is a CrashLoopBackOff in the cluster). A CronJob's container
-//! must exit 0. The container is removed in every case.
+//! must exit 0. The engine's container run ([`crate::engine::step::ContainerRun`]) creates,
+//! starts and removes the container in every case; this module watches it.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -18,15 +19,14 @@ use super::chain::Step;
 use super::manifests::{Container, PortRef, Probe, Workload};
 use super::{Rehearsal, UID};
 use crate::Error;
-use crate::engine::client::{ContainerSpec, Output};
+use crate::engine::client::ContainerSpec;
+use crate::engine::step::ContainerRun;
 use crate::sink::Event;
 
 /// How long a Deployment without a probe must keep running.
 const SETTLE: Duration = Duration::from_secs(2);
 /// How long a CronJob's container may run.
 const JOB_LIMIT: Duration = Duration::from_secs(60);
-/// How many lines of a failed container's output an error shows.
-const LOG_LINES: usize = 40;
 
 impl Rehearsal<'_, '_, '_> {
     pub(super) async fn run_workloads(&self, steps: &[Step<'_>]) -> Result<()> {
@@ -82,27 +82,24 @@ impl Rehearsal<'_, '_, '_> {
         }
         let tmpfs = self.tmpfs(w, c);
         let how = how(step, c, &tmpfs);
-        let container = self
-            .docker
-            .create_container(ContainerSpec {
+        self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
+        let run = ContainerRun {
+            log: c.name.clone(),
+            spec: ContainerSpec {
                 image: step.local.clone(),
                 user: Some(format!("{UID}:0")),
                 env: Some(env),
                 entrypoint: (!c.command.is_empty()).then(|| c.command.clone()),
                 cmd: (!c.args.is_empty()).then(|| c.args.clone()),
-                labels: self.tool_label(),
                 restricted: true,
                 tmpfs,
                 ..Default::default()
-            })
-            .await?;
-        let result = self.watch(w, c, &how, &container).await;
-        let result = match result {
-            Ok(()) => Ok(()),
-            Err(e) => Err(anyhow!("{e:#}\n{}", self.logs(&container, &c.name).await)),
+            },
+            ..Default::default()
         };
-        self.docker.remove_container(&container).await?;
-        result
+        self.runner()
+            .run_watched(run, async |container| self.watch(w, c, container).await)
+            .await
     }
 
     /// The container's `emptyDir` mounts, as tmpfs mounts (what the kubelet gives a pod whose
@@ -122,14 +119,9 @@ impl Rehearsal<'_, '_, '_> {
         out
     }
 
-    /// Starts the container and watches it as the workload's controller would: a job until it
-    /// exits, a Deployment until its readiness probe answers (or for a while without one).
-    async fn watch(&self, w: &Workload, c: &Container, how: &str, container: &str) -> Result<()> {
-        self.status("Running", format!("{} `{}` ({how})", w.kind, w.name));
-        self.docker
-            .start(container)
-            .await
-            .context("step `start`: the container did not start")?;
+    /// Watches the started container as the workload's controller would: a job until it exits,
+    /// a Deployment until its readiness probe answers (or for a while without one).
+    async fn watch(&self, w: &Workload, c: &Container, container: &str) -> Result<()> {
         let started = Instant::now();
         if w.kind == "CronJob" {
             return self.watch_job(w, container, started).await;
@@ -260,19 +252,6 @@ impl Rehearsal<'_, '_, '_> {
         })?;
         ip.parse()
             .with_context(|| format!("the container's IP address `{ip}`"))
-    }
-
-    /// The last lines of the container's output, as log events and for an error.
-    async fn logs(&self, container: &str, name: &str) -> String {
-        let mut output = Output::new(name);
-        self.docker
-            .logs(container, LOG_LINES, &mut output, self.sink)
-            .await;
-        output.flush(self.sink);
-        match output.tail() {
-            t if t.is_empty() => "(the container wrote no output)".to_string(),
-            t => format!("its output:\n{}", t.trim_end()),
-        }
     }
 }
 

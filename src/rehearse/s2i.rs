@@ -4,8 +4,10 @@
 //! so the assemble user (the builder's `io.openshift.s2i.assemble-user`, else its `USER`, as
 //! build pods run it), the environment (`.s2i/environment` with `sourceStrategy.env` winning),
 //! the source's `.s2i/bin` overrides, the `ENTRYPOINT` replacement and the commit (`CMD` the `run`
-//! script, the builder's `USER`) are the local chain's. The source is the committed tree at
-//! `contextDir`, less what its `.s2iignore` names.
+//! script, the builder's `USER`) are the local chain's. So are the image's labels
+//! ([`labels`]): `output.imageLabels`, upstream's `io.openshift.s2i.build.*` from the committed
+//! `git.uri`, `git.ref`, `contextDir` and the commit, and this tool's. The source is the committed
+//! tree at `contextDir`, less what its `.s2iignore` names.
 //!
 //! The cluster's build downloads crates; the rehearsal's containers may not reach a registry, so
 //! the committed workspace's crates are vendored on the host into the source tar (unless a
@@ -24,8 +26,11 @@ use super::chain::Step;
 use super::manifests::EnvVar;
 use super::source::{SrcEntry, source_entries, walk, write_source};
 use crate::Error;
+use crate::engine::Revision;
 use crate::engine::s2i;
+use crate::engine::s2i::labels;
 use crate::engine::s2i::step::{Built, S2iBuild};
+use crate::okd::model::BuildConfigSpec;
 use crate::sink::Event;
 
 impl<'s> Rehearsal<'_, 's, '_> {
@@ -110,7 +115,7 @@ impl<'s> Rehearsal<'_, 's, '_> {
             env: strategy_env(&strategy.env),
             source: Arc::new(move |w, uid, gid| write_source(w, &entries, uid, gid)),
             artifacts,
-            labels: self.app_labels(step, &builder_ref),
+            labels: self.app_labels(step, &builder_ref)?,
             log: bc.name.clone(),
             comment: format!("the rehearsal of the BuildConfig {} (xtask-s2i)", bc.name),
             what: format!("`{}`", step.local),
@@ -138,26 +143,18 @@ impl<'s> Rehearsal<'_, 's, '_> {
         Ok(context_dir)
     }
 
-    /// The labels of the app image: `output.imageLabels`, the S2I labels and this tool's.
-    fn app_labels(&self, step: &Step<'_>, builder_ref: &str) -> BTreeMap<String, String> {
-        let mut labels: BTreeMap<String, String> = step
-            .bc
-            .spec
-            .output
-            .image_labels
-            .iter()
-            .map(|l| (l.name.clone(), l.value.clone()))
-            .collect();
-        labels.insert(
-            "io.openshift.s2i.build.image".into(),
-            builder_ref.to_string(),
-        );
-        labels.insert(
-            "io.openshift.s2i.build.commit.id".into(),
-            self.committed.commit.clone(),
-        );
-        labels.extend(self.tool_label());
-        labels
+    /// The labels of the app image: the engine's ([`labels`]) from the committed BuildConfig
+    /// and the commit it clones.
+    fn app_labels(&self, step: &Step<'_>, builder_ref: &str) -> Result<BTreeMap<String, String>> {
+        // Without a `git.ref` the cluster clones the remote's default branch.
+        let branch = self.committed.from.trim_start_matches("origin/");
+        let revision = self.committed.revision(branch)?;
+        Ok(app_labels(
+            &step.bc.spec,
+            builder_ref,
+            revision,
+            self.package,
+        ))
     }
 
     /// Adds the vendored crates of the committed workspace (when it is inside the source and has
@@ -259,6 +256,34 @@ impl<'s> Rehearsal<'_, 's, '_> {
     }
 }
 
+/// The labels of the app image the Source-strategy BuildConfig `bc` builds with `builder_ref`
+/// from the commit `revision` (its ref replaced by `bc`'s `git.ref` when set): the local chain's
+/// builder given `bc`'s `output.imageLabels`, `git.uri` and `contextDir`.
+fn app_labels(
+    bc: &BuildConfigSpec,
+    builder_ref: &str,
+    mut revision: Revision,
+    package: &str,
+) -> BTreeMap<String, String> {
+    let git = bc.source.git.as_ref();
+    if let Some(r) = git.and_then(|g| g.ref_.clone()) {
+        revision.reference = r;
+    }
+    labels::labels(&labels::Inputs {
+        image_labels: bc
+            .output
+            .image_labels
+            .iter()
+            .map(|l| (l.name.clone(), l.value.clone()))
+            .collect(),
+        builder: builder_ref,
+        location: git.map_or("", |g| g.uri.as_str()),
+        context_dir: bc.source.context_dir.as_deref().unwrap_or(""),
+        revision: Some(&revision),
+        package,
+    })
+}
+
 /// `sourceStrategy.env` with values (`valueFrom` needs the cluster's objects).
 fn strategy_env(env: &[EnvVar]) -> BTreeMap<String, String> {
     env.iter()
@@ -291,4 +316,74 @@ fn add_vendor_entries(
         kind: tar::EntryType::Regular,
     });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::plan::{Plan, Stage};
+
+    /// The committed example's app BuildConfig (its YAML, as the rehearsal reads it) gives the
+    /// labels the local chain gives the app image of the example's Plan, for the same commit and
+    /// builder: every key, every value.
+    #[test]
+    fn the_rehearsal_labels_the_app_image_as_the_local_chain_does() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let example = root.join("examples/hello-world/Cargo.toml");
+        let metadata = crate::config::read_metadata(Some(&example)).unwrap();
+        let plan = Plan::for_workspace(&metadata, &[], None).unwrap().remove(0);
+        let manifests =
+            super::super::manifests::read(root, Path::new("examples/hello-world/deploy/okd"))
+                .unwrap();
+        let bc = manifests
+            .build_configs
+            .iter()
+            .find(|bc| bc.spec.strategy.source_strategy.is_some())
+            .unwrap();
+        // The commit the rehearsal clones; its ref is the YAML's (`main`), not `HEAD`.
+        let revision = Revision {
+            id: "0123456789abcdef0123456789abcdef01234567".into(),
+            reference: "HEAD".into(),
+            author_name: "A. Author".into(),
+            author_email: "a@example.com".into(),
+            date: "Fri Dec 4 12:00:00 2026 +0000".into(),
+            message: "fix \"$HOME\"".into(),
+            dirty: false,
+        };
+        let builder = plan.image(Stage::Builder).reference();
+        let rehearsal = app_labels(&bc.spec, &builder, revision.clone(), plan.package());
+
+        // The local chain on a checkout of `okd.git-ref` cloned from `okd.git-uri`.
+        let okd = &plan.okd().git;
+        let local_revision = Revision {
+            reference: okd.git_ref.clone().unwrap(),
+            ..revision
+        };
+        let local = labels::of_plan(&plan, okd.uri.as_deref().unwrap(), Some(&local_revision));
+        assert_eq!(
+            rehearsal.keys().collect::<Vec<_>>(),
+            local.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(rehearsal, local);
+        for key in [
+            "org.opencontainers.image.title",
+            "io.openshift.s2i.build.image",
+            "io.openshift.s2i.build.source-location",
+            "io.openshift.s2i.build.commit.id",
+            "io.openshift.s2i.build.commit.ref",
+            "io.openshift.s2i.build.commit.author",
+            "io.openshift.s2i.build.commit.date",
+            "io.openshift.s2i.build.commit.message",
+            crate::plan::TOOL_LABEL,
+        ] {
+            assert!(rehearsal.contains_key(key), "{key}: {rehearsal:#?}");
+        }
+        assert_eq!(rehearsal["io.openshift.s2i.build.commit.ref"], "main");
+        assert_eq!(
+            rehearsal["io.openshift.s2i.build.source-location"],
+            "https://github.com/xtask-s2i/xtask-s2i"
+        );
+    }
 }

@@ -449,25 +449,8 @@ fn git_info(root: &Path) -> (String, Option<Revision>) {
     let Some((id, reference, dirty)) = status.as_deref().and_then(parse_status) else {
         return (root.display().to_string(), None);
     };
-    let show = git(&[
-        "--no-pager",
-        "show",
-        "-s",
-        "--format=%an%x00%ae%x00%ad%x00%<(80,trunc)%s",
-        "HEAD",
-    ])
-    .unwrap_or_default();
-    let mut fields = show.split('\0').map(|f| f.trim().to_string());
-    let mut next = || fields.next().unwrap_or_default();
-    let revision = Revision {
-        id,
-        reference,
-        author_name: next(),
-        author_email: next(),
-        date: next(),
-        message: next(),
-        dirty,
-    };
+    let show = git(&[&Revision::SHOW[..], &["HEAD"]].concat()).unwrap_or_default();
+    let revision = Revision::from_show(id, reference, &show, dirty);
     let remote = git(&["remote", "get-url", "origin"]).or_else(|| {
         let first = git(&["remote"])?.lines().next()?.to_string();
         git(&["remote", "get-url", &first])

@@ -21,7 +21,7 @@ use bytes::Bytes;
 use super::{Contract, Overrides};
 use crate::engine::archive;
 use crate::engine::client::{ContainerSpec, ImageConfig, ImageInfo, Output};
-use crate::engine::step::Runner;
+use crate::engine::step::{ContainerRun, Prepared, Runner};
 use crate::sink::{Event, human_size};
 
 /// Writes the source tar (entries relative to the source root) owned by `uid`:`gid`.
@@ -59,18 +59,31 @@ pub(crate) enum Built {
 impl<'s> Runner<'_, 's, '_> {
     /// Runs `assemble` over the upload and commits the container.
     pub async fn s2i(&self, mut build: S2iBuild<'s>) -> Result<Built> {
-        let artifacts = build.artifacts.take();
-        let container = self.assemble_container(&build, artifacts).await?;
-        let mut output = Output::new(&build.log);
-        let code = self
-            .docker
-            .run(&container, &mut output, None, self.sink)
+        let mut artifacts = build.artifacts.take();
+        let contract = &build.contract;
+        let run = ContainerRun {
+            log: build.log.clone(),
+            spec: ContainerSpec {
+                image: build.builder.id.clone(),
+                user: Some(contract.assemble_user.clone()),
+                env: Some(build.overrides.container_env(&build.env)),
+                entrypoint: contract.script_entrypoint(),
+                cmd: Some(contract.assemble_command(&build.overrides)),
+                ..Default::default()
+            },
+            keep: true,
+            ..Default::default()
+        };
+        let ran = self
+            .run(run, async |c| {
+                self.upload_or_again(c, &build, &mut artifacts).await
+            })
             .await?;
-        if code != 0 {
-            self.docker.remove_container(&container).await?;
+        let Some(container) = ran.kept else {
+            let (code, output) = (ran.code, ran.output);
             return Ok(Built::Failed { code, output });
-        }
-        for w in output.warnings() {
+        };
+        for w in ran.output.warnings() {
             self.sink.event(Event::warning(format!("assemble: {w}")));
         }
         let (contract, overrides) = (&build.contract, &build.overrides);
@@ -89,44 +102,26 @@ impl<'s> Runner<'_, 's, '_> {
         Ok(Built::Image(id))
     }
 
-    /// A created (not started) `assemble` container with the upload extracted into the
-    /// destination. A failure with the artifacts starts over without them.
-    async fn assemble_container(
+    /// Uploads into the created `assemble` container; a failure with the artifacts asks for a
+    /// new container to start over without them.
+    async fn upload_or_again(
         &self,
+        container: &str,
         build: &S2iBuild<'s>,
-        mut artifacts: Option<std::fs::File>,
-    ) -> Result<String> {
-        let contract = &build.contract;
-        loop {
-            let container = self
-                .docker
-                .create_container(ContainerSpec {
-                    image: build.builder.id.clone(),
-                    user: Some(contract.assemble_user.clone()),
-                    env: Some(build.overrides.container_env(&build.env)),
-                    entrypoint: contract.script_entrypoint(),
-                    cmd: Some(contract.assemble_command(&build.overrides)),
-                    labels: self.labels.clone(),
-                    attach: true,
-                    ..Default::default()
-                })
-                .await?;
-            let file = artifacts.take();
-            let with_artifacts = file.is_some();
-            match self.upload(&container, build, file).await {
-                Ok(()) => return Ok(container),
-                Err(e) if with_artifacts => {
-                    self.sink.event(Event::warning(format!(
-                        "could not hand the previous build's artifacts to `assemble` ({e:#}); \
-                         building from scratch"
-                    )));
-                    self.docker.remove_container(&container).await?;
-                }
-                Err(e) => {
-                    self.docker.remove_container(&container).await?;
-                    return Err(e);
-                }
+        artifacts: &mut Option<std::fs::File>,
+    ) -> Result<Prepared> {
+        let file = artifacts.take();
+        let with_artifacts = file.is_some();
+        match self.upload(container, build, file).await {
+            Ok(()) => Ok(Prepared::Ready),
+            Err(e) if with_artifacts => {
+                self.sink.event(Event::warning(format!(
+                    "could not hand the previous build's artifacts to `assemble` ({e:#}); \
+                     building from scratch"
+                )));
+                Ok(Prepared::Again)
             }
+            Err(e) => Err(e),
         }
     }
 
@@ -179,25 +174,30 @@ impl<'s> Runner<'_, 's, '_> {
         mut file: std::fs::File,
     ) -> Result<Option<std::fs::File>> {
         let contract = Contract::read(self.docker, image, reference).await?;
-        let container = self
-            .save_artifacts_container(image, &contract, overrides)
-            .await?;
         let mut size = 0u64;
-        let mut output = Output::new("save-artifacts");
-        let code = {
-            let mut write = |chunk: &[u8]| -> Result<()> {
-                size += chunk.len() as u64;
-                file.write_all(chunk)
-                    .context("failed to write the artifacts to a file")
-            };
-            self.docker
-                .run(&container, &mut output, Some(&mut write), self.sink)
-                .await
+        let mut write = |chunk: &[u8]| -> Result<()> {
+            size += chunk.len() as u64;
+            file.write_all(chunk)
+                .context("failed to write the artifacts to a file")
         };
-        self.docker.remove_container(&container).await?;
-        let code = code?;
-        if code != 0 {
-            bail!("it exited with code {code}:\n{}", output.tail());
+        let run = ContainerRun {
+            log: "save-artifacts".into(),
+            spec: ContainerSpec {
+                image: image.id.clone(),
+                entrypoint: contract.script_entrypoint(),
+                cmd: Some(vec![contract.script("save-artifacts", overrides)]),
+                ..Default::default()
+            },
+            stdout: Some(&mut write),
+            keep: false,
+        };
+        let ran = self
+            .run(run, async |c| {
+                self.upload_save_artifacts(c, &contract, overrides).await
+            })
+            .await?;
+        if ran.code != 0 {
+            bail!("it exited with code {}:\n{}", ran.code, ran.output.tail());
         }
         let entries = archive::validate(&mut file).map_err(|e| {
             anyhow!(
@@ -215,25 +215,13 @@ impl<'s> Runner<'_, 's, '_> {
         Ok(Some(file))
     }
 
-    /// The container that runs `save-artifacts` of `image`: with the image's user and its
-    /// script, or the source's override uploaded into it.
-    async fn save_artifacts_container(
+    /// Uploads the source's `save-artifacts` override, if any, into the created container.
+    async fn upload_save_artifacts(
         &self,
-        image: &ImageInfo,
+        container: &str,
         contract: &Contract,
         overrides: &Overrides,
-    ) -> Result<String> {
-        let container = self
-            .docker
-            .create_container(ContainerSpec {
-                image: image.id.clone(),
-                entrypoint: contract.script_entrypoint(),
-                cmd: Some(vec![contract.script("save-artifacts", overrides)]),
-                labels: self.labels.clone(),
-                attach: true,
-                ..Default::default()
-            })
-            .await?;
+    ) -> Result<Prepared> {
         if let Some(script) = overrides.scripts.get("save-artifacts") {
             let tar = archive::items_tar([
                 archive::Item {
@@ -248,15 +236,10 @@ impl<'s> Runner<'_, 's, '_> {
                 },
             ])?;
             let body = futures_util::stream::once(async move { Ok(Bytes::from(tar)) });
-            if let Err(e) = self
-                .docker
-                .upload(&container, &contract.destination, body)
-                .await
-            {
-                self.docker.remove_container(&container).await?;
-                return Err(e.into());
-            }
+            self.docker
+                .upload(container, &contract.destination, body)
+                .await?;
         }
-        Ok(container)
+        Ok(Prepared::Ready)
     }
 }

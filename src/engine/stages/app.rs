@@ -19,64 +19,17 @@ use super::{Chain, Done, ENGINE_VERSION, digest, short, with_tail};
 use crate::Error;
 use crate::engine::client::{ImageInfo, Output};
 use crate::engine::s2i;
+use crate::engine::s2i::labels::{self, UNCOMMITTED_LABEL};
 use crate::engine::s2i::step::{Built, S2iBuild};
-use crate::plan::{DIGEST_LABEL, Stage, TOOL_LABEL};
+use crate::plan::{DIGEST_LABEL, Stage};
 use crate::sink::Event;
 
-/// The `io.openshift.s2i.build.*` labels upstream sets on the image it builds.
-const S2I_BUILD: &str = "io.openshift.s2i.build.";
-/// Set (to `true`) when the uploaded tree differs from the commit the labels name.
-pub const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
-
-/// A git-derived free text (commit message, author) as a label value both engines commit alike:
-/// its first line, with the characters Podman's commit `changes` cannot carry (quotes, backslashes,
-/// `$`) replaced, so a commit message such as `fix "$HOME"` never fails a build on Podman.
-fn label_safe(value: &str) -> String {
-    value
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim()
-        .replace('"', "'")
-        .replace(['\\', '$'], "_")
-}
-
 impl Chain<'_, '_, '_> {
-    /// The labels of the app image besides the digest: the plan's, then upstream's
-    /// `io.openshift.s2i.build.*` from the source's git revision.
+    /// The labels of the app image besides the digest: the Plan's, then upstream's
+    /// `io.openshift.s2i.build.*` from the source's git revision, then this tool's.
     fn app_labels(&self) -> BTreeMap<String, String> {
-        let plan = self.plan;
-        let mut labels = plan.app_labels().clone();
-        let mut build = |key: &str, value: &str| {
-            let value = label_safe(value);
-            if !value.is_empty() {
-                labels.insert(format!("{S2I_BUILD}{key}"), value);
-            }
-        };
-        build("image", &plan.image(Stage::Builder).reference());
-        build("source-location", &self.source.location());
-        if let Ok(source) = plan.cluster_source()
-            && source.context_dir != "."
-        {
-            build("source-context-dir", &source.context_dir);
-        }
-        if let Some(r) = self.source.revision() {
-            if !r.author_name.is_empty() {
-                build(
-                    "commit.author",
-                    &format!("{} <{}>", r.author_name, r.author_email),
-                );
-            }
-            build("commit.date", &r.date);
-            build("commit.id", &r.id);
-            build("commit.ref", &r.reference);
-            build("commit.message", &r.message);
-            if r.dirty {
-                labels.insert(UNCOMMITTED_LABEL.into(), "true".into());
-            }
-        }
-        labels.insert(TOOL_LABEL.into(), plan.group().package.clone());
-        labels
+        let revision = self.source.revision();
+        labels::of_plan(self.plan, &self.source.location(), revision.as_ref())
     }
 
     pub(super) async fn app(&self, builder: &ImageInfo) -> Result<Done> {
@@ -238,17 +191,5 @@ impl Chain<'_, '_, '_> {
                 Ok(None)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod label_tests {
-    #[test]
-    fn git_texts_become_single_line_labels_without_quotes_or_dollars() {
-        assert_eq!(
-            super::label_safe("fix \"$HOME\" in C:\\tmp\n\nbody"),
-            "fix '_HOME' in C:_tmp"
-        );
-        assert_eq!(super::label_safe(""), "");
     }
 }
