@@ -540,7 +540,7 @@ impl Plan {
     }
 
     /// Labels of the app image: the group leader's [`Plan::image_labels`].
-    pub fn app_labels(&self) -> &BTreeMap<String, String> {
+    pub(crate) fn app_labels(&self) -> &BTreeMap<String, String> {
         &self.app_labels
     }
 
@@ -551,7 +551,7 @@ impl Plan {
 
     /// Whether this Plan leads its group: the one whose builder and app stage the manifests
     /// hold (always, for a group of one).
-    pub fn leads_group(&self) -> bool {
+    pub(crate) fn leads_group(&self) -> bool {
         self.group.name == self.service
     }
 

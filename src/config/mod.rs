@@ -234,7 +234,7 @@ pub fn load(metadata: &Metadata, package: &Package) -> Result<Config, Error> {
 /// `[package.metadata.s2i]`, or, when it has `bins`, one per binary named there, each table over
 /// the package's (which over the workspace's), the keys of one service (`bin`, the image names,
 /// `okd.context-dir`) not inherited.
-pub fn load_services(metadata: &Metadata, package: &Package) -> Result<Vec<Config>, Error> {
+pub(crate) fn load_services(metadata: &Metadata, package: &Package) -> Result<Vec<Config>, Error> {
     let pkg_src = Source::package(package);
     let ws_src = Source::workspace(metadata);
     let pkg_raw = RawConfig::read(&pkg_src)?;

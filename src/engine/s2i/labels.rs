@@ -14,7 +14,7 @@ use crate::plan::{Plan, Stage, TOOL_LABEL};
 /// The `io.openshift.s2i.build.*` labels upstream sets on the image it builds.
 const S2I_BUILD: &str = "io.openshift.s2i.build.";
 /// Set (to `true`) when the uploaded tree differs from the commit the labels name.
-pub const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
+pub(crate) const UNCOMMITTED_LABEL: &str = "io.github.xtask-s2i.uncommitted-changes";
 
 /// What an S2I build's labels are made from.
 pub(crate) struct Inputs<'a> {
